@@ -1,0 +1,1 @@
+"""Multi-region, multi-cloud GitOps Kubernetes platform, as a Pulumi program."""

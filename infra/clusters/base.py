@@ -1,0 +1,93 @@
+"""The uniform cluster handle and the dispatch to a cloud backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.config import (
+    CivoClusterSpec,
+    ExistingClusterSpec,
+    VultrClusterSpec,
+)
+
+API_PORT = 6443
+
+
+@dataclass(frozen=True)
+class FirewallSource:
+    """One CIDR a firewall admits. ``key`` names the rule, so rules keep their identity
+    when the list around them changes."""
+
+    key: str
+    cidr: pulumi.Input[str]
+
+    @staticmethod
+    def of(cidrs: Sequence[str]) -> list[FirewallSource]:
+        return [FirewallSource(cidr.replace("/", "-").replace(":", "-"), cidr) for cidr in cidrs]
+
+
+@dataclass(frozen=True)
+class ClusterRequest:
+    """What a component needs from a backend, cloud-neutral."""
+
+    name: str
+    spec: CivoClusterSpec | VultrClusterSpec | ExistingClusterSpec
+    # Sources allowed to reach the Kubernetes API (admin CIDRs, the management cluster).
+    api_sources: Sequence[FirewallSource]
+    # Sources allowed on 80/443: the whole internet, or Cloudflare plus the admin CIDRs.
+    web_sources: Sequence[FirewallSource]
+    tags: Sequence[str] = ()
+    # For `existing` clusters only: the kubeconfig Pulumi is handed.
+    kubeconfig: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class ClusterHandle:
+    name: str
+    provider_name: str
+    region: str
+    kubeconfig: pulumi.Output[str]
+    api_endpoint: pulumi.Output[str]
+    # Addresses the cluster's own traffic leaves from, as /32 CIDRs: what another
+    # cluster's firewall must admit for Argo CD to reach it.
+    egress_cidrs: Sequence[pulumi.Output[str]]
+    k8s_provider: k8s.Provider
+
+
+def create_cluster(request: ClusterRequest, parent: pulumi.Resource) -> ClusterHandle:
+    from infra.clusters import civo, existing, vultr  # noqa: PLC0415 (backends import base)
+
+    spec = request.spec
+    if isinstance(spec, CivoClusterSpec):
+        return civo.create(request, spec, parent)
+    if isinstance(spec, VultrClusterSpec):
+        return vultr.create(request, spec, parent)
+    return existing.create(request, spec, parent)
+
+
+def kubernetes_provider(
+    name: str, kubeconfig: pulumi.Input[str], parent: pulumi.Resource
+) -> k8s.Provider:
+    return k8s.Provider(
+        f"{name}-k8s",
+        kubeconfig=kubeconfig,
+        # Server-side apply lets Helm-owned and Pulumi-owned fields coexist.
+        enable_server_side_apply=True,
+        delete_unreachable=True,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def nth_address(cluster: str, index: int) -> Callable[[Sequence[str]], str]:
+    """Picks the index-th node address as a /32; a cluster with fewer nodes repeats the last."""
+
+    def pick(addresses: Sequence[str]) -> str:
+        if not addresses:
+            raise RuntimeError(f"cluster {cluster!r}: the cloud reported no node addresses")
+        return f"{addresses[min(index, len(addresses) - 1)]}/32"
+
+    return pick

@@ -1,0 +1,124 @@
+"""Civo: a private Network, a Firewall that owns every ingress rule, and a k3s cluster."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_civo as civo
+
+from infra.clusters.base import (
+    API_PORT,
+    ClusterHandle,
+    ClusterRequest,
+    FirewallSource,
+    kubernetes_provider,
+    nth_address,
+)
+from infra.config import CivoClusterSpec
+from infra.outputs import secret
+from infra.versions import CIVO_CLUSTER_TYPE
+
+ALL_TRAFFIC = ["0.0.0.0/0"]
+
+
+def _ingress(label: str, port: str, sources: list[FirewallSource]) -> civo.FirewallIngressRuleArgs:
+    return civo.FirewallIngressRuleArgs(
+        action="allow",
+        protocol="tcp",
+        port_range=port,
+        cidrs=[s.cidr for s in sources],
+        label=label,
+    )
+
+
+def _egress(protocol: str) -> civo.FirewallEgressRuleArgs:
+    return civo.FirewallEgressRuleArgs(
+        action="allow",
+        protocol=protocol,
+        port_range="1-65535" if protocol != "icmp" else None,
+        cidrs=ALL_TRAFFIC,
+        label=f"egress-{protocol}",
+    )
+
+
+def default_kubernetes_version(parent: pulumi.Resource) -> pulumi.Output[str]:
+    """Civo's current default k3s version, looked up rather than written down."""
+    lookup = civo.get_kubernetes_version_output(
+        filters=[
+            civo.GetKubernetesVersionFilterArgs(key="type", values=[CIVO_CLUSTER_TYPE]),
+            civo.GetKubernetesVersionFilterArgs(key="default", values=["true"]),
+        ],
+        opts=pulumi.InvokeOutputOptions(parent=parent),
+    )
+    return lookup.versions.apply(lambda versions: versions[0].version)
+
+
+def create(
+    request: ClusterRequest, spec: CivoClusterSpec, parent: pulumi.Resource
+) -> ClusterHandle:
+    name = request.name
+    child = pulumi.ResourceOptions(parent=parent)
+    network = civo.Network(f"{name}-network", label=name, region=spec.region, opts=child)
+    firewall = civo.Firewall(
+        f"{name}-firewall",
+        name=name,
+        region=spec.region,
+        network_id=network.id,
+        create_default_rules=False,
+        ingress_rules=[
+            _ingress("kubernetes-api", str(API_PORT), list(request.api_sources)),
+            _ingress("http", "80", list(request.web_sources)),
+            _ingress("https", "443", list(request.web_sources)),
+        ],
+        egress_rules=[_egress("tcp"), _egress("udp"), _egress("icmp")],
+        opts=child,
+    )
+    version: pulumi.Input[str]
+    if spec.kubernetes_version:
+        version, ignore = spec.kubernetes_version, []
+    else:
+        # A looked-up default only seeds creation; a later default must not upgrade the
+        # cluster by surprise. Pin `kubernetesVersion` in config to upgrade on purpose.
+        version, ignore = default_kubernetes_version(parent), ["kubernetesVersion"]
+    cluster = civo.KubernetesCluster(
+        name,
+        name=name,
+        region=spec.region,
+        network_id=network.id,
+        firewall_id=firewall.id,
+        cluster_type=CIVO_CLUSTER_TYPE,
+        kubernetes_version=version,
+        tags=" ".join(request.tags),
+        pools=civo.KubernetesClusterPoolsArgs(
+            label=f"{name}-pool", size=spec.node_size, node_count=spec.node_count
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=ignore),
+    )
+    egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs] or _node_addresses(
+        name, spec, cluster, parent
+    )
+    kubeconfig = secret(cluster.kubeconfig)
+    return ClusterHandle(
+        name=name,
+        provider_name="civo",
+        region=spec.region,
+        kubeconfig=kubeconfig,
+        api_endpoint=cluster.api_endpoint,
+        egress_cidrs=egress,
+        k8s_provider=kubernetes_provider(name, kubeconfig, parent),
+    )
+
+
+def _node_addresses(
+    name: str, spec: CivoClusterSpec, cluster: civo.KubernetesCluster, parent: pulumi.Resource
+) -> list[pulumi.Output[str]]:
+    """Civo nodes have public addresses and no NAT: egress leaves from each node's IP.
+    The pool's instance names find the nodes among the account's instances."""
+    nodes = civo.get_instances_output(
+        region=spec.region,
+        filters=cluster.pools.instance_names.apply(
+            lambda names: [civo.GetInstancesFilterArgs(key="hostname", values=names)]
+        ),
+        opts=pulumi.InvokeOutputOptions(parent=parent),
+    )
+    node_ips = nodes.instances.apply(lambda found: sorted(i.public_ip for i in found))
+    return [node_ips.apply(nth_address(name, i)) for i in range(spec.node_count)]

@@ -1,0 +1,125 @@
+"""Vultr: a VKE cluster with its managed firewall group, and one rule per source."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from collections.abc import Callable
+
+import ediri_vultr as vultr
+import pulumi
+
+from infra.clusters.base import (
+    API_PORT,
+    ClusterHandle,
+    ClusterRequest,
+    FirewallSource,
+    kubernetes_provider,
+)
+from infra.config import VultrClusterSpec
+from infra.outputs import secret
+
+
+def _ip_type(cidr: pulumi.Input[str]) -> str:
+    # Sources that are still Outputs are node addresses, which are IPv4 on VKE.
+    if isinstance(cidr, str):
+        return "v6" if ipaddress.ip_network(cidr).version == 6 else "v4"
+    return "v4"
+
+
+def _rule(
+    cluster: str,
+    group_id: pulumi.Input[str],
+    port: int,
+    source: FirewallSource,
+    parent: pulumi.Resource,
+) -> vultr.FirewallRule:
+    cidr = pulumi.Output.from_input(source.cidr)
+    return vultr.FirewallRule(
+        f"{cluster}-fw-{port}-{source.key}",
+        firewall_group_id=group_id,
+        protocol="tcp",
+        ip_type=_ip_type(source.cidr),
+        subnet=cidr.apply(lambda c: str(ipaddress.ip_network(c).network_address)),
+        subnet_size=cidr.apply(lambda c: ipaddress.ip_network(c).prefixlen),
+        port=str(port),
+        notes=f"{source.key} to {port}",
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def create(
+    request: ClusterRequest, spec: VultrClusterSpec, parent: pulumi.Resource
+) -> ClusterHandle:
+    name = request.name
+    scaling = spec.autoscaling
+    cluster = vultr.Kubernetes(
+        name,
+        label=name,
+        region=spec.region,
+        version=spec.kubernetes_version,
+        # VKE creates and owns the firewall group; the rules below are ours.
+        enable_firewall=True,
+        ha_controlplanes=True,
+        node_pools=vultr.KubernetesNodePoolsArgs(
+            label=f"{name}-pool",
+            plan=spec.node_size,
+            node_quantity=spec.node_count,
+            auto_scaler=scaling is not None,
+            min_nodes=scaling.min_nodes if scaling else None,
+            max_nodes=scaling.max_nodes if scaling else None,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    for port, sources in (
+        (API_PORT, request.api_sources),
+        (80, request.web_sources),
+        (443, request.web_sources),
+    ):
+        for source in sources:
+            _rule(name, cluster.firewall_group_id, port, source, parent)
+
+    egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs] or _node_addresses(
+        name, spec, cluster, parent
+    )
+    kubeconfig = secret(
+        cluster.kube_config.apply(lambda encoded: base64.b64decode(encoded).decode())
+    )
+    return ClusterHandle(
+        name=name,
+        provider_name="vultr",
+        region=spec.region,
+        kubeconfig=kubeconfig,
+        api_endpoint=cluster.endpoint.apply(lambda host: f"https://{host}:{API_PORT}"),
+        egress_cidrs=egress,
+        k8s_provider=kubernetes_provider(name, kubeconfig, parent),
+    )
+
+
+def _node_addresses(
+    name: str, spec: VultrClusterSpec, cluster: vultr.Kubernetes, parent: pulumi.Resource
+) -> list[pulumi.Output[str]]:
+    """VKE nodes are instances with public addresses and no NAT in front; the node pool
+    reports their instance ids, and the instance lookup their main IPs."""
+    node_ids = cluster.node_pools.apply(_node_ids)
+    addresses = []
+    for i in range(spec.node_count):
+        node = vultr.get_instance_output(
+            filters=node_ids.apply(_id_filter(i)),
+            opts=pulumi.InvokeOutputOptions(parent=parent),
+        )
+        addresses.append(node.main_ip.apply(lambda ip: f"{ip}/32"))
+    return addresses
+
+
+def _node_ids(pool: vultr.outputs.KubernetesNodePools | None) -> list[str]:
+    return sorted(n.id for n in (pool.nodes if pool and pool.nodes else []) if n.id)
+
+
+def _id_filter(index: int) -> Callable[[list[str]], list[vultr.GetInstanceFilterArgs]]:
+    def node(ids: list[str]) -> list[vultr.GetInstanceFilterArgs]:
+        if not ids:
+            raise RuntimeError("Vultr reported no nodes in the pool")
+        return [vultr.GetInstanceFilterArgs(name="id", values=[ids[min(index, len(ids) - 1)]])]
+
+    return node

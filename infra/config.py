@@ -1,0 +1,457 @@
+"""Typed stack configuration: the ``platform:`` namespace of ``Pulumi.<stack>.yaml``.
+
+All validation lives here. Structural problems (types, unknown keys, region and size
+codes) come from pydantic; problems that relate one part of the config to another
+(duplicate names, dependencies, placement) come from ``_cross_checks``. Either way a
+caller gets one ``ConfigError`` listing every problem with its field path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import warnings
+from collections.abc import Collection, Iterable, Mapping
+from typing import Annotated, Any, Literal, NamedTuple
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
+
+from infra import catalog
+from infra.versions import CHARTS
+
+NAMESPACE = "platform"
+RESERVED_LABELS = frozenset({"environment", "cluster", "region", "provider", "role"})
+_DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+class Problem(NamedTuple):
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"error: {self.path}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Every problem found in a stack config, each naming its field path."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigWarning(UserWarning):
+    """A config that works but that a platform engineer should reconsider."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+def _dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a DNS label (lowercase letters, digits and '-', "
+            "starting with a letter, at most 63 characters)"
+        )
+    return value
+
+
+def _domain(value: str) -> str:
+    if not _DOMAIN.match(value):
+        raise ValueError(f"{value!r} is not a lowercase DNS domain such as 'example.com'")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a CIDR block: {err}") from None
+    if network.prefixlen == 0:
+        raise ValueError(f"{value!r} admits the whole internet; list the addresses you own")
+    return str(network)
+
+
+def _hex32(value: str) -> str:
+    if not _HEX32.match(value):
+        raise ValueError(f"{value!r} is not a 32-character lowercase hex Cloudflare id")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+NodeCount = Annotated[int, Field(ge=1, le=100)]
+
+
+def _member_of(choices: Collection[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(choices)}")
+        return value
+
+    return AfterValidator(check)
+
+
+CivoRegion = Annotated[str, _member_of(catalog.CIVO_REGIONS, "Civo region")]
+CivoNodeSize = Annotated[str, _member_of(catalog.CIVO_KUBE_SIZES, "Civo node size")]
+VultrRegion = Annotated[str, _member_of(catalog.VULTR_REGIONS, "Vultr region")]
+VultrNodePlan = Annotated[str, _member_of(catalog.VULTR_KUBE_PLANS, "Vultr node plan")]
+
+
+# --- clusters -------------------------------------------------------------------------
+
+
+class _CloudCluster(_Model):
+    node_count: NodeCount = 3
+    # Where the cluster's traffic leaves from. Left empty, it is read from the cloud
+    # (node public addresses); set it when a NAT or egress gateway sits in front.
+    egress_cidrs: list[Cidr] = Field(default_factory=list)
+
+
+class CivoClusterSpec(_CloudCluster):
+    provider: Literal["civo"]
+    region: CivoRegion
+    node_size: CivoNodeSize = "g4s.kube.medium"
+    # Unset: Civo's default version, looked up once at creation and then left alone.
+    kubernetes_version: str | None = None
+
+
+class Autoscaling(_Model):
+    min_nodes: NodeCount
+    max_nodes: NodeCount
+
+
+class VultrClusterSpec(_CloudCluster):
+    provider: Literal["vultr"]
+    region: VultrRegion
+    node_size: VultrNodePlan = "vc2-2c-4gb"
+    # Required: Vultr's SDK has no version lookup. List them with
+    # `vultr-cli kubernetes versions` (API `GET /v2/kubernetes/versions`).
+    kubernetes_version: Annotated[str, Field(pattern=r"^v1\.\d+\.\d+\+\d+$")]
+    autoscaling: Autoscaling | None = None
+
+
+class ExistingClusterSpec(_Model):
+    """A cluster Pulumi does not create; its kubeconfig is the secret `platform:mgmtKubeconfig`."""
+
+    provider: Literal["existing"]
+    region: str = "local"
+    # Where the cluster's traffic leaves from; workload clusters admit these on their API.
+    egress_cidrs: list[Cidr] = Field(default_factory=list)
+
+
+MgmtClusterSpec = Annotated[
+    CivoClusterSpec | VultrClusterSpec | ExistingClusterSpec, Field(discriminator="provider")
+]
+
+
+class _WorkloadFields(_Model):
+    name: DnsLabel
+    labels: dict[str, str] = Field(default_factory=dict)
+    enabled: bool = True
+    # Change this to mint a new AWS access key for the cluster; the old key goes after.
+    key_rotation: str = "1"
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_are_free(cls, labels: dict[str, str]) -> dict[str, str]:
+        reserved = sorted(RESERVED_LABELS & labels.keys())
+        if reserved:
+            raise ValueError(f"label keys {reserved} are reserved; the platform sets them itself")
+        for key, value in labels.items():
+            if not _LABEL_VALUE.match(value):
+                raise ValueError(f"label {key!r}: {value!r} is not a valid Kubernetes label value")
+        return labels
+
+
+class CivoWorkloadCluster(CivoClusterSpec, _WorkloadFields):
+    pass
+
+
+class VultrWorkloadCluster(VultrClusterSpec, _WorkloadFields):
+    pass
+
+
+WorkloadCluster = CivoWorkloadCluster | VultrWorkloadCluster
+WorkloadClusterConfig = Annotated[WorkloadCluster, Field(discriminator="provider")]
+
+
+# --- database -------------------------------------------------------------------------
+
+
+class DatabaseConfig(_Model):
+    name: DnsLabel
+    provider: Literal["civo"] = "civo"
+    region: CivoRegion
+    engine: Literal["postgresql", "mysql"]
+    version: str
+    size: Annotated[str, _member_of(catalog.CIVO_DB_SIZES, "Civo database size")] = "g3.db.small"
+    nodes: Annotated[int, Field(ge=1, le=5)] = 1
+    protect: bool | None = None
+    retain_on_delete: bool | None = None
+    allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    # Until apps declare `database: true` themselves, a stack may list app names here.
+    apps: list[DnsLabel] = Field(default_factory=list)
+
+    @field_validator("engine")
+    @classmethod
+    def _offered_engine(cls, engine: str) -> str:
+        if engine in catalog.CIVO_DB_DEPRECATED:
+            raise ValueError(catalog.CIVO_DB_DEPRECATED[engine])
+        return engine
+
+    @field_validator("version")
+    @classmethod
+    def _offered_version(cls, version: str, info: ValidationInfo) -> str:
+        engine = info.data.get("engine")
+        accepted = catalog.CIVO_DB_VERSIONS.get(engine or "", ())
+        if engine and version not in accepted:
+            raise ValueError(
+                f"Civo does not offer {engine} {version!r}; expected one of {', '.join(accepted)}"
+            )
+        return version
+
+
+# --- apps -----------------------------------------------------------------------------
+
+
+class LabelRequirement(_Model):
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[str] = Field(default_factory=list)
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        if self.operator == "Exists":
+            return self.key in labels
+        if self.operator == "DoesNotExist":
+            return self.key not in labels
+        if self.operator == "In":
+            return labels.get(self.key) in self.values
+        return labels.get(self.key) not in self.values
+
+
+class LabelSelector(_Model):
+    """A Kubernetes label selector, the same one the ApplicationSet cluster generator gets."""
+
+    match_labels: dict[str, str] = Field(default_factory=dict)
+    match_expressions: list[LabelRequirement] = Field(default_factory=list)
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return all(labels.get(k) == v for k, v in self.match_labels.items()) and all(
+            req.matches(labels) for req in self.match_expressions
+        )
+
+
+class AppSource(_Model):
+    repo_url: Annotated[str, Field(pattern=r"^(https://|git@|ssh://)\S+$")]
+    path: str | None = None
+    revision: str = "HEAD"
+    chart: str | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+class ServicePort(_Model):
+    name: DnsLabel
+    port: Annotated[int, Field(ge=1, le=65535)]
+
+
+SteeringPolicy = Literal[
+    "off",
+    "geo",
+    "random",
+    "dynamic_latency",
+    "proximity",
+    "least_outstanding_requests",
+    "least_connections",
+]
+SessionAffinity = Literal["none", "cookie", "ip_cookie", "header"]
+
+
+class MonitorConfig(_Model):
+    expected_codes: Annotated[str, Field(pattern=r"^[1-5]([0-9]{2}|xx)$")] = "200"
+    interval: Annotated[int, Field(ge=5, le=3600)] = 30
+    retries: Annotated[int, Field(ge=0, le=5)] = 2
+    timeout: Annotated[int, Field(ge=1, le=10)] = 5
+
+
+class AppLoadBalancing(_Model):
+    monitor: MonitorConfig | None = None
+    steering_policy: SteeringPolicy | None = None
+    session_affinity: SessionAffinity | None = None
+
+
+class AppConfig(_Model):
+    name: DnsLabel
+    source: AppSource
+    namespace: DnsLabel | None = None
+    placement: LabelSelector
+    service: ServicePort
+    public: bool = False
+    database: bool = False
+    health_check_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/healthz"
+    depends_on: list[DnsLabel] = Field(default_factory=list)
+    load_balancing: AppLoadBalancing = Field(default_factory=AppLoadBalancing)
+
+    @property
+    def target_namespace(self) -> str:
+        return self.namespace or self.name
+
+
+# --- load balancing -------------------------------------------------------------------
+
+
+class CloudflarePlanLimits(_Model):
+    """What the account's Cloudflare Load Balancing plan allows; checked before `pulumi up`.
+
+    Defaults are the non-Enterprise limits in Cloudflare's load-balancing limitations page:
+    20 endpoints (origins) and a 15 s minimum monitor interval.
+    """
+
+    max_origins: Annotated[int, Field(ge=1)] = 20
+    min_monitor_interval: Annotated[int, Field(ge=5)] = 15
+
+
+class LoadBalancingConfig(_Model):
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    steering_policy: SteeringPolicy = "dynamic_latency"
+    # Cluster names, most preferred first; clusters not listed follow in config order.
+    region_preference: list[DnsLabel] = Field(default_factory=list)
+    plan_limits: CloudflarePlanLimits = Field(default_factory=CloudflarePlanLimits)
+    # With a proxied load balancer in front, origins admit 80/443 only from Cloudflare.
+    origin_lockdown: bool = True
+
+
+# --- the whole stack ------------------------------------------------------------------
+
+
+class CloudflareConfig(_Model):
+    account_id: Annotated[str, AfterValidator(_hex32)]
+    zone_id: Annotated[str, AfterValidator(_hex32)]
+    # Mint zone-scoped DNS tokens for cert-manager and external-dns; switch off only for
+    # accounts whose token cannot create tokens.
+    scoped_tokens: bool = True
+
+
+TrafficController = Literal["envoy-gateway", "ingress-nginx"]
+
+
+class PlatformConfig(_Model):
+    environment: DnsLabel
+    domain: Annotated[str, AfterValidator(_domain)]
+    cloudflare: CloudflareConfig
+    aws_region: Annotated[str, _member_of(catalog.AWS_REGIONS, "AWS region")]
+    admin_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    mgmt_cluster: MgmtClusterSpec
+    traffic_controller: TrafficController = "envoy-gateway"
+    chart_versions: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    clusters: list[WorkloadClusterConfig] = Field(default_factory=list)
+    database: DatabaseConfig | None = None
+    apps: list[AppConfig] = Field(default_factory=list)
+    load_balancing: LoadBalancingConfig = Field(default_factory=LoadBalancingConfig)
+    drain: list[DnsLabel] = Field(default_factory=list)
+    # Only for `mgmtCluster.provider: existing`; set with `pulumi config set --secret`.
+    mgmt_kubeconfig: SecretStr | None = None
+
+    @field_validator("chart_versions")
+    @classmethod
+    def _known_charts(cls, overrides: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(overrides.keys() - CHARTS.keys())
+        if unknown:
+            raise ValueError(f"unknown charts {unknown}; expected some of {sorted(CHARTS)}")
+        return overrides
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment.startswith("prod")
+
+    @property
+    def enabled_clusters(self) -> list[WorkloadCluster]:
+        return [c for c in self.clusters if c.enabled]
+
+    def chart_version(self, chart: str) -> str:
+        return self.chart_versions.get(chart, CHARTS[chart].version)
+
+
+# --- loading --------------------------------------------------------------------------
+
+_UNION_TAGS = {"civo", "vultr", "existing"}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    previous: int | str | None = None
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in _UNION_TAGS and (isinstance(previous, int) or previous == "mgmtCluster"):
+            pass  # pydantic's discriminated-union branch, not a user-visible key
+        else:
+            parts.append(("." if parts else "") + item)
+        previous = item
+    return "".join(parts) or "(root)"
+
+
+def _problem(error: ErrorDetails) -> Problem:
+    path = _path(tuple(error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        path += ".provider"
+        message = f"unknown provider {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    elif error["type"] == "union_tag_not_found":
+        path += ".provider"
+        message = "Field required"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key"
+    return Problem(f"{NAMESPACE}:{path}", message)
+
+
+def load(raw: Mapping[str, Any]) -> PlatformConfig:
+    """Validate the ``platform:`` namespace (keys without the prefix)."""
+    try:
+        config = PlatformConfig.model_validate(dict(raw))
+    except ValidationError as err:
+        raise ConfigError(_problem(e) for e in err.errors()) from None
+    problems = _cross_checks(config)
+    if problems:
+        raise ConfigError(problems)
+    if config.traffic_controller == "ingress-nginx":
+        warnings.warn(
+            "platform:trafficController: ingress-nginx was retired upstream in March 2026 and "
+            "gets no more security fixes; prefer envoy-gateway",
+            ConfigWarning,
+            stacklevel=2,
+        )
+    if not config.cloudflare.scoped_tokens:
+        warnings.warn(
+            "platform:cloudflare.scopedTokens is false: cert-manager and external-dns get the "
+            "token Pulumi runs with, not a zone-scoped DNS token",
+            ConfigWarning,
+            stacklevel=2,
+        )
+    return config
+
+
+def _cross_checks(config: PlatformConfig) -> list[Problem]:
+    from infra.placement import cross_check_problems  # noqa: PLC0415 (avoids an import cycle)
+
+    return [
+        Problem(f"{NAMESPACE}:{path}", message) for path, message in cross_check_problems(config)
+    ]

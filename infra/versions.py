@@ -1,0 +1,38 @@
+"""Every pinned chart and Kubernetes version, in one place.
+
+Chart pins match ``../shared/upstream/README.md``; the fidelity tests hold them to it.
+Stack config may override a chart version (``platform:chartVersions``), never the chart.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    chart: str
+    version: str
+    repository: str
+
+    @property
+    def is_oci(self) -> bool:
+        return self.repository.startswith("oci://")
+
+
+CHARTS: dict[str, ChartPin] = {
+    pin.chart: pin
+    for pin in (
+        ChartPin("argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm"),
+        ChartPin("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
+        ChartPin("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
+        ChartPin("external-secrets", "2.9.0", "https://charts.external-secrets.io"),
+        ChartPin("sealed-secrets", "2.18.5", "https://bitnami-labs.github.io/sealed-secrets"),
+        ChartPin("gateway-helm", "v1.9.0", "oci://docker.io/envoyproxy"),
+        # Retired upstream in March 2026: kept only as an opt-in alternative.
+        ChartPin("ingress-nginx", "4.15.1", "https://kubernetes.github.io/ingress-nginx"),
+    )
+}
+
+# Kubernetes versions are not pinned here: Civo's default comes from the
+# `get_kubernetes_version` lookup, and Vultr clusters name theirs in config because
+# the Vultr SDK has no lookup.
+CIVO_CLUSTER_TYPE = "k3s"
