@@ -355,6 +355,8 @@ TrafficController = Literal["envoy-gateway", "ingress-nginx"]
 class PlatformConfig(_Model):
     environment: DnsLabel
     domain: Annotated[str, AfterValidator(_domain)]
+    # Let's Encrypt account contact: expiry and revocation notices go here.
+    acme_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
     cloudflare: CloudflareConfig
     aws_region: Annotated[str, _member_of(catalog.AWS_REGIONS, "AWS region")]
     admin_cidrs: Annotated[list[Cidr], Field(min_length=1)]
@@ -423,13 +425,25 @@ def _problem(error: ErrorDetails) -> Problem:
     return Problem(f"{NAMESPACE}:{path}", message)
 
 
-def load(raw: Mapping[str, Any]) -> PlatformConfig:
-    """Validate the ``platform:`` namespace (keys without the prefix)."""
+def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> PlatformConfig:
+    """Validate the ``platform:`` namespace (keys without the prefix).
+
+    ``aws_provider_region`` is the stack's ``aws:region``: the AWS provider creates the
+    secrets there, so it must be the region the clusters read them from.
+    """
     try:
         config = PlatformConfig.model_validate(dict(raw))
     except ValidationError as err:
         raise ConfigError(_problem(e) for e in err.errors()) from None
     problems = _cross_checks(config)
+    if aws_provider_region is not None and aws_provider_region != config.aws_region:
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:awsRegion",
+                f"{config.aws_region!r} differs from aws:region {aws_provider_region!r}; "
+                "the secrets must live where the clusters read them",
+            )
+        )
     if problems:
         raise ConfigError(problems)
     if config.traffic_controller == "ingress-nginx":

@@ -1,0 +1,1 @@
+"""Helm-installed add-ons, one module each."""

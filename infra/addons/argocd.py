@@ -1,0 +1,87 @@
+"""Argo CD on the management cluster: served at argocd.<domain> over HTTPS only, with an
+admin password Pulumi generates (the chart gets the bcrypt hash; nobody reads an
+initial-admin secret), and the wide-open `default` project closed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_random as random
+
+from infra.addons.base import AddonContext
+from infra.addons.traffic import Route, TrafficController
+
+NAMESPACE = "argocd"
+RELEASE = "argocd"
+SERVER_SERVICE = f"{RELEASE}-server"
+SERVER_HTTP_PORT = 80
+API_VERSION = "argoproj.io/v1alpha1"
+# Argo CD invalidates sessions issued before this time. It is fixed, not "now", so the
+# rendered chart does not change on every run; the password's own rotation replaces it.
+PASSWORD_MTIME = "2026-01-01T00:00:00Z"
+
+
+def values(hostname: str, bcrypt_hash: pulumi.Input[str]) -> dict[str, Any]:
+    return {
+        "global": {"domain": hostname},
+        "configs": {
+            # TLS ends at the traffic controller; argocd-server speaks HTTP behind it.
+            "params": {"server.insecure": True},
+            "cm": {"admin.enabled": True, "exec.enabled": False},
+            "secret": {
+                "argocdServerAdminPassword": bcrypt_hash,
+                "argocdServerAdminPasswordMtime": PASSWORD_MTIME,
+            },
+        },
+        "dex": {"enabled": False},
+    }
+
+
+class ArgoCD:
+    def __init__(
+        self,
+        ctx: AddonContext,
+        traffic: TrafficController,
+        hostname: str,
+        depends_on: Sequence[pulumi.Resource],
+    ) -> None:
+        namespace = ctx.namespace(NAMESPACE)
+        self.password = random.RandomPassword(
+            ctx.name("argocd-admin-password"),
+            length=32,
+            special=True,
+            override_special="-_.~",
+            opts=pulumi.ResourceOptions(parent=ctx.parent),
+        )
+        self.release = ctx.release(
+            "argo-cd",
+            namespace,
+            values(hostname, self.password.bcrypt_hash),
+            release_name=RELEASE,
+            depends_on=depends_on,
+        )
+        self.route = traffic.route(
+            ctx,
+            Route("argocd", NAMESPACE, hostname, SERVER_SERVICE, SERVER_HTTP_PORT),
+            [self.release],
+        )
+        # Argo CD recreates `default` if it is deleted, so it is kept but allows nothing.
+        ctx.custom_resource(
+            "appproject-default",
+            API_VERSION,
+            "AppProject",
+            "default",
+            namespace=NAMESPACE,
+            spec={
+                "description": "Closed by the platform; apps use their environment's project",
+                "sourceRepos": [],
+                "destinations": [],
+                "clusterResourceWhitelist": [],
+                "namespaceResourceWhitelist": [],
+            },
+            depends_on=[self.release],
+        )
+        self.url = f"https://{hostname}"
+        self.namespace = NAMESPACE

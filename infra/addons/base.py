@@ -1,0 +1,125 @@
+"""What every add-on needs: a cluster's context and one way to install a chart.
+
+Every chart goes through ``helm.v3.Release``. Four of them (gateway-helm, cert-manager,
+argo-cd, ingress-nginx) carry Helm hooks, which only a Release runs. The other three
+(external-dns, external-secrets, sealed-secrets) have none, but keeping them on the same
+path gives one install behaviour (atomic, rollback on failure, Helm history for
+operators), and a Release is an ordinary resource under the mock runtime, so the
+offline plan and the fidelity tests see its values. ``helm.v4.Chart`` is a remote
+component and renders nothing under mocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.versions import CHARTS
+
+HELM_TIMEOUT_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class AddonContext:
+    """One cluster, as the add-ons see it."""
+
+    cluster: str
+    environment: str
+    domain: str
+    chart_versions: Mapping[str, str]
+    provider: k8s.Provider
+    parent: pulumi.Resource
+
+    @property
+    def cluster_domain(self) -> str:
+        return f"{self.cluster}.{self.domain}"
+
+    def opts(
+        self, depends_on: Sequence[pulumi.Resource] = (), **kwargs: Any
+    ) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self.parent, provider=self.provider, depends_on=list(depends_on), **kwargs
+        )
+
+    def name(self, *parts: str) -> str:
+        return "-".join((self.cluster, *parts))
+
+    def namespace(self, name: str) -> k8s.core.v1.Namespace:
+        return k8s.core.v1.Namespace(
+            self.name("ns", name),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, labels={"app.kubernetes.io/managed-by": "pulumi"}
+            ),
+            opts=self.opts(),
+        )
+
+    def secret(
+        self,
+        name: str,
+        namespace: k8s.core.v1.Namespace,
+        string_data: Mapping[str, pulumi.Input[str]],
+    ) -> k8s.core.v1.Secret:
+        return k8s.core.v1.Secret(
+            self.name("secret", name),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace.metadata.name),
+            type="Opaque",
+            string_data=dict(string_data),
+            opts=self.opts(additional_secret_outputs=["data", "stringData"]),
+        )
+
+    def release(
+        self,
+        chart: str,
+        namespace: k8s.core.v1.Namespace | str,
+        values: Mapping[str, Any],
+        depends_on: Sequence[pulumi.Resource] = (),
+        release_name: str | None = None,
+    ) -> k8s.helm.v3.Release:
+        pin = CHARTS[chart]
+        oci = pin.is_oci
+        if isinstance(namespace, str):
+            namespace_name: pulumi.Input[str] = namespace
+            after: list[pulumi.Resource] = list(depends_on)
+        else:
+            namespace_name, after = namespace.metadata.name, [namespace, *depends_on]
+        return k8s.helm.v3.Release(
+            self.name(chart),
+            name=release_name or chart,
+            chart=f"{pin.repository}/{pin.chart}" if oci else pin.chart,
+            version=self.chart_versions.get(chart, pin.version),
+            repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=pin.repository),
+            namespace=namespace_name,
+            create_namespace=False,
+            values=dict(values),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=HELM_TIMEOUT_SECONDS,
+            opts=self.opts(depends_on=after),
+        )
+
+    def custom_resource(
+        self,
+        resource_name: str,
+        api_version: str,
+        kind: str,
+        name: str,
+        *,
+        spec: Mapping[str, Any],
+        namespace: pulumi.Input[str] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+        labels: Mapping[str, str] | None = None,
+    ) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
+            self.name(resource_name),
+            api_version=api_version,
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=namespace, labels=dict(labels) if labels else None
+            ),
+            spec=dict(spec),
+            opts=self.opts(depends_on=depends_on),
+        )

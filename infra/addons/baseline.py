@@ -1,0 +1,71 @@
+"""The add-ons every cluster gets, in the order they need each other.
+
+traffic controller (brings the Gateway API CRDs) -> cert-manager -> issuers -> the
+wildcard certificate; external-dns after the route CRDs; External Secrets with the
+cluster's own AWS key; sealed-secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from infra.addons import external_dns, sealed_secrets
+from infra.addons.base import AddonContext
+from infra.addons.cert_manager import CertManager
+from infra.addons.envoy_gateway import EnvoyGateway
+from infra.addons.external_secrets import ExternalSecrets
+from infra.addons.ingress_nginx import IngressNginx
+from infra.addons.traffic import TrafficController
+from infra.config import TrafficController as TrafficControllerName
+from infra.identity import AwsAccessKey
+
+
+@dataclass(frozen=True)
+class BaselineArgs:
+    traffic_controller: TrafficControllerName
+    dns_token: pulumi.Input[str]
+    acme_email: str
+    # Names the wildcard certificate covers, and the names external-dns may own.
+    certificate_names: Sequence[str]
+    dns_domain_filters: Sequence[str]
+    aws_region: str
+    aws_key: AwsAccessKey
+
+
+@dataclass(frozen=True)
+class Baseline:
+    traffic: TrafficController
+    cert_manager: CertManager
+    secrets: ExternalSecrets
+    ready: Sequence[pulumi.Resource]
+
+
+def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
+    traffic: TrafficController = (
+        EnvoyGateway(ctx) if args.traffic_controller == "envoy-gateway" else IngressNginx(ctx)
+    )
+    cert_manager = CertManager(ctx, args.dns_token, args.acme_email, depends_on=[traffic.installed])
+    certificate = cert_manager.certificate(
+        ctx,
+        traffic.certificate_secret,
+        traffic.certificate_namespace,
+        list(args.certificate_names),
+        depends_on=[traffic.installed],
+    )
+    sources = ["gateway-httproute"] if traffic.kind == "envoy-gateway" else ["ingress"]
+    dns = external_dns.install(
+        ctx, args.dns_token, args.dns_domain_filters, sources, depends_on=[traffic.installed]
+    )
+    secrets = ExternalSecrets(
+        ctx, args.aws_region, args.aws_key.access_key_id, args.aws_key.secret_access_key
+    )
+    sealed = sealed_secrets.install(ctx)
+    return Baseline(
+        traffic=traffic,
+        cert_manager=cert_manager,
+        secrets=secrets,
+        ready=[certificate, dns, secrets.store, sealed],
+    )

@@ -1,0 +1,56 @@
+"""The cluster's front door, whichever controller serves it.
+
+Both controllers terminate TLS with the cluster's one wildcard certificate and send
+plain HTTP to services; callers ask for a route and get an HTTPRoute or an Ingress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import pulumi
+
+from infra.addons.base import AddonContext
+
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+GATEWAY_NAME = "platform"
+HTTPS_LISTENER = "https"
+HTTP_LISTENER = "http"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One host served on a cluster, routed to a Service."""
+
+    name: str
+    namespace: pulumi.Input[str]
+    hostname: str
+    service: str
+    port: int
+
+
+class TrafficController(Protocol):
+    @property
+    def kind(self) -> Literal["envoy-gateway", "ingress-nginx"]: ...
+
+    @property
+    def certificate_namespace(self) -> str:
+        """Where the wildcard certificate's Secret must live for the controller to use it."""
+        ...
+
+    @property
+    def certificate_secret(self) -> str: ...
+
+    @property
+    def installed(self) -> pulumi.Resource:
+        """What routes wait for: the controller and its CRDs are in place."""
+        ...
+
+    def route(
+        self, ctx: AddonContext, route: Route, depends_on: list[pulumi.Resource]
+    ) -> pulumi.CustomResource: ...
+
+
+def wildcard_secret_name(ctx: AddonContext) -> str:
+    return f"wildcard-{ctx.cluster}-tls"

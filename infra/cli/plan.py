@@ -1,0 +1,106 @@
+"""`platform plan`: run the program offline and show what it would create."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import TextIO
+
+from infra.cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
+from infra.config import ConfigError, ConfigWarning
+from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
+
+__all__ = ["PROJECT_DIR", "command", "plan_stack_file"]
+
+
+class InvalidConfigError(Exception):
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+def validate(stack_file: StackFile) -> list[str]:
+    """Problems as `error:` lines, and warnings as `warning:` lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigWarning)
+        try:
+            load(stack_file.values)
+        except ConfigError as err:
+            raise InvalidConfigError([str(p) for p in err.problems]) from None
+    return [f"warning: {w.message}" for w in caught if issubclass(w.category, ConfigWarning)]
+
+
+def plan_stack_file(path: Path) -> tuple[StackFile, PlanRun, list[str]]:
+    try:
+        stack_file = read_stack_file(path)
+    except StackFileError as err:
+        raise InvalidConfigError([f"error: {err}"]) from None
+    notes = validate(stack_file)
+    return stack_file, run_program(stack_file), notes
+
+
+def resources_json(run: PlanRun) -> list[dict[str, object]]:
+    return [r.as_json() for r in run.registrations]
+
+
+def _tree_lines(run: PlanRun) -> list[str]:
+    children: dict[str | None, list[Registration]] = defaultdict(list)
+    for r in run.registrations:
+        children[r.parent].append(r)
+    known = {r.urn for r in run.registrations}
+    lines = [f"stack {run.stack}: {len(run.registrations)} resources"]
+
+    def walk(parent: str | None, depth: int) -> None:
+        kids = children.get(parent, [])
+        components = [k for k in kids if not k.custom]
+        leaves = Counter(k.type for k in kids if k.custom)
+        for component in components:
+            total = _count_below(component.urn, children)
+            lines.append(f"{'  ' * depth}{component.type} {component.name} ({total} resources)")
+            walk(component.urn, depth + 1)
+        for typ, count in sorted(leaves.items()):
+            lines.append(f"{'  ' * depth}{count:>4} x {typ}")
+
+    roots = [r for r in run.registrations if r.parent not in known]
+    for parent in sorted({r.parent for r in roots}, key=str):
+        walk(parent, 1)
+    return lines
+
+
+def _count_below(urn: str, children: dict[str | None, list[Registration]]) -> int:
+    return sum(1 + _count_below(k.urn, children) for k in children.get(urn, []))
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"
+
+
+def write_outputs(run: PlanRun, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "resources.json"
+    target.write_text(json.dumps(resources_json(run), indent=2, sort_keys=True) + "\n")
+    (out / "outputs.json").write_text(
+        json.dumps(run.stack_outputs, indent=2, sort_keys=True) + "\n"
+    )
+    return target
+
+
+def command(path: Path, out: Path | None, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        stack_file, run, notes = plan_stack_file(path)
+    except InvalidConfigError as err:
+        for line in err.lines:
+            print(line, file=stderr)
+        return 2
+    for note in notes:
+        print(note, file=stderr)
+    target = write_outputs(run, out or PROJECT_DIR / "build" / stack_file.stack)
+    for line in _tree_lines(run):
+        print(line, file=stdout)
+    print("outputs:", file=stdout)
+    for key, value in run.stack_outputs.items():
+        print(f"  {key}: {value}", file=stdout)
+    print(f"wrote {target}", file=stdout)
+    return 0

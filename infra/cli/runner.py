@@ -1,0 +1,167 @@
+"""Runs ``stacks/__main__.py`` under Pulumi's mock runtime and records what it registers."""
+
+from __future__ import annotations
+
+import runpy
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi.runtime.settings as runtime_settings
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.cli.mocks import PlanMocks
+from infra.stackconfig import StackFile
+
+PROJECT = "platform"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROGRAM = PROJECT_DIR / "stacks" / "__main__.py"
+SECRET = "[secret]"
+_SECRET_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def redact(value: Any) -> Any:
+    """Wire-format property values with every secret replaced by ``"[secret]"``."""
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIG) == _SECRET_VALUE:
+            return SECRET
+        if _SECRET_SIG in value:
+            # Resource and output references: keep the referenced value, not the envelope.
+            inner = value.get("value", value.get("urn"))
+            return SECRET if value.get("secret") else redact(inner)
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if value == _UNKNOWN:
+        return "[unknown]"
+    return value
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "provider": self.provider,
+            "dependencies": self.dependencies,
+            "propertyDependencies": self.property_dependencies,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+            "ignoreChanges": self.ignore_changes,
+            "inputs": self.inputs,
+        }
+
+
+class RecordingMonitor(MockMonitor):
+    """The mock monitor, plus what the engine would see: parents, dependencies, options."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        # The engine, not the SDK, turns `additionalSecretOutputs` into secrets; do the same.
+        for key in request.additionalSecretOutputs:
+            if key in response.object.fields:
+                plain = json_format.MessageToDict(response.object.fields[key])
+                response.object.fields[key].struct_value.Clear()
+                response.object.fields[key].struct_value.update(
+                    {_SECRET_SIG: _SECRET_VALUE, "value": plain}
+                )
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                provider=request.provider or None,
+                dependencies=sorted(set(request.dependencies)),
+                property_dependencies={
+                    key: sorted(set(deps.urns))
+                    for key, deps in sorted(request.propertyDependencies.items())
+                    if deps.urns
+                },
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=list(request.ignoreChanges),
+                inputs=redact(json_format.MessageToDict(request.object)),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        self.component_outputs[request.urn] = redact(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class PlanRun:
+    stack: str
+    registrations: list[Registration]
+    stack_outputs: dict[str, Any]
+    component_outputs: dict[str, dict[str, Any]]
+    warnings: list[str]
+
+
+async def _resolve_exports() -> dict[str, Any]:
+    root = runtime_settings.get_root_resource()
+    exported: dict[str, Any] = {}
+    for key, value in sorted(getattr(root, "outputs", {}).items()):
+        output = pulumi.Output.from_input(value)
+        exported[key] = SECRET if await output.is_secret() else await output.future()
+    return exported
+
+
+def run_program(stack_file: StackFile, program: Path = PROGRAM) -> PlanRun:
+    """Run the program once, offline. Each call starts from a fresh runtime."""
+    pulumi.runtime.set_all_config(dict(stack_file.values), list(stack_file.secret_keys))
+    runtime_settings.ROOT.set(None)
+    monitor = RecordingMonitor(PlanMocks())
+    pulumi.runtime.set_mocks(
+        PlanMocks(), project=PROJECT, stack=stack_file.stack, preview=False, monitor=monitor
+    )
+    exports: dict[str, Any] = {}
+
+    async def body() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+        exports.update(await _resolve_exports())
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _sync_await(run_pulumi_func(body))
+    return PlanRun(
+        stack=stack_file.stack,
+        registrations=monitor.registrations,
+        stack_outputs=exports,
+        component_outputs=monitor.component_outputs,
+        warnings=sorted({str(w.message) for w in caught}),
+    )

@@ -1,0 +1,1 @@
+"""The platform's ComponentResources, type tokens `platform:index:<Name>`."""

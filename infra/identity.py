@@ -1,0 +1,121 @@
+"""Per-cluster credentials: an AWS identity that reads only this environment's secrets,
+and a Cloudflare token that edits DNS in this zone only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_cloudflare as cloudflare
+
+from infra.outputs import secret
+
+SECRET_READ_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+# Cloudflare permission groups, looked up by name: write records, read the zone to find it.
+DNS_PERMISSION_GROUPS = ("DNS Write", "Zone Read")
+
+
+def secrets_prefix(environment: str) -> str:
+    """Where every secret of an environment lives in AWS Secrets Manager."""
+    return f"platform/{environment}"
+
+
+def secret_read_policy(region: str, account_id: str, environment: str) -> str:
+    resource = (
+        f"arn:aws:secretsmanager:{region}:{account_id}:secret:{secrets_prefix(environment)}/*"
+    )
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadEnvironmentSecrets",
+                    "Effect": "Allow",
+                    "Action": SECRET_READ_ACTIONS,
+                    "Resource": resource,
+                }
+            ],
+        },
+        indent=2,
+    )
+
+
+@dataclass(frozen=True)
+class AwsAccessKey:
+    access_key_id: pulumi.Output[str]
+    secret_access_key: pulumi.Output[str]
+
+
+def aws_secret_reader(
+    cluster: str, environment: str, region: str, rotation: str, parent: pulumi.Resource
+) -> AwsAccessKey:
+    """An IAM user of the cluster's own, allowed to read `platform/<env>/*` and nothing else.
+
+    Changing ``rotation`` replaces the access key (the new key is created first).
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    user = aws.iam.User(
+        f"{cluster}-secret-reader",
+        name=f"platform-{environment}-{cluster}-secret-reader",
+        path="/platform/",
+        tags={"environment": environment, "cluster": cluster, "managed-by": "pulumi"},
+        opts=child,
+    )
+    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    aws.iam.UserPolicy(
+        f"{cluster}-secret-reader",
+        user=user.name,
+        policy=account.account_id.apply(
+            lambda account_id: secret_read_policy(region, account_id, environment)
+        ),
+        opts=child,
+    )
+    key = aws.iam.AccessKey(
+        f"{cluster}-secret-reader",
+        user=user.name,
+        opts=pulumi.ResourceOptions(parent=parent, replacement_trigger=rotation),
+    )
+    return AwsAccessKey(access_key_id=key.id, secret_access_key=secret(key.secret))
+
+
+def cloudflare_dns_token(
+    cluster: str, environment: str, zone_id: str, parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """A token that can edit DNS records in one zone, for cert-manager and external-dns."""
+    groups: list[pulumi.Output[str]] = [
+        cloudflare.get_api_token_permission_groups_list_output(
+            name=name, opts=pulumi.InvokeOutputOptions(parent=parent)
+        ).results.apply(_single_group(name))
+        for name in DNS_PERMISSION_GROUPS
+    ]
+    token = cloudflare.ApiToken(
+        f"{cluster}-dns-token",
+        name=f"platform-{environment}-{cluster}-dns",
+        policies=[
+            cloudflare.ApiTokenPolicyArgs(
+                effect="allow",
+                permission_groups=[
+                    cloudflare.ApiTokenPolicyPermissionGroupArgs(id=g) for g in groups
+                ],
+                resources=json.dumps({f"com.cloudflare.api.account.zone.{zone_id}": "*"}),
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return secret(token.value)
+
+
+PermissionGroup = cloudflare.outputs.GetApiTokenPermissionGroupsListResultResult
+
+
+def _single_group(name: str) -> Callable[[list[PermissionGroup] | None], str]:
+    def pick(found: list[PermissionGroup] | None) -> str:
+        ids = [group.id for group in found or [] if group.name == name]
+        if not ids:
+            raise RuntimeError(f"Cloudflare has no API token permission group named {name!r}")
+        return ids[0]
+
+    return pick
