@@ -36,3 +36,7 @@ CHARTS: dict[str, ChartPin] = {
 # `get_kubernetes_version` lookup, and Vultr clusters name theirs in config because
 # the Vultr SDK has no lookup.
 CIVO_CLUSTER_TYPE = "k3s"
+
+# The oldest Kubernetes minor the platform supports: Civo's current k3s default line.
+# Core objects are validated against this version's OpenAPI schema.
+MIN_KUBERNETES_VERSION = "1.32.0"

@@ -44,6 +44,17 @@ def redact(value: Any) -> Any:
     return value
 
 
+def reveal(value: Any) -> Any:
+    """Wire-format values with secret envelopes opened: for schema checks, never written."""
+    if isinstance(value, dict):
+        if _SECRET_SIG in value:
+            return reveal(value.get("value", value.get("urn")))
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
 @dataclass
 class Registration:
     urn: str
@@ -58,7 +69,8 @@ class Registration:
     retain_on_delete: bool
     ignore_changes: list[str]
     inputs: dict[str, Any]
-    outputs: dict[str, Any] = field(default_factory=dict)
+    # Inputs with secrets opened, kept in memory only so tests can validate object shapes.
+    revealed_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +126,7 @@ class RecordingMonitor(MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 inputs=redact(json_format.MessageToDict(request.object)),
+                revealed_inputs=reveal(json_format.MessageToDict(request.object)),
             )
         )
         return response

@@ -1,0 +1,73 @@
+"""Shared fixtures: offline plans of the real stacks and of configs built in tests."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.cli.plan import plan_stack_file
+from infra.cli.runner import PROJECT_DIR, PlanRun
+from tests.planview import PlanView
+
+UPSTREAM = PROJECT_DIR.parent / "shared" / "upstream"
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Path:
+    if not UPSTREAM.is_dir():
+        pytest.skip(
+            "../shared/upstream is absent: the upstream charts and CRDs are not beside the repo"
+        )
+    return UPSTREAM
+
+
+def stack_document(stack: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    return document
+
+
+def _plan(path: Path) -> PlanRun:
+    return plan_stack_file(path)[1]
+
+
+@pytest.fixture(scope="session")
+def stack_plans() -> dict[str, PlanView]:
+    return {
+        stack: PlanView(_plan(PROJECT_DIR / f"Pulumi.{stack}.yaml")) for stack in ("dev", "prod")
+    }
+
+
+@pytest.fixture(params=["dev", "prod"])
+def stack_plan(request: pytest.FixtureRequest, stack_plans: dict[str, PlanView]) -> PlanView:
+    return stack_plans[request.param]
+
+
+ConfigEdit = Callable[[dict[str, Any]], None]
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """A stack file: a copy of a real stack's, with `platform:` edits applied."""
+
+    def write(stack: str = "dev", edit: ConfigEdit | None = None, name: str | None = None) -> Path:
+        document = copy.deepcopy(stack_document(stack))
+        if edit is not None:
+            edit(document["config"])
+        path = tmp_path / f"Pulumi.{name or stack}.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def plan_config(write_config: Callable[..., Path]) -> Iterator[Callable[..., PlanView]]:
+    def plan(stack: str = "dev", edit: ConfigEdit | None = None) -> PlanView:
+        return PlanView(_plan(write_config(stack, edit)))
+
+    yield plan

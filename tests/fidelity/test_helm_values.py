@@ -1,0 +1,137 @@
+"""Every Helm release: the pinned chart, and only values the chart knows."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from infra.versions import CHARTS
+from tests.fidelity.upstream import (
+    chart_defaults,
+    chart_schema,
+    pinned_chart_repositories,
+    pinned_chart_versions,
+)
+from tests.planview import PlanView
+
+# Values paths under which a chart takes keys it does not list, each with the reason.
+FREE_FORM: dict[str, dict[str, str]] = {
+    "cert-manager": {
+        "config": "rendered as the controller's ControllerConfiguration file (values.yaml `config: {}`)",
+    },
+    "argo-cd": {
+        "configs.params": "each key becomes an argocd-cmd-params-cm entry (values.yaml `configs.params`)",
+        "configs.cm": "each key becomes an argocd-cm entry (values.yaml `configs.cm`)",
+    },
+    "ingress-nginx": {
+        "controller.extraArgs": "each key becomes a controller flag (values.yaml `extraArgs: {}`)",
+    },
+}
+
+
+def chart_of(inputs: dict[str, Any]) -> str:
+    return str(inputs["chart"]).rsplit("/", 1)[-1]
+
+
+def unknown_paths(ours: Any, defaults: Any, allowed: dict[str, str], prefix: str = "") -> list[str]:
+    """Paths we set that the chart's values.yaml does not have."""
+    if not isinstance(ours, dict):
+        return []  # a scalar or a list replaces the default whole
+    problems = []
+    for key, value in ours.items():
+        path = f"{prefix}{key}"
+        if prefix.rstrip(".") in allowed or path in allowed:
+            continue
+        if not isinstance(defaults, dict) or key not in defaults:
+            problems.append(path)
+            continue
+        problems += unknown_paths(value, defaults[key], allowed, f"{path}.")
+    return problems
+
+
+def merged(defaults: Any, ours: Any) -> Any:
+    if isinstance(defaults, dict) and isinstance(ours, dict):
+        result = copy.deepcopy(defaults)
+        for key, value in ours.items():
+            result[key] = merged(defaults.get(key), value)
+        return result
+    return ours
+
+
+def releases(plan: PlanView) -> list[tuple[str, dict[str, Any]]]:
+    return sorted((r.name, r.revealed_inputs) for r in plan.of_type("helm.sh/v3:Release"))
+
+
+def test_every_add_on_is_a_pinned_release(stack_plan: PlanView, upstream: Path) -> None:
+    pinned = pinned_chart_versions(upstream)
+    seen = {}
+    for name, inputs in releases(stack_plan):
+        chart = chart_of(inputs)
+        assert chart in pinned, f"{name}: chart {chart} is not pinned in ../shared/upstream"
+        assert inputs["version"] == pinned[chart], f"{name}: {chart} {inputs['version']}"
+        seen[chart] = inputs["version"]
+    expected = {"argo-cd", "cert-manager", "external-dns", "external-secrets", "sealed-secrets"}
+    assert expected | {"gateway-helm"} <= set(seen)
+
+
+def test_versions_module_matches_upstream(upstream: Path) -> None:
+    pinned = pinned_chart_versions(upstream)
+    repositories = pinned_chart_repositories(upstream)
+    for chart, pin in CHARTS.items():
+        assert pin.version == pinned[chart], chart
+        ours = f"{pin.repository}/{chart}" if pin.is_oci else pin.repository
+        assert ours.rstrip("/") == repositories[chart].rstrip("/"), chart
+
+
+def test_release_repositories_match_upstream(stack_plan: PlanView, upstream: Path) -> None:
+    repositories = pinned_chart_repositories(upstream)
+    for name, inputs in releases(stack_plan):
+        chart = chart_of(inputs)
+        expected = repositories[chart].rstrip("/")
+        if expected.startswith("oci://"):
+            assert inputs["chart"] == expected, name
+            assert "repositoryOpts" not in inputs, name
+        else:
+            assert inputs["repositoryOpts"]["repo"].rstrip("/") == expected, name
+
+
+def test_values_exist_in_the_chart(stack_plan: PlanView, upstream: Path) -> None:
+    for name, inputs in releases(stack_plan):
+        chart = chart_of(inputs)
+        unknown = unknown_paths(
+            inputs.get("values", {}), chart_defaults(upstream, chart), FREE_FORM.get(chart, {})
+        )
+        assert not unknown, f"{name}: not in {chart}'s values.yaml: {unknown}"
+
+
+def test_values_validate_against_chart_schema(stack_plan: PlanView, upstream: Path) -> None:
+    checked = 0
+    for name, inputs in releases(stack_plan):
+        chart = chart_of(inputs)
+        schema = chart_schema(upstream, chart)
+        if schema is None:
+            continue
+        values = merged(chart_defaults(upstream, chart), inputs.get("values", {}))
+        errors = sorted(
+            jsonschema.Draft7Validator(schema).iter_errors(values), key=lambda e: list(e.path)
+        )
+        assert not errors, f"{name}: " + "; ".join(
+            f"{'.'.join(map(str, e.path))}: {e.message}" for e in errors
+        )
+        checked += 1
+    assert checked >= 3  # cert-manager, external-dns and external-secrets ship schemas
+
+
+@pytest.mark.parametrize(
+    ("ours", "reason"),
+    [
+        ({"crds": {"enabled": True, "typo": 1}}, "crds.typo"),
+        ({"installCRD": True}, "installCRD"),
+    ],
+)
+def test_unknown_paths_catches_typos(ours: dict[str, Any], reason: str, upstream: Path) -> None:
+    assert unknown_paths(ours, chart_defaults(upstream, "cert-manager"), {}) == [reason]
