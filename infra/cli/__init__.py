@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,18 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan_parser.add_argument("--out", type=Path, help="output folder (default build/<stack>)")
 
     args = parser.parse_args(argv)
-    try:
-        if args.command == "plan":
-            return plan.command(
-                stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr
-            )
-        parser.error(f"unknown command {args.command}")
-        return EXIT_INVALID
-    finally:
-        _close_event_loop()
-
-
-def _close_event_loop() -> None:
-    """The mock runtime leaves its event loop open; closing it here keeps exit quiet."""
-    with contextlib.suppress(RuntimeError):
-        asyncio.get_event_loop().close()
+    if args.command == "plan":
+        return plan.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
+    parser.error(f"unknown command {args.command}")
+    return EXIT_INVALID

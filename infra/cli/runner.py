@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import runpy
 import warnings
 from dataclasses import dataclass, field
@@ -155,7 +156,9 @@ async def _resolve_exports() -> dict[str, Any]:
 
 
 def run_program(stack_file: StackFile, program: Path = PROGRAM) -> PlanRun:
-    """Run the program once, offline. Each call starts from a fresh runtime."""
+    """Run the program once, offline. Each call starts from a fresh runtime and event loop."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     pulumi.runtime.set_all_config(dict(stack_file.values), list(stack_file.secret_keys))
     runtime_settings.ROOT.set(None)
     monitor = RecordingMonitor(PlanMocks())
@@ -168,9 +171,12 @@ def run_program(stack_file: StackFile, program: Path = PROGRAM) -> PlanRun:
         runpy.run_path(str(program), run_name="__main__")
         exports.update(await _resolve_exports())
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        _sync_await(run_pulumi_func(body))
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _sync_await(run_pulumi_func(body))
+    finally:
+        loop.close()
     return PlanRun(
         stack=stack_file.stack,
         registrations=monitor.registrations,
