@@ -6,11 +6,19 @@ per-environment branches.
 
 import pulumi
 
+from infra.clusters.base import EVERYWHERE
 from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
+from infra.components.workload_cluster import (
+    ArgoCDTarget,
+    WorkloadCluster,
+    WorkloadClusterArgs,
+)
+from infra.placement import cluster_labels
 from infra.stackconfig import from_running_program
 
 config = from_running_program()
-cloudflare_token = (
+# With scoped tokens (the default) each cluster mints its own zone-scoped DNS token.
+dns_token = (
     None
     if config.cloudflare.scoped_tokens
     else pulumi.Config("cloudflare").require_secret("apiToken")
@@ -28,7 +36,7 @@ mgmt = MgmtCluster(
         cloudflare_zone_id=config.cloudflare.zone_id,
         traffic_controller=config.traffic_controller,
         chart_versions=config.chart_versions,
-        dns_token=cloudflare_token,
+        dns_token=dns_token,
         kubeconfig=(
             pulumi.Output.secret(config.mgmt_kubeconfig.get_secret_value())
             if config.mgmt_kubeconfig
@@ -36,7 +44,36 @@ mgmt = MgmtCluster(
         ),
     ),
 )
+argocd = ArgoCDTarget(
+    provider=mgmt.k8s_provider,
+    namespace=mgmt.argocd_namespace,
+    ready=mgmt.argocd_release,
+    egress_cidrs=mgmt.egress_cidrs,
+)
+
+clusters = {
+    cluster.name: WorkloadCluster(
+        cluster.name,
+        WorkloadClusterArgs(
+            environment=config.environment,
+            domain=config.domain,
+            cluster=cluster,
+            labels=cluster_labels(config, cluster),
+            admin_cidrs=config.admin_cidrs,
+            web_sources=EVERYWHERE,
+            acme_email=config.acme_email,
+            aws_region=config.aws_region,
+            cloudflare_zone_id=config.cloudflare.zone_id,
+            argocd=argocd,
+            traffic_controller=config.traffic_controller,
+            chart_versions=config.chart_versions,
+            dns_token=dns_token,
+        ),
+    )
+    for cluster in config.enabled_clusters
+}
 
 pulumi.export("argocdUrl", mgmt.argocd_url)
 pulumi.export("argocdAdminPassword", mgmt.admin_password)
 pulumi.export("mgmtKubeconfig", mgmt.kubeconfig)
+pulumi.export("clusters", {name: c.api_endpoint for name, c in clusters.items()})

@@ -141,11 +141,19 @@ def _random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _k8s_secret(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    if inputs.get("type") != "kubernetes.io/service-account-token":
+        return {}
+    token = base64.b64encode(f"mock-token-{_digest(name)[:24]}".encode()).decode()
+    return {"data": {"token": token, "ca.crt": base64.b64encode(b"mock-ca").decode()}}
+
+
 _OUTPUTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
     "civo:index/kubernetesCluster:KubernetesCluster": _civo_cluster,
     "vultr:index/kubernetes:Kubernetes": _vultr_cluster,
     "civo:index/database:Database": _civo_database,
     "kubernetes:helm.sh/v3:Release": _helm_release,
+    "kubernetes:core/v1:Secret": _k8s_secret,
     "random:index/randomPassword:RandomPassword": _random_password,
     "random:index/randomId:RandomId": lambda name, _i: {"hex": _digest(name)[:16]},
     "aws:iam/accessKey:AccessKey": _secret_value("secret"),

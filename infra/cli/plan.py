@@ -42,7 +42,7 @@ def plan_stack_file(path: Path) -> tuple[StackFile, PlanRun, list[str]]:
 
 
 def resources_json(run: PlanRun) -> list[dict[str, object]]:
-    return [r.as_json() for r in run.registrations]
+    return [r.as_json() for r in sorted(run.registrations, key=lambda r: r.urn)]
 
 
 def _tree_lines(run: PlanRun) -> list[str]:
@@ -54,7 +54,7 @@ def _tree_lines(run: PlanRun) -> list[str]:
 
     def walk(parent: str | None, depth: int) -> None:
         kids = children.get(parent, [])
-        components = [k for k in kids if not k.custom]
+        components = sorted((k for k in kids if not k.custom), key=lambda k: (k.type, k.name))
         leaves = Counter(k.type for k in kids if k.custom)
         for component in components:
             total = _count_below(component.urn, children)

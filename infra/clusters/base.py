@@ -30,6 +30,9 @@ class FirewallSource:
         return [FirewallSource(cidr.replace("/", "-").replace(":", "-"), cidr) for cidr in cidrs]
 
 
+EVERYWHERE = [FirewallSource("anywhere", "0.0.0.0/0")]
+
+
 @dataclass(frozen=True)
 class ClusterRequest:
     """What a component needs from a backend, cloud-neutral."""

@@ -13,12 +13,9 @@ from infra.addons.argocd import ArgoCD
 from infra.addons.base import AddonContext
 from infra.addons.baseline import BaselineArgs, install_baseline
 from infra.clusters import ClusterRequest, create_cluster
-from infra.clusters.base import FirewallSource
+from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.config import MgmtClusterSpec, TrafficController
 from infra.identity import aws_secret_reader, cloudflare_dns_token
-
-EVERYWHERE = [FirewallSource("anywhere", "0.0.0.0/0")]
-
 
 @dataclass(frozen=True)
 class MgmtClusterArgs:
@@ -45,6 +42,8 @@ class MgmtCluster(pulumi.ComponentResource):
     argocd_namespace: pulumi.Output[str]
     admin_password: pulumi.Output[str]
     egress_cidrs: Sequence[pulumi.Output[str]]
+    # What registrations wait for: Argo CD's namespace and CRDs exist once it is installed.
+    argocd_release: pulumi.Resource
 
     def __init__(
         self, name: str, args: MgmtClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -94,6 +93,7 @@ class MgmtCluster(pulumi.ComponentResource):
         self.kubeconfig = handle.kubeconfig
         self.k8s_provider = handle.k8s_provider
         self.egress_cidrs = handle.egress_cidrs
+        self.argocd_release = argocd.release
         self.argocd_url = pulumi.Output.from_input(argocd.url)
         self.argocd_namespace = pulumi.Output.from_input(argocd.namespace)
         self.admin_password = argocd.password.result

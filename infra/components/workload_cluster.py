@@ -1,0 +1,119 @@
+"""WorkloadCluster: one regional cluster on Civo or Vultr, with the baseline add-ons, its
+own AWS identity and DNS token, registered in Argo CD on the management cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.addons import argocd_registration
+from infra.addons.base import AddonContext
+from infra.addons.baseline import BaselineArgs, install_baseline
+from infra.clusters import ClusterRequest, create_cluster
+from infra.clusters.base import FirewallSource
+from infra.config import TrafficController, WorkloadCluster
+from infra.identity import aws_secret_reader, cloudflare_dns_token
+
+
+@dataclass(frozen=True)
+class ArgoCDTarget:
+    """Where a workload cluster registers itself."""
+
+    provider: k8s.Provider
+    namespace: pulumi.Input[str]
+    # The cluster Secret waits for Argo CD (its namespace and CRDs) to exist.
+    ready: pulumi.Resource
+    egress_cidrs: Sequence[pulumi.Input[str]]
+
+
+@dataclass(frozen=True)
+class WorkloadClusterArgs:
+    environment: str
+    domain: str
+    cluster: WorkloadCluster
+    # Labels on the Argo CD registration: the platform's and the cluster's own.
+    labels: Mapping[str, str]
+    admin_cidrs: Sequence[str]
+    web_sources: Sequence[FirewallSource]
+    acme_email: str
+    aws_region: str
+    cloudflare_zone_id: str
+    argocd: ArgoCDTarget
+    traffic_controller: TrafficController = "envoy-gateway"
+    chart_versions: Mapping[str, str] | None = None
+    dns_token: pulumi.Input[str] | None = None
+
+
+class WorkloadCluster(pulumi.ComponentResource):
+    kubeconfig: pulumi.Output[str]
+    k8s_provider: k8s.Provider
+    api_endpoint: pulumi.Output[str]
+    egress_cidrs: Sequence[pulumi.Output[str]]
+    cluster_domain: str
+
+    def __init__(
+        self, name: str, args: WorkloadClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:index:WorkloadCluster", name, None, opts)
+        mgmt_sources = [
+            FirewallSource(f"mgmt-egress-{i}", cidr)
+            for i, cidr in enumerate(args.argocd.egress_cidrs)
+        ]
+        handle = create_cluster(
+            ClusterRequest(
+                name=name,
+                spec=args.cluster,
+                api_sources=[*FirewallSource.of(args.admin_cidrs), *mgmt_sources],
+                web_sources=args.web_sources,
+                tags=("platform", args.environment, "workload"),
+            ),
+            parent=self,
+        )
+        ctx = AddonContext(
+            cluster=name,
+            environment=args.environment,
+            domain=args.domain,
+            chart_versions=args.chart_versions or {},
+            provider=handle.k8s_provider,
+            parent=self,
+        )
+        baseline = install_baseline(
+            ctx,
+            BaselineArgs(
+                traffic_controller=args.traffic_controller,
+                dns_token=args.dns_token
+                or cloudflare_dns_token(name, args.environment, args.cloudflare_zone_id, self),
+                acme_email=args.acme_email,
+                certificate_names=[f"*.{ctx.cluster_domain}"],
+                dns_domain_filters=[ctx.cluster_domain],
+                aws_region=args.aws_region,
+                aws_key=aws_secret_reader(
+                    name, args.environment, args.aws_region, args.cluster.key_rotation, self
+                ),
+            ),
+        )
+        self.registration = argocd_registration.register(
+            ctx,
+            mgmt_provider=args.argocd.provider,
+            argocd_namespace=args.argocd.namespace,
+            server=handle.api_endpoint,
+            labels=args.labels,
+            depends_on=[args.argocd.ready],
+        )
+        self.traffic = baseline.traffic
+        self.addon_context = ctx
+        self.kubeconfig = handle.kubeconfig
+        self.k8s_provider = handle.k8s_provider
+        self.api_endpoint = handle.api_endpoint
+        self.egress_cidrs = handle.egress_cidrs
+        self.cluster_domain = ctx.cluster_domain
+        self.register_outputs(
+            {
+                "kubeconfig": self.kubeconfig,
+                "apiEndpoint": self.api_endpoint,
+                "clusterDomain": self.cluster_domain,
+            }
+        )
