@@ -137,6 +137,14 @@ class Autoscaling(_Model):
     min_nodes: NodeCount
     max_nodes: NodeCount
 
+    @field_validator("max_nodes")
+    @classmethod
+    def _at_least_min(cls, max_nodes: int, info: ValidationInfo) -> int:
+        min_nodes = info.data.get("min_nodes")
+        if min_nodes is not None and max_nodes < min_nodes:
+            raise ValueError(f"must be at least minNodes ({min_nodes})")
+        return max_nodes
+
 
 class VultrClusterSpec(_CloudCluster):
     provider: Literal["vultr"]
@@ -189,8 +197,8 @@ class VultrWorkloadCluster(VultrClusterSpec, _WorkloadFields):
     pass
 
 
-WorkloadCluster = CivoWorkloadCluster | VultrWorkloadCluster
-WorkloadClusterConfig = Annotated[WorkloadCluster, Field(discriminator="provider")]
+ClusterConfig = CivoWorkloadCluster | VultrWorkloadCluster
+_ClusterEntry = Annotated[ClusterConfig, Field(discriminator="provider")]
 
 
 # --- database -------------------------------------------------------------------------
@@ -363,7 +371,7 @@ class PlatformConfig(_Model):
     mgmt_cluster: MgmtClusterSpec
     traffic_controller: TrafficController = "envoy-gateway"
     chart_versions: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
-    clusters: list[WorkloadClusterConfig] = Field(default_factory=list)
+    clusters: list[_ClusterEntry] = Field(default_factory=list)
     database: DatabaseConfig | None = None
     apps: list[AppConfig] = Field(default_factory=list)
     load_balancing: LoadBalancingConfig = Field(default_factory=LoadBalancingConfig)
@@ -384,7 +392,7 @@ class PlatformConfig(_Model):
         return self.environment.startswith("prod")
 
     @property
-    def enabled_clusters(self) -> list[WorkloadCluster]:
+    def enabled_clusters(self) -> list[ClusterConfig]:
         return [c for c in self.clusters if c.enabled]
 
     def chart_version(self, chart: str) -> str:

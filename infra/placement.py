@@ -11,10 +11,10 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from infra.config import AppConfig, PlatformConfig, WorkloadCluster
+    from infra.config import AppConfig, ClusterConfig, PlatformConfig
 
 
-def cluster_labels(config: PlatformConfig, cluster: WorkloadCluster) -> dict[str, str]:
+def cluster_labels(config: PlatformConfig, cluster: ClusterConfig) -> dict[str, str]:
     """The labels on a cluster's Argo CD registration: the platform's, then the user's."""
     return {
         "environment": config.environment,

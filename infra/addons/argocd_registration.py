@@ -53,7 +53,9 @@ def manager_rules() -> list[k8s.rbac.v1.PolicyRuleArgs]:
 
 def cluster_config(token: str, ca_data: str) -> str:
     """The `config` of an Argo CD cluster Secret: bearer token and CA, nothing else."""
-    return json.dumps({"bearerToken": token, "tlsClientConfig": {"insecure": False, "caData": ca_data}})
+    return json.dumps(
+        {"bearerToken": token, "tlsClientConfig": {"insecure": False, "caData": ca_data}}
+    )
 
 
 def _token_and_ca(data: Mapping[str, str] | None) -> tuple[str, str]:
@@ -64,6 +66,7 @@ def _token_and_ca(data: Mapping[str, str] | None) -> tuple[str, str]:
 
 def register(
     workload: AddonContext,
+    *,
     mgmt_provider: k8s.Provider,
     argocd_namespace: pulumi.Input[str],
     server: pulumi.Input[str],
@@ -88,7 +91,9 @@ def register(
             api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role.metadata.name
         ),
         subjects=[
-            k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=NAMESPACE)
+            k8s.rbac.v1.SubjectArgs(
+                kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=NAMESPACE
+            )
         ],
         opts=workload.opts(),
     )

@@ -24,6 +24,18 @@ HELM_TIMEOUT_SECONDS = 600
 
 
 @dataclass(frozen=True)
+class Namespace:
+    """A namespace add-ons install into; ``resource`` is None where it always exists."""
+
+    name: str
+    resource: k8s.core.v1.Namespace | None = None
+
+    @property
+    def after(self) -> list[pulumi.Resource]:
+        return [self.resource] if self.resource is not None else []
+
+
+@dataclass(frozen=True)
 class AddonContext:
     """One cluster, as the add-ons see it."""
 
@@ -48,57 +60,52 @@ class AddonContext:
     def name(self, *parts: str) -> str:
         return "-".join((self.cluster, *parts))
 
-    def namespace(self, name: str) -> k8s.core.v1.Namespace:
-        return k8s.core.v1.Namespace(
+    def namespace(self, name: str) -> Namespace:
+        resource = k8s.core.v1.Namespace(
             self.name("ns", name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=name, labels={"app.kubernetes.io/managed-by": "pulumi"}
             ),
             opts=self.opts(),
         )
+        return Namespace(name, resource)
 
     def secret(
-        self,
-        name: str,
-        namespace: k8s.core.v1.Namespace,
-        string_data: Mapping[str, pulumi.Input[str]],
+        self, name: str, namespace: Namespace, string_data: Mapping[str, pulumi.Input[str]]
     ) -> k8s.core.v1.Secret:
         return k8s.core.v1.Secret(
-            self.name("secret", name),
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace.metadata.name),
+            self.name("secret", namespace.name, name),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace.name),
             type="Opaque",
             string_data=dict(string_data),
-            opts=self.opts(additional_secret_outputs=["data", "stringData"]),
+            opts=self.opts(
+                depends_on=namespace.after, additional_secret_outputs=["data", "stringData"]
+            ),
         )
 
     def release(
         self,
         chart: str,
-        namespace: k8s.core.v1.Namespace | str,
+        namespace: Namespace,
         values: Mapping[str, Any],
         depends_on: Sequence[pulumi.Resource] = (),
         release_name: str | None = None,
     ) -> k8s.helm.v3.Release:
         pin = CHARTS[chart]
         oci = pin.is_oci
-        if isinstance(namespace, str):
-            namespace_name: pulumi.Input[str] = namespace
-            after: list[pulumi.Resource] = list(depends_on)
-        else:
-            namespace_name, after = namespace.metadata.name, [namespace, *depends_on]
         return k8s.helm.v3.Release(
             self.name(chart),
             name=release_name or chart,
             chart=f"{pin.repository}/{pin.chart}" if oci else pin.chart,
             version=self.chart_versions.get(chart, pin.version),
             repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=pin.repository),
-            namespace=namespace_name,
+            namespace=namespace.name,
             create_namespace=False,
             values=dict(values),
             atomic=True,
             cleanup_on_fail=True,
             timeout=HELM_TIMEOUT_SECONDS,
-            opts=self.opts(depends_on=after),
+            opts=self.opts(depends_on=[*namespace.after, *depends_on]),
         )
 
     def custom_resource(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
-from infra.addons.base import AddonContext
+from infra.addons.base import AddonContext, Namespace
 
 NAMESPACE = "kube-system"
 
@@ -18,4 +18,4 @@ def values() -> dict[str, Any]:
 
 def install(ctx: AddonContext) -> k8s.helm.v3.Release:
     # kube-system always exists, so there is no Namespace to create.
-    return ctx.release("sealed-secrets", NAMESPACE, values())
+    return ctx.release("sealed-secrets", Namespace(NAMESPACE), values())

@@ -89,18 +89,27 @@ class Registration:
         }
 
 
+class DuplicateUrnError(Exception):
+    pass
+
+
 class RecordingMonitor(MockMonitor):
     """The mock monitor, plus what the engine would see: parents, dependencies, options."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self._urns: set[str] = set()
         self.component_outputs: dict[str, dict[str, Any]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
+        if response.urn in self._urns:
+            # The engine refuses a program that registers one URN twice; so does the plan.
+            raise DuplicateUrnError(f"duplicate resource URN {response.urn}")
+        self._urns.add(response.urn)
         # The engine, not the SDK, turns `additionalSecretOutputs` into secrets; do the same.
         for key in request.additionalSecretOutputs:
             if key in response.object.fields:
@@ -161,6 +170,9 @@ def run_program(stack_file: StackFile, program: Path = PROGRAM) -> PlanRun:
     asyncio.set_event_loop(loop)
     pulumi.runtime.set_all_config(dict(stack_file.values), list(stack_file.secret_keys))
     runtime_settings.ROOT.set(None)
+    # Outputs a failed earlier run left behind belong to its closed loop; drop them.
+    runtime_settings.SETTINGS.outputs.clear()
+    runtime_settings.SETTINGS.rpc_manager.clear()
     monitor = RecordingMonitor(PlanMocks())
     pulumi.runtime.set_mocks(
         PlanMocks(), project=PROJECT, stack=stack_file.stack, preview=False, monitor=monitor

@@ -17,6 +17,7 @@ from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.config import MgmtClusterSpec, TrafficController
 from infra.identity import aws_secret_reader, cloudflare_dns_token
 
+
 @dataclass(frozen=True)
 class MgmtClusterArgs:
     environment: str

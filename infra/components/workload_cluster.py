@@ -14,7 +14,7 @@ from infra.addons.base import AddonContext
 from infra.addons.baseline import BaselineArgs, install_baseline
 from infra.clusters import ClusterRequest, create_cluster
 from infra.clusters.base import FirewallSource
-from infra.config import TrafficController, WorkloadCluster
+from infra.config import ClusterConfig, TrafficController
 from infra.identity import aws_secret_reader, cloudflare_dns_token
 
 
@@ -33,7 +33,7 @@ class ArgoCDTarget:
 class WorkloadClusterArgs:
     environment: str
     domain: str
-    cluster: WorkloadCluster
+    cluster: ClusterConfig
     # Labels on the Argo CD registration: the platform's and the cluster's own.
     labels: Mapping[str, str]
     admin_cidrs: Sequence[str]
