@@ -46,8 +46,16 @@ def database_apps(config: PlatformConfig) -> list[str]:
 
 
 def clusters_using_database(config: PlatformConfig) -> list[str]:
+    """Clusters whose egress the database firewall admits: where its apps run.
+
+    An app named only under `database.apps`, with no app definition to place it, may run
+    anywhere, so it admits every enabled cluster.
+    """
     where = placement(config)
-    return sorted({c for app in config.apps if app.database for c in where[app.name]})
+    users = set(database_apps(config))
+    if users - where.keys():
+        return sorted(c.name for c in config.enabled_clusters)
+    return sorted({cluster for app in users for cluster in where[app]})
 
 
 def _duplicates(names: list[str]) -> set[str]:

@@ -6,14 +6,15 @@ per-environment branches.
 
 import pulumi
 
-from infra.clusters.base import EVERYWHERE
+from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
+from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
 from infra.components.workload_cluster import (
     ArgoCDTarget,
     WorkloadCluster,
     WorkloadClusterArgs,
 )
-from infra.placement import cluster_labels
+from infra.placement import cluster_labels, clusters_using_database, database_apps
 from infra.stackconfig import from_running_program
 
 config = from_running_program()
@@ -72,6 +73,33 @@ clusters = {
     )
     for cluster in config.enabled_clusters
 }
+
+database = None
+if config.database is not None:
+    production = config.is_production
+    database = SharedDatabase(
+        config.database.name,
+        SharedDatabaseArgs(
+            environment=config.environment,
+            database=config.database,
+            apps=database_apps(config),
+            clients=[
+                *FirewallSource.of([*config.admin_cidrs, *config.database.allowed_cidrs]),
+                *(
+                    FirewallSource(f"{name}-egress-{i}", cidr)
+                    for name in clusters_using_database(config)
+                    for i, cidr in enumerate(clusters[name].egress_cidrs)
+                ),
+            ],
+            protect=production if config.database.protect is None else config.database.protect,
+            retain_on_delete=(
+                production
+                if config.database.retain_on_delete is None
+                else config.database.retain_on_delete
+            ),
+        ),
+    )
+    pulumi.export("databaseHost", database.host)
 
 pulumi.export("argocdUrl", mgmt.argocd_url)
 pulumi.export("argocdAdminPassword", mgmt.admin_password)

@@ -55,12 +55,14 @@ def mock_id(typ: str, name: str) -> str:
     return _digest(typ, name)[:24]
 
 
+MOCK_ADDRESSES = ipaddress.ip_network("100.64.0.0/10")
+
+
 def mock_ip(*parts: str) -> str:
-    """A documentation-range address (RFC 5737), stable for the same inputs."""
-    block = ipaddress.ip_network(
-        ("198.51.100.0/24", "203.0.113.0/24")[int(_digest(*parts)[0], 16) % 2]
-    )
-    return str(block[1 + int(_digest(*parts)[1:5], 16) % 253])
+    """An address in the shared range (RFC 6598), never a real host, stable for the same
+    inputs; four million of them keep the plan's clusters from sharing one."""
+    offset = int(_digest(*parts)[:8], 16) % (MOCK_ADDRESSES.num_addresses - 2)
+    return str(MOCK_ADDRESSES[1 + offset])
 
 
 def _kubeconfig(server: str) -> str:

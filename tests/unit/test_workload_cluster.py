@@ -144,6 +144,13 @@ def test_no_credential_in_plaintext(prod: PlanView) -> None:
         assert marker not in text
 
 
+def database_rules(plan: PlanView) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = plan.one(
+        "civo:index/firewall:Firewall", "shared-firewall"
+    ).inputs["ingressRules"]
+    return rules
+
+
 def _cluster_urns(plan: PlanView, name: str) -> set[str]:
     (component,) = [c for c in plan.components(WORKLOAD) if c.name == name]
     return {component.urn} | {r.urn for r in plan.below(component)}
@@ -162,8 +169,15 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
     after = {r.urn: r for r in disabled.resources}
     assert set(after) <= set(before)
     assert set(before) - set(after) == _cluster_urns(prod, "newyork")
-    changed = [urn for urn in after if after[urn].inputs != before[urn].inputs]
-    assert changed == []
+    changed = [after[urn].name for urn in after if after[urn].inputs != before[urn].inputs]
+    # The one update it implies: the database stops admitting the cluster's nodes.
+    assert changed == ["shared-firewall"]
+    (rule_before,) = database_rules(prod)
+    (rule_after,) = database_rules(disabled)
+    assert set(rule_before["cidrs"]) - set(rule_after["cidrs"]) == {
+        cidr for cidr in rule_before["cidrs"] if cidr not in rule_after["cidrs"]
+    }
+    assert len(rule_before["cidrs"]) - len(rule_after["cidrs"]) == 3  # newyork's three nodes
 
 
 @pytest.mark.parametrize(

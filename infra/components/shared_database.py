@@ -1,0 +1,207 @@
+"""SharedDatabase: one Civo managed database behind its own firewall, admin credentials
+in AWS Secrets Manager, and one database and role per app that uses it. No app ever
+receives the admin credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pulumi
+import pulumi_civo as civo
+import pulumi_postgresql as postgresql
+import pulumi_random as random
+
+from infra.aws_secrets import json_secret, secret_path
+from infra.catalog import CIVO_DB_SOFTWARE
+from infra.clusters.base import FirewallSource
+from infra.config import DatabaseConfig
+from infra.outputs import secret
+
+PORTS = {"postgresql": 5432}
+ADMIN_DATABASE = "postgres"
+
+
+@dataclass(frozen=True)
+class SharedDatabaseArgs:
+    environment: str
+    database: DatabaseConfig
+    # Apps that get their own database and role.
+    apps: Sequence[str]
+    # Who may connect: the egress of clusters running those apps, and the admin CIDRs.
+    clients: Sequence[FirewallSource]
+    protect: bool
+    retain_on_delete: bool
+
+
+def connection_url(user: str, password: str, host: str, port: int, database: str) -> str:
+    return (
+        f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
+        f"{database}?sslmode=require"
+    )
+
+
+def _offered(versions: Sequence[civo.outputs.GetDatabaseVersionVersionResult], wanted: str) -> str:
+    offered = sorted({v.version for v in versions})
+    if wanted not in offered:
+        raise RuntimeError(f"Civo does not offer PostgreSQL {wanted}; it offers {offered}")
+    return wanted
+
+
+class SharedDatabase(pulumi.ComponentResource):
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    admin_secret_path: str
+    app_secret_paths: dict[str, str]
+
+    def __init__(
+        self, name: str, args: SharedDatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:index:SharedDatabase", name, None, opts)
+        db = args.database
+        port = PORTS[db.engine]
+        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, retain_on_delete=args.retain_on_delete
+        )
+        network = civo.Network(f"{name}-network", label=f"{name}-db", region=db.region, opts=child)
+        firewall = civo.Firewall(
+            f"{name}-firewall",
+            name=f"{name}-db",
+            region=db.region,
+            network_id=network.id,
+            create_default_rules=False,
+            ingress_rules=[
+                civo.FirewallIngressRuleArgs(
+                    action="allow",
+                    protocol="tcp",
+                    port_range=str(port),
+                    cidrs=[c.cidr for c in args.clients],
+                    label="database-clients",
+                )
+            ],
+            egress_rules=[
+                civo.FirewallEgressRuleArgs(
+                    action="allow", protocol="tcp", port_range="1-65535", cidrs=["0.0.0.0/0"]
+                )
+            ],
+            opts=child,
+        )
+        # The static catalog catches typos at plan time; this catches what Civo withdrew since.
+        version = civo.get_database_version_output(
+            filters=[
+                civo.GetDatabaseVersionFilterArgs(
+                    key="engine", values=["(?i)postgres"], match_by="re"
+                )
+            ],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).versions.apply(lambda versions: _offered(versions, db.version))
+        instance = civo.Database(
+            name,
+            name=name,
+            engine=CIVO_DB_SOFTWARE[db.engine],
+            version=version,
+            size=db.size,
+            nodes=db.nodes,
+            region=db.region,
+            network_id=network.id,
+            firewall_id=firewall.id,
+            opts=keep,
+        )
+        admin_password = secret(instance.password)
+        self.admin_secret_path = secret_path(args.environment, name, "admin")
+        json_secret(
+            f"{name}-admin-credentials",
+            self.admin_secret_path,
+            {
+                "username": instance.username,
+                "password": admin_password,
+                "host": instance.endpoint,
+                "port": instance.port,
+                "database": ADMIN_DATABASE,
+                "url": pulumi.Output.all(
+                    instance.username, admin_password, instance.endpoint, instance.port
+                ).apply(lambda a: connection_url(a[0], a[1], a[2], a[3], ADMIN_DATABASE)),
+            },
+            environment=args.environment,
+            opts=keep,
+        )
+        admin = postgresql.Provider(
+            f"{name}-postgresql",
+            host=instance.endpoint,
+            port=instance.port,
+            username=instance.username,
+            password=admin_password,
+            database=ADMIN_DATABASE,
+            sslmode="require",
+            superuser=False,
+            opts=child,
+        )
+        self.app_secret_paths = {
+            app: self._app_database(name, app, instance=instance, admin=admin, args=args, keep=keep)
+            for app in args.apps
+        }
+        self.host = instance.endpoint
+        self.port = instance.port
+        self.register_outputs(
+            {
+                "host": self.host,
+                "port": self.port,
+                "adminSecretPath": self.admin_secret_path,
+                "appSecretPaths": self.app_secret_paths,
+            }
+        )
+
+    def _app_database(
+        self,
+        name: str,
+        app: str,
+        *,
+        instance: civo.Database,
+        admin: postgresql.Provider,
+        args: SharedDatabaseArgs,
+        keep: pulumi.ResourceOptions,
+    ) -> str:
+        """The app's own role and database; its credentials, and only those, go to AWS."""
+        on_db = pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(provider=admin))
+        password = random.RandomPassword(
+            f"{name}-{app}-password",
+            length=32,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        role = postgresql.Role(
+            f"{name}-{app}-role", name=app, login=True, password=password.result, opts=on_db
+        )
+        database = postgresql.Database(
+            f"{name}-{app}-database", name=app, owner=role.name, opts=on_db
+        )
+        # New databases let PUBLIC connect; revoking it leaves the owner as the only way in.
+        postgresql.Grant(
+            f"{name}-{app}-revoke-public",
+            database=database.name,
+            role="public",
+            object_type="database",
+            privileges=[],
+            opts=pulumi.ResourceOptions(parent=self, provider=admin),
+        )
+        path = secret_path(args.environment, name, app)
+        app_password = secret(password.result)
+        json_secret(
+            f"{name}-{app}-credentials",
+            path,
+            {
+                "username": app,
+                "password": app_password,
+                "host": instance.endpoint,
+                "port": instance.port,
+                "database": app,
+                "url": pulumi.Output.all(app_password, instance.endpoint, instance.port).apply(
+                    lambda a: connection_url(app, a[0], a[1], a[2], app)
+                ),
+            },
+            environment=args.environment,
+            opts=keep,
+        )
+        return path

@@ -1,0 +1,171 @@
+"""SharedDatabase: firewall, secrets, one role per app, protection, and removal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.cli import main
+from infra.cli.mocks import mock_id, mock_ip
+from tests.planview import PlanView
+
+DATABASE = "platform:index:SharedDatabase"
+
+
+@pytest.fixture(scope="module")
+def prod(stack_plans: dict[str, PlanView]) -> PlanView:
+    return stack_plans["prod"]
+
+
+def test_prod_has_a_protected_firewalled_database(prod: PlanView) -> None:
+    (component,) = prod.components(DATABASE)
+    database = prod.one("civo:index/database:Database", "shared")
+    assert database.parent == component.urn
+    assert database.protect is True and database.retain_on_delete is True
+    assert database.inputs["engine"] == "PostgreSQL"
+    assert database.inputs["version"] == "17"
+    assert database.property_dependencies["firewallId"] == [
+        prod.one("civo:index/firewall:Firewall", "shared-firewall").urn
+    ]
+
+
+def test_dev_database_is_not_protected(stack_plans: dict[str, PlanView]) -> None:
+    database = stack_plans["dev"].one("civo:index/database:Database", "shared")
+    assert database.protect is False and database.retain_on_delete is False
+
+
+def test_firewall_admits_exactly_the_clients_on_the_database_port(prod: PlanView) -> None:
+    firewall = prod.one("civo:index/firewall:Firewall", "shared-firewall").inputs
+    assert firewall["createDefaultRules"] is False
+    (rule,) = firewall["ingressRules"]
+    assert rule["portRange"] == "5432" and rule["protocol"] == "tcp"
+    cidrs = rule["cidrs"]
+    assert "0.0.0.0/0" not in cidrs
+    assert cidrs[:2] == ["203.0.113.0/24", "198.51.100.16/28"]  # adminCidrs
+    # The blog has no app definition yet, so every enabled cluster's nodes may connect.
+    expected = {
+        node_cidr(cluster, i)
+        for cluster in ("london", "frankfurt", "newyork", "chicago")
+        for i in range(3)
+    }
+    assert set(cidrs[2:]) == expected and len(cidrs) == 2 + len(expected)
+
+
+def node_cidr(cluster: str, index: int) -> str:
+    """The address the offline plan's cloud reports for a cluster's node."""
+    if cluster == "chicago":
+        return f"{mock_ip('node', mock_id('vultr-node', f'{cluster}-{index}'))}/32"
+    return f"{mock_ip('node', f'k3s-{cluster}-node-{index}')}/32"
+
+
+def test_credentials_are_in_aws_and_secret(prod: PlanView) -> None:
+    secrets = {s.inputs["name"]: s for s in prod.of_type("secretsmanager/secret:Secret")}
+    assert set(secrets) == {"platform/prod/shared/admin", "platform/prod/shared/blog"}
+    assert all(s.protect for s in secrets.values())
+    for version in prod.of_type("secretsmanager/secretVersion:SecretVersion"):
+        assert version.inputs["secretString"] == "[secret]"
+    admin = json.loads(
+        prod.one(
+            "secretsmanager/secretVersion:SecretVersion", "shared-admin-credentials-value"
+        ).revealed_inputs["secretString"]
+    )
+    assert set(admin) == {"username", "password", "host", "port", "database", "url"}
+    assert admin["url"].startswith("postgresql://") and admin["url"].endswith("?sslmode=require")
+    assert "mock-password-" not in prod.inputs_text()
+
+
+def test_each_app_role_reaches_only_its_own_database(prod: PlanView) -> None:
+    role = prod.one("postgresql:index/role:Role", "shared-blog-role").inputs
+    assert role["name"] == "blog" and role["login"] is True
+    assert (
+        not role.get("superuser") and not role.get("createDatabase") and not role.get("createRole")
+    )
+    assert role["password"] == "[secret]"
+    database = prod.one("postgresql:index/database:Database", "shared-blog-database").inputs
+    assert database == {**database, "name": "blog", "owner": "blog"}
+    revoke = prod.one("postgresql:index/grant:Grant", "shared-blog-revoke-public").inputs
+    assert revoke == {
+        **revoke,
+        "database": "blog",
+        "role": "public",
+        "objectType": "database",
+        "privileges": [],
+    }
+    app = json.loads(
+        prod.one(
+            "secretsmanager/secretVersion:SecretVersion", "shared-blog-credentials-value"
+        ).revealed_inputs["secretString"]
+    )
+    assert app["username"] == "blog" and app["database"] == "blog"
+    assert (
+        app["password"]
+        != json.loads(
+            prod.one(
+                "secretsmanager/secretVersion:SecretVersion", "shared-admin-credentials-value"
+            ).revealed_inputs["secretString"]
+        )["password"]
+    )
+
+
+def test_removing_an_app_removes_only_its_database_role_and_secret(
+    plan_config: Callable[..., PlanView],
+) -> None:
+    def with_apps(*apps: str) -> Callable[[dict[str, Any]], None]:
+        def edit(config: dict[str, Any]) -> None:
+            config["platform:database"]["apps"] = list(apps)
+
+        return edit
+
+    both = plan_config("dev", with_apps("blog", "wiki"))
+    blog_only = plan_config("dev", with_apps("blog"))
+    removed = {r.name for r in both.resources} - {r.name for r in blog_only.resources}
+    assert removed == {
+        "shared-wiki-password",
+        "shared-wiki-role",
+        "shared-wiki-database",
+        "shared-wiki-revoke-public",
+        "shared-wiki-credentials",
+        "shared-wiki-credentials-value",
+    }
+    assert {r.name for r in blog_only.resources} <= {r.name for r in both.resources}
+    instance = [p.one("civo:index/database:Database", "shared").inputs for p in (both, blog_only)]
+    assert instance[0] == instance[1]
+
+
+@pytest.mark.parametrize(
+    ("database", "expected"),
+    [
+        (
+            {"engine": "mysql", "version": "8.0"},
+            "error: platform:database.engine: Civo has deprecated MySQL and creates no new MySQL databases; use postgresql",
+        ),
+        (
+            {"version": "13"},
+            "error: platform:database.version: Civo does not offer postgresql '13'; expected one of 17",
+        ),
+        (
+            {"engine": "oracle"},
+            "error: platform:database.engine: Input should be 'postgresql' or 'mysql'",
+        ),
+        (
+            {"size": "g3.db.huge"},
+            "error: platform:database.size: unknown Civo database size 'g3.db.huge'; expected one of g3.db.xsmall, g3.db.small, g3.db.medium, g3.db.large, g3.db.xlarge, g3.db.2xlarge",
+        ),
+    ],
+    ids=["deprecated engine", "unknown version", "unknown engine", "unknown size"],
+)
+def test_invalid_database_config_exits_2(
+    database: dict[str, Any],
+    expected: str,
+    write_config: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def edit(config: dict[str, Any]) -> None:
+        config["platform:database"].update(database)
+
+    assert main(["plan", "--config", str(write_config("dev", edit))]) == 2
+    assert capsys.readouterr().err.splitlines() == [expected]
