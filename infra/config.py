@@ -357,7 +357,7 @@ class CloudflareConfig(_Model):
     scoped_tokens: bool = True
 
 
-TrafficController = Literal["envoy-gateway", "ingress-nginx"]
+TrafficControllerName = Literal["envoy-gateway", "ingress-nginx"]
 
 
 class PlatformConfig(_Model):
@@ -369,7 +369,7 @@ class PlatformConfig(_Model):
     aws_region: Annotated[str, _member_of(catalog.AWS_REGIONS, "AWS region")]
     admin_cidrs: Annotated[list[Cidr], Field(min_length=1)]
     mgmt_cluster: MgmtClusterSpec
-    traffic_controller: TrafficController = "envoy-gateway"
+    traffic_controller: TrafficControllerName = "envoy-gateway"
     chart_versions: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     clusters: list[_ClusterEntry] = Field(default_factory=list)
     database: DatabaseConfig | None = None

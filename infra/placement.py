@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from infra.config import AppConfig, ClusterConfig, PlatformConfig
+    from infra.config import AppConfig, ClusterConfig, LabelSelector, PlatformConfig
 
 
 def cluster_labels(config: PlatformConfig, cluster: ClusterConfig) -> dict[str, str]:
@@ -26,10 +26,26 @@ def cluster_labels(config: PlatformConfig, cluster: ClusterConfig) -> dict[str, 
     }
 
 
+def application_selector(config: PlatformConfig, app: AppConfig) -> LabelSelector:
+    """The selector Argo CD gets: the app's, confined to this environment's workload
+    clusters (the clusters generator would otherwise also match the management cluster).
+    Keys the app sets itself win, so Python and Argo CD still agree."""
+    return app.placement.model_copy(
+        update={
+            "match_labels": {
+                "environment": config.environment,
+                "role": "workload",
+                **app.placement.match_labels,
+            }
+        }
+    )
+
+
 def placed_clusters(config: PlatformConfig, app: AppConfig) -> list[str]:
     """Names of the enabled clusters the app's selector matches, sorted for stable output."""
+    selector = application_selector(config, app)
     return sorted(
-        c.name for c in config.enabled_clusters if app.placement.matches(cluster_labels(config, c))
+        c.name for c in config.enabled_clusters if selector.matches(cluster_labels(config, c))
     )
 
 
@@ -118,6 +134,7 @@ def _app_problems(config: PlatformConfig, enabled: set[str]) -> Iterator[tuple[s
             yield f"{where}.placement", f"matches no enabled cluster (enabled: {sorted(enabled)})"
         if app.database and config.database is None:
             yield f"{where}.database", "needs the shared database, but platform:database is not set"
+    yield from _shared_namespaces(config)
     if config.database is not None and config.apps:
         for i, name in enumerate(config.database.apps):
             if name not in known:
@@ -149,3 +166,19 @@ def _plan_limit_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
                 f"places the app on {origins} clusters, more origins than the plan's "
                 f"{limits.max_origins} (loadBalancing.planLimits.maxOrigins)",
             )
+
+
+def _shared_namespaces(config: PlatformConfig) -> Iterator[tuple[str, str]]:
+    """Two apps in one namespace on one cluster would each claim that namespace."""
+    owner: dict[tuple[str, str], str] = {}
+    for i, app in enumerate(config.apps):
+        for cluster in placed_clusters(config, app):
+            key = (cluster, app.target_namespace)
+            if owner.get(key, app.name) != app.name:
+                yield (
+                    f"apps[{i}].namespace",
+                    f"namespace {app.target_namespace!r} on cluster {cluster!r} "
+                    f"already belongs to app {owner[key]!r}",
+                )
+            else:
+                owner[key] = app.name

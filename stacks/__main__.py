@@ -6,7 +6,9 @@ per-environment branches.
 
 import pulumi
 
+from infra.addons.argocd import ProjectScope
 from infra.clusters.base import EVERYWHERE, FirewallSource
+from infra.components.app_deployment import AppDeployment, AppDeploymentArgs, AppTarget
 from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
 from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
 from infra.components.workload_cluster import (
@@ -14,7 +16,14 @@ from infra.components.workload_cluster import (
     WorkloadCluster,
     WorkloadClusterArgs,
 )
-from infra.placement import cluster_labels, clusters_using_database, database_apps
+from infra.dependencies import dependency_urls
+from infra.placement import (
+    application_selector,
+    cluster_labels,
+    clusters_using_database,
+    database_apps,
+    placement,
+)
 from infra.stackconfig import from_running_program
 
 config = from_running_program()
@@ -23,6 +32,17 @@ dns_token = (
     None
     if config.cloudflare.scoped_tokens
     else pulumi.Config("cloudflare").require_secret("apiToken")
+)
+
+where = placement(config)
+project = (
+    ProjectScope(
+        name=config.environment,
+        source_repos=[app.source.repo_url for app in config.apps],
+        destinations=[(c, app.target_namespace) for app in config.apps for c in where[app.name]],
+    )
+    if config.apps
+    else None
 )
 
 mgmt = MgmtCluster(
@@ -43,6 +63,7 @@ mgmt = MgmtCluster(
             if config.mgmt_kubeconfig
             else None
         ),
+        project=project,
     ),
 )
 argocd = ArgoCDTarget(
@@ -101,7 +122,36 @@ if config.database is not None:
     )
     pulumi.export("databaseHost", database.host)
 
+apps = {
+    app.name: AppDeployment(
+        app.name,
+        AppDeploymentArgs(
+            app=app,
+            domain=config.domain,
+            project=config.environment,
+            argocd=argocd,
+            selector=application_selector(config, app).model_dump(
+                by_alias=True, exclude_defaults=True
+            ),
+            targets={
+                name: AppTarget(
+                    context=clusters[name].addon_context,
+                    traffic=clusters[name].traffic,
+                    secret_store=clusters[name].secret_store,
+                )
+                for name in where[app.name]
+            },
+            dependency_urls=dependency_urls(config, app),
+            database_secret_path=(
+                database.app_secret_paths.get(app.name) if database and app.database else None
+            ),
+        ),
+    )
+    for app in config.apps
+}
+
 pulumi.export("argocdUrl", mgmt.argocd_url)
 pulumi.export("argocdAdminPassword", mgmt.admin_password)
 pulumi.export("mgmtKubeconfig", mgmt.kubeconfig)
 pulumi.export("clusters", {name: c.api_endpoint for name, c in clusters.items()})
+pulumi.export("apps", {name: a.cluster_urls for name, a in apps.items()})

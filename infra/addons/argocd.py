@@ -5,6 +5,7 @@ initial-admin secret), and the wide-open `default` project closed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -39,6 +40,34 @@ def values(hostname: str, bcrypt_hash: pulumi.Input[str]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ProjectScope:
+    """What an environment's apps may use: these repos, these clusters and namespaces."""
+
+    name: str
+    source_repos: Sequence[str]
+    # (registered cluster name, namespace) pairs.
+    destinations: Sequence[tuple[str, str]]
+
+
+def project_spec(scope: ProjectScope) -> dict[str, Any]:
+    return {
+        "description": f"Apps of the {scope.name} environment, placed by the platform",
+        "sourceRepos": sorted(set(scope.source_repos)),
+        "destinations": [
+            {"name": cluster, "namespace": namespace}
+            for cluster, namespace in sorted(set(scope.destinations))
+        ],
+        # Apps get no cluster-scoped resources at all (namespaces come from the platform).
+        "clusterResourceWhitelist": [],
+        # Quotas and limits belong to the platform, not to the apps they constrain.
+        "namespaceResourceBlacklist": [
+            {"group": "", "kind": "ResourceQuota"},
+            {"group": "", "kind": "LimitRange"},
+        ],
+    }
+
+
 class ArgoCD:
     def __init__(
         self,
@@ -46,6 +75,7 @@ class ArgoCD:
         traffic: TrafficController,
         hostname: str,
         depends_on: Sequence[pulumi.Resource],
+        project: ProjectScope | None = None,
     ) -> None:
         namespace = ctx.namespace(NAMESPACE)
         self.password = random.RandomPassword(
@@ -84,4 +114,15 @@ class ArgoCD:
             depends_on=[self.release],
         )
         self.url = f"https://{hostname}"
+        self.project: pulumi.Resource | None = None
+        if project is not None:
+            self.project = ctx.custom_resource(
+                f"appproject-{project.name}",
+                API_VERSION,
+                "AppProject",
+                project.name,
+                namespace=NAMESPACE,
+                spec=project_spec(project),
+                depends_on=[self.release],
+            )
         self.namespace = NAMESPACE

@@ -19,7 +19,7 @@ from infra.addons.envoy_gateway import EnvoyGateway
 from infra.addons.external_secrets import ExternalSecrets
 from infra.addons.ingress_nginx import IngressNginx
 from infra.addons.traffic import TrafficController
-from infra.config import TrafficController as TrafficControllerName
+from infra.config import TrafficControllerName
 from infra.identity import AwsAccessKey
 
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.addons.argocd import ArgoCD
+from infra.addons.argocd import ArgoCD, ProjectScope
 from infra.addons.base import AddonContext
 from infra.addons.baseline import BaselineArgs, install_baseline
 from infra.clusters import ClusterRequest, create_cluster
 from infra.clusters.base import EVERYWHERE, FirewallSource
-from infra.config import MgmtClusterSpec, TrafficController
+from infra.config import MgmtClusterSpec, TrafficControllerName
 from infra.identity import aws_secret_reader, cloudflare_dns_token
 
 
@@ -27,13 +27,15 @@ class MgmtClusterArgs:
     acme_email: str
     aws_region: str
     cloudflare_zone_id: str
-    traffic_controller: TrafficController = "envoy-gateway"
+    traffic_controller: TrafficControllerName = "envoy-gateway"
     chart_versions: Mapping[str, str] | None = None
     # None mints a zone-scoped DNS token for this cluster; a value is used as given.
     dns_token: pulumi.Input[str] | None = None
     key_rotation: str = "1"
     # Only for an `existing` cluster.
     kubeconfig: pulumi.Input[str] | None = None
+    # The environment's AppProject; None while the stack has no apps.
+    project: ProjectScope | None = None
 
 
 class MgmtCluster(pulumi.ComponentResource):
@@ -89,7 +91,7 @@ class MgmtCluster(pulumi.ComponentResource):
             ),
         )
         # Argo CD needs only its namespace and the gateway, so it installs alongside the rest.
-        argocd = ArgoCD(ctx, baseline.traffic, argocd_host, depends_on=[])
+        argocd = ArgoCD(ctx, baseline.traffic, argocd_host, depends_on=[], project=args.project)
 
         self.kubeconfig = handle.kubeconfig
         self.k8s_provider = handle.k8s_provider

@@ -12,9 +12,10 @@ import pulumi_kubernetes as k8s
 from infra.addons import argocd_registration
 from infra.addons.base import AddonContext
 from infra.addons.baseline import BaselineArgs, install_baseline
+from infra.addons.traffic import TrafficController
 from infra.clusters import ClusterRequest, create_cluster
 from infra.clusters.base import FirewallSource
-from infra.config import ClusterConfig, TrafficController
+from infra.config import ClusterConfig, TrafficControllerName
 from infra.identity import aws_secret_reader, cloudflare_dns_token
 
 
@@ -42,7 +43,7 @@ class WorkloadClusterArgs:
     aws_region: str
     cloudflare_zone_id: str
     argocd: ArgoCDTarget
-    traffic_controller: TrafficController = "envoy-gateway"
+    traffic_controller: TrafficControllerName = "envoy-gateway"
     chart_versions: Mapping[str, str] | None = None
     dns_token: pulumi.Input[str] | None = None
 
@@ -53,6 +54,10 @@ class WorkloadCluster(pulumi.ComponentResource):
     api_endpoint: pulumi.Output[str]
     egress_cidrs: Sequence[pulumi.Output[str]]
     cluster_domain: str
+    # What AppDeployment builds on, on this cluster.
+    addon_context: AddonContext
+    traffic: TrafficController
+    secret_store: pulumi.Resource
 
     def __init__(
         self, name: str, args: WorkloadClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -104,6 +109,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             depends_on=[args.argocd.ready],
         )
         self.traffic = baseline.traffic
+        self.secret_store = baseline.secrets.store
         self.addon_context = ctx
         self.kubeconfig = handle.kubeconfig
         self.k8s_provider = handle.k8s_provider

@@ -43,6 +43,7 @@ def mgmt_on(backend: str) -> Callable[[dict[str, Any]], None]:
         # The management cluster alone, so every resource in the plan is its own.
         config.pop("platform:clusters", None)
         config.pop("platform:database", None)
+        config.pop("platform:apps", None)
         config["platform:mgmtCluster"] = BACKENDS[backend]
         if backend == "existing":
             config["platform:mgmtKubeconfig"] = {"secure": "v1:placeholder"}

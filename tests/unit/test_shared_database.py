@@ -46,12 +46,8 @@ def test_firewall_admits_exactly_the_clients_on_the_database_port(prod: PlanView
     cidrs = rule["cidrs"]
     assert "0.0.0.0/0" not in cidrs
     assert cidrs[:2] == ["203.0.113.0/24", "198.51.100.16/28"]  # adminCidrs
-    # The blog has no app definition yet, so every enabled cluster's nodes may connect.
-    expected = {
-        node_cidr(cluster, i)
-        for cluster in ("london", "frankfurt", "newyork", "chicago")
-        for i in range(3)
-    }
+    # The blog is the only database app; it runs in Europe, so only those nodes connect.
+    expected = {node_cidr(cluster, i) for cluster in ("london", "frankfurt") for i in range(3)}
     assert set(cidrs[2:]) == expected and len(cidrs) == 2 + len(expected)
 
 
@@ -114,16 +110,15 @@ def test_each_app_role_reaches_only_its_own_database(prod: PlanView) -> None:
 def test_removing_an_app_removes_only_its_database_role_and_secret(
     plan_config: Callable[..., PlanView],
 ) -> None:
-    def with_apps(*apps: str) -> Callable[[dict[str, Any]], None]:
-        def edit(config: dict[str, Any]) -> None:
-            config["platform:database"]["apps"] = list(apps)
+    def add_wiki(config: dict[str, Any]) -> None:
+        blog = next(a for a in config["platform:apps"] if a["name"] == "blog")
+        config["platform:apps"].append({**blog, "name": "wiki", "service": {"name": "wiki", "port": 80}})
 
-        return edit
-
-    both = plan_config("dev", with_apps("blog", "wiki"))
-    blog_only = plan_config("dev", with_apps("blog"))
-    removed = {r.name for r in both.resources} - {r.name for r in blog_only.resources}
-    assert removed == {
+    with_wiki = plan_config("dev", add_wiki)
+    without = plan_config("dev")
+    removed = {r.name for r in with_wiki.resources} - {r.name for r in without.resources}
+    database_side = {r for r in removed if r.startswith("shared-")}
+    assert database_side == {
         "shared-wiki-password",
         "shared-wiki-role",
         "shared-wiki-database",
@@ -131,9 +126,12 @@ def test_removing_an_app_removes_only_its_database_role_and_secret(
         "shared-wiki-credentials",
         "shared-wiki-credentials-value",
     }
-    assert {r.name for r in blog_only.resources} <= {r.name for r in both.resources}
-    instance = [p.one("civo:index/database:Database", "shared").inputs for p in (both, blog_only)]
-    assert instance[0] == instance[1]
+    assert {r.name for r in without.resources} <= {r.name for r in with_wiki.resources}
+    assert all("wiki" in name for name in removed)
+    for name in ("shared", "shared-firewall", "shared-admin-credentials"):
+        kind = {"shared": "civo:index/database:Database", "shared-firewall": "civo:index/firewall:Firewall"}
+        suffix = kind.get(name, "secretsmanager/secret:Secret")
+        assert with_wiki.one(suffix, name).inputs == without.one(suffix, name).inputs
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,187 @@
+"""AppDeployment: one app, described once, run on every cluster its label selector picks.
+
+Argo CD places it: one ApplicationSet on the management cluster. Pulumi adds what Argo
+CD should not own on each placed cluster: the route to the app's host, and for database
+apps the ExternalSecret that brings its own credentials (never the admin's).
+
+The generator is a *merge* of a clusters generator and a list generator, keyed on the
+cluster name. The clusters generator's selector decides placement, the same selector
+Python evaluated to compute it; the list generator adds what differs per cluster (the
+URLs of the app's dependencies), which a clusters generator alone cannot carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from infra.addons.argocd import API_VERSION as ARGOCD_API
+from infra.addons.base import AddonContext
+from infra.addons.external_secrets import API_VERSION as ESO_API
+from infra.addons.external_secrets import STORE_NAME
+from infra.addons.traffic import Route, TrafficController
+from infra.components.workload_cluster import ArgoCDTarget
+from infra.config import AppConfig
+
+RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}}
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """A cluster the app is placed on, as AppDeployment needs it."""
+
+    context: AddonContext
+    traffic: TrafficController
+    secret_store: pulumi.Resource
+
+
+@dataclass(frozen=True)
+class AppDeploymentArgs:
+    app: AppConfig
+    domain: str
+    project: str
+    argocd: ArgoCDTarget
+    # The ApplicationSet's cluster selector: the app's placement plus environment and role.
+    selector: Mapping[str, Any]
+    # Placed clusters only, by name; the same set the selector picks.
+    targets: Mapping[str, AppTarget]
+    # cluster -> dependency -> URL (see infra.dependencies).
+    dependency_urls: Mapping[str, Mapping[str, str]]
+    database_secret_path: str | None = None
+
+
+def cluster_values(app: AppConfig, dependencies: Mapping[str, str]) -> dict[str, Any]:
+    """The Helm values an app gets on one cluster: its own, plus `dependencies.<name>.url`."""
+    values = dict(app.source.values)
+    if dependencies:
+        values["dependencies"] = {name: {"url": url} for name, url in sorted(dependencies.items())}
+    return values
+
+
+def application_source(app: AppConfig) -> dict[str, Any]:
+    source: dict[str, Any] = {
+        "repoURL": app.source.repo_url,
+        "targetRevision": app.source.revision,
+        # Per-cluster values come from the list generator, rendered by the Go template.
+        "helm": {"releaseName": app.name, "values": "{{ .valuesYaml }}"},
+    }
+    if app.source.chart:
+        source["chart"] = app.source.chart
+    else:
+        source["path"] = app.source.path or "."
+    return source
+
+
+def application_set_spec(args: AppDeploymentArgs) -> dict[str, Any]:
+    app = args.app
+    elements = [
+        {
+            "name": cluster,
+            "valuesYaml": yaml.safe_dump(
+                cluster_values(app, args.dependency_urls.get(cluster, {})), sort_keys=True
+            ),
+        }
+        for cluster in sorted(args.targets)
+    ]
+    return {
+        "goTemplate": True,
+        "goTemplateOptions": ["missingkey=error"],
+        "generators": [
+            {
+                "merge": {
+                    "mergeKeys": ["name"],
+                    "generators": [
+                        {"clusters": {"selector": dict(args.selector)}},
+                        {"list": {"elements": elements}},
+                    ],
+                }
+            }
+        ],
+        # Deleting the ApplicationSet must not take a database app's workloads with it.
+        "syncPolicy": {"preserveResourcesOnDeletion": app.database},
+        "template": {
+            "metadata": {
+                "name": f"{app.name}-{{{{ .name }}}}",
+                "labels": {"app.kubernetes.io/part-of": app.name},
+            },
+            "spec": {
+                "project": args.project,
+                "source": application_source(app),
+                "destination": {"server": "{{ .server }}", "namespace": app.target_namespace},
+                "syncPolicy": {
+                    "automated": {"prune": True, "selfHeal": True},
+                    "syncOptions": ["CreateNamespace=true"],
+                    "retry": RETRY,
+                },
+            },
+        },
+    }
+
+
+def external_secret_spec(app: AppConfig, path: str) -> dict[str, Any]:
+    return {
+        "refreshInterval": "1h",
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
+        "target": {"name": f"{app.name}-db", "creationPolicy": "Owner"},
+        "dataFrom": [{"extract": {"key": path}}],
+    }
+
+
+class AppDeployment(pulumi.ComponentResource):
+    cluster_urls: pulumi.Output[dict[str, str]]
+    global_url: pulumi.Output[str | None]
+    placed_clusters: Sequence[str]
+
+    def __init__(
+        self, name: str, args: AppDeploymentArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:index:AppDeployment", name, None, opts)
+        app = args.app
+        self.application_set = k8s.apiextensions.CustomResource(
+            f"{name}-applicationset",
+            api_version=ARGOCD_API,
+            kind="ApplicationSet",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.argocd.namespace),
+            spec=application_set_spec(args),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.argocd.provider, depends_on=[args.argocd.ready]
+            ),
+        )
+        urls: dict[str, str] = {}
+        for cluster, target in sorted(args.targets.items()):
+            ctx = replace(target.context, parent=self)
+            namespace = ctx.namespace(app.target_namespace)
+            host = f"{app.name}.{ctx.cluster_domain}"
+            target.traffic.route(
+                ctx,
+                Route(app.name, app.target_namespace, host, app.service.name, app.service.port),
+                namespace.after,
+            )
+            if app.database and args.database_secret_path:
+                ctx.custom_resource(
+                    f"{app.name}-db-secret",
+                    ESO_API,
+                    "ExternalSecret",
+                    f"{app.name}-db",
+                    namespace=app.target_namespace,
+                    spec=external_secret_spec(app, args.database_secret_path),
+                    depends_on=[*namespace.after, target.secret_store],
+                )
+            urls[cluster] = f"https://{host}"
+        self.placed_clusters = sorted(args.targets)
+        self.cluster_urls = pulumi.Output.from_input(urls)
+        self.global_url = pulumi.Output.from_input(
+            f"https://{app.name}.{args.domain}" if app.public else None
+        )
+        self.register_outputs(
+            {
+                "clusterUrls": self.cluster_urls,
+                "globalUrl": self.global_url,
+                "placedClusters": self.placed_clusters,
+            }
+        )
