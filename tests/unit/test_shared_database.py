@@ -112,7 +112,9 @@ def test_removing_an_app_removes_only_its_database_role_and_secret(
 ) -> None:
     def add_wiki(config: dict[str, Any]) -> None:
         blog = next(a for a in config["platform:apps"] if a["name"] == "blog")
-        config["platform:apps"].append({**blog, "name": "wiki", "service": {"name": "wiki", "port": 80}})
+        config["platform:apps"].append(
+            {**blog, "name": "wiki", "service": {"name": "wiki", "port": 80}}
+        )
 
     with_wiki = plan_config("dev", add_wiki)
     without = plan_config("dev")
@@ -129,7 +131,10 @@ def test_removing_an_app_removes_only_its_database_role_and_secret(
     assert {r.name for r in without.resources} <= {r.name for r in with_wiki.resources}
     assert all("wiki" in name for name in removed)
     for name in ("shared", "shared-firewall", "shared-admin-credentials"):
-        kind = {"shared": "civo:index/database:Database", "shared-firewall": "civo:index/firewall:Firewall"}
+        kind = {
+            "shared": "civo:index/database:Database",
+            "shared-firewall": "civo:index/firewall:Firewall",
+        }
         suffix = kind.get(name, "secretsmanager/secret:Secret")
         assert with_wiki.one(suffix, name).inputs == without.one(suffix, name).inputs
 

@@ -169,7 +169,9 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
     after = {r.urn: r for r in disabled.resources}
     assert set(after) <= set(before)
     # The cluster, and what apps had on it (hello-world runs everywhere).
-    apps_there = {r.urn for r in prod.resources if r.name.startswith("chicago-") and "AppDeployment" in r.urn}
+    apps_there = {
+        r.urn for r in prod.resources if r.name.startswith("chicago-") and "AppDeployment" in r.urn
+    }
     assert apps_there
     assert set(before) - set(after) == _cluster_urns(prod, "chicago") | apps_there
     changed = sorted(after[urn].name for urn in after if after[urn].inputs != before[urn].inputs)
