@@ -5,10 +5,12 @@ per-environment branches.
 """
 
 import pulumi
+import pulumi_cloudflare as cloudflare
 
 from infra.addons.argocd import ProjectScope
 from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.components.app_deployment import AppDeployment, AppDeploymentArgs, AppTarget
+from infra.components.global_load_balancer import GlobalLoadBalancer, GlobalLoadBalancerArgs
 from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
 from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
 from infra.components.workload_cluster import (
@@ -16,13 +18,16 @@ from infra.components.workload_cluster import (
     WorkloadCluster,
     WorkloadClusterArgs,
 )
-from infra.dependencies import dependency_urls
+from infra.dependencies import dependency_urls, preference_order
 from infra.placement import (
     application_selector,
+    cluster_creation_order,
     cluster_labels,
     clusters_using_database,
     database_apps,
+    fronted_clusters,
     placement,
+    private_callers,
 )
 from infra.stackconfig import from_running_program
 
@@ -73,8 +78,35 @@ argocd = ArgoCDTarget(
     egress_cidrs=mgmt.egress_cidrs,
 )
 
-clusters = {
-    cluster.name: WorkloadCluster(
+# Origin lockdown: clusters behind a proxied load balancer admit 80/443 only from
+# Cloudflare, the admin CIDRs, stated cluster egress, and the nodes of clusters that call
+# a private app on them (so those clusters are created first).
+fronted = fronted_clusters(config)
+cloudflare_ranges = cloudflare.get_ip_ranges_output().ipv4_cidrs if fronted else None
+admin_and_stated_egress = FirewallSource.of(
+    [*config.admin_cidrs, *(c for cluster in config.enabled_clusters for c in cluster.egress_cidrs)]
+)
+callers = private_callers(config)
+by_name = {cluster.name: cluster for cluster in config.enabled_clusters}
+clusters: dict[str, WorkloadCluster] = {}
+
+
+def web_sources(name: str) -> list[FirewallSource]:
+    if name not in fronted:
+        return list(EVERYWHERE)
+    return [
+        *admin_and_stated_egress,
+        *(
+            FirewallSource(f"{caller}-egress-{i}", cidr)
+            for caller in sorted(callers.get(name, ()))
+            for i, cidr in enumerate(clusters[caller].egress_cidrs)
+        ),
+    ]
+
+
+for name in cluster_creation_order(config):
+    cluster = by_name[name]
+    clusters[name] = WorkloadCluster(
         cluster.name,
         WorkloadClusterArgs(
             environment=config.environment,
@@ -82,7 +114,8 @@ clusters = {
             cluster=cluster,
             labels=cluster_labels(config, cluster),
             admin_cidrs=config.admin_cidrs,
-            web_sources=EVERYWHERE,
+            web_sources=web_sources(name),
+            cloudflare_ranges=cloudflare_ranges if name in fronted else None,
             acme_email=config.acme_email,
             aws_region=config.aws_region,
             cloudflare_zone_id=config.cloudflare.zone_id,
@@ -92,8 +125,6 @@ clusters = {
             dns_token=dns_token,
         ),
     )
-    for cluster in config.enabled_clusters
-}
 
 database = None
 if config.database is not None:
@@ -150,8 +181,33 @@ apps = {
     for app in config.apps
 }
 
+balancers = {
+    app.name: GlobalLoadBalancer(
+        f"{app.name}-global",
+        GlobalLoadBalancerArgs(
+            environment=config.environment,
+            app=app.name,
+            domain=config.domain,
+            account_id=config.cloudflare.account_id,
+            zone_id=config.cloudflare.zone_id,
+            health_check_path=app.health_check_path,
+            monitor=app.load_balancing.monitor or config.load_balancing.monitor,
+            steering_policy=app.load_balancing.steering_policy
+            or config.load_balancing.steering_policy,
+            session_affinity=app.load_balancing.session_affinity
+            or ("cookie" if app.database else "none"),
+            clusters=preference_order(config, where[app.name]),
+            drained=[c for c in config.drain if c in where[app.name]],
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[apps[app.name]]),
+    )
+    for app in config.apps
+    if app.public
+}
+
 pulumi.export("argocdUrl", mgmt.argocd_url)
 pulumi.export("argocdAdminPassword", mgmt.admin_password)
 pulumi.export("mgmtKubeconfig", mgmt.kubeconfig)
 pulumi.export("clusters", {name: c.api_endpoint for name, c in clusters.items()})
 pulumi.export("apps", {name: a.cluster_urls for name, a in apps.items()})
+pulumi.export("failureDetection", {lb.hostname: lb.detection for lb in balancers.values()})

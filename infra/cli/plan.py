@@ -99,8 +99,14 @@ def command(path: Path, out: Path | None, stdout: TextIO, stderr: TextIO) -> int
     target = write_outputs(run, out or PROJECT_DIR / "build" / stack_file.stack)
     for line in _tree_lines(run):
         print(line, file=stdout)
+    detection = run.stack_outputs.get("failureDetection") or {}
+    if detection:
+        print("load balancers, worst-case failure detection:", file=stdout)
+        for hostname, formula in sorted(detection.items()):
+            print(f"  {hostname}: {formula}", file=stdout)
     print("outputs:", file=stdout)
     for key, value in run.stack_outputs.items():
-        print(f"  {key}: {value}", file=stdout)
+        if key != "failureDetection":
+            print(f"  {key}: {value}", file=stdout)
     print(f"wrote {target}", file=stdout)
     return 0

@@ -27,7 +27,8 @@ class FirewallSource:
 
     @staticmethod
     def of(cidrs: Sequence[str]) -> list[FirewallSource]:
-        return [FirewallSource(cidr.replace("/", "-").replace(":", "-"), cidr) for cidr in cidrs]
+        unique = dict.fromkeys(cidrs)
+        return [FirewallSource(cidr.replace("/", "-").replace(":", "-"), cidr) for cidr in unique]
 
 
 EVERYWHERE = [FirewallSource("anywhere", "0.0.0.0/0")]
@@ -41,8 +42,10 @@ class ClusterRequest:
     spec: CivoClusterSpec | VultrClusterSpec | ExistingClusterSpec
     # Sources allowed to reach the Kubernetes API (admin CIDRs, the management cluster).
     api_sources: Sequence[FirewallSource]
-    # Sources allowed on 80/443: the whole internet, or Cloudflare plus the admin CIDRs.
+    # Sources allowed on 80/443: the whole internet, or (origin lockdown) the admin CIDRs
+    # plus Cloudflare's published ranges, given here as `cloudflare_ranges`.
     web_sources: Sequence[FirewallSource]
+    cloudflare_ranges: pulumi.Output[list[str]] | None = None
     tags: Sequence[str] = ()
     # For `existing` clusters only: the kubeconfig Pulumi is handed.
     kubeconfig: pulumi.Input[str] | None = None

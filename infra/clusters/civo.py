@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_civo as civo
 
@@ -9,7 +11,6 @@ from infra.clusters.base import (
     API_PORT,
     ClusterHandle,
     ClusterRequest,
-    FirewallSource,
     kubernetes_provider,
     nth_address,
 )
@@ -20,13 +21,20 @@ from infra.versions import CIVO_CLUSTER_TYPE
 ALL_TRAFFIC = ["0.0.0.0/0"]
 
 
-def _ingress(label: str, port: str, sources: list[FirewallSource]) -> civo.FirewallIngressRuleArgs:
+def _ingress(
+    label: str, port: str, cidrs: pulumi.Input[Sequence[pulumi.Input[str]]]
+) -> civo.FirewallIngressRuleArgs:
     return civo.FirewallIngressRuleArgs(
-        action="allow",
-        protocol="tcp",
-        port_range=port,
-        cidrs=[s.cidr for s in sources],
-        label=label,
+        action="allow", protocol="tcp", port_range=port, cidrs=cidrs, label=label
+    )
+
+
+def _web_cidrs(request: ClusterRequest) -> pulumi.Input[Sequence[pulumi.Input[str]]]:
+    static = [s.cidr for s in request.web_sources]
+    if request.cloudflare_ranges is None:
+        return static
+    return pulumi.Output.all(pulumi.Output.all(*static), request.cloudflare_ranges).apply(
+        lambda parts: [*parts[0], *parts[1]]
     )
 
 
@@ -57,6 +65,7 @@ def create(
 ) -> ClusterHandle:
     name = request.name
     child = pulumi.ResourceOptions(parent=parent)
+    web = _web_cidrs(request)
     network = civo.Network(f"{name}-network", label=name, region=spec.region, opts=child)
     firewall = civo.Firewall(
         f"{name}-firewall",
@@ -65,9 +74,9 @@ def create(
         network_id=network.id,
         create_default_rules=False,
         ingress_rules=[
-            _ingress("kubernetes-api", str(API_PORT), list(request.api_sources)),
-            _ingress("http", "80", list(request.web_sources)),
-            _ingress("https", "443", list(request.web_sources)),
+            _ingress("kubernetes-api", str(API_PORT), [s.cidr for s in request.api_sources]),
+            _ingress("http", "80", web),
+            _ingress("https", "443", web),
         ],
         egress_rules=[_egress("tcp"), _egress("udp"), _egress("icmp")],
         opts=child,

@@ -78,6 +78,23 @@ def create(
     ):
         for source in sources:
             _rule(name, cluster.firewall_group_id, port, source, parent)
+    if request.cloudflare_ranges is not None:
+        for port in (80, 443):
+            for ip_type, anywhere in (("v4", "0.0.0.0"), ("v6", "::")):
+                # Vultr keeps Cloudflare's ranges itself: with source "cloudflare" it fills
+                # the rule with them and ignores the subnet, which its API still requires.
+                vultr.FirewallRule(
+                    f"{name}-fw-{port}-cloudflare-{ip_type}",
+                    firewall_group_id=cluster.firewall_group_id,
+                    protocol="tcp",
+                    ip_type=ip_type,
+                    subnet=anywhere,
+                    subnet_size=0,
+                    source="cloudflare",
+                    port=str(port),
+                    notes=f"cloudflare to {port}",
+                    opts=pulumi.ResourceOptions(parent=parent),
+                )
 
     egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs] or _node_addresses(
         name, spec, cluster, parent

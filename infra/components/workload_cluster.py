@@ -46,6 +46,8 @@ class WorkloadClusterArgs:
     traffic_controller: TrafficControllerName = "envoy-gateway"
     chart_versions: Mapping[str, str] | None = None
     dns_token: pulumi.Input[str] | None = None
+    # Set when a proxied load balancer fronts the cluster: 80/443 then admit these too.
+    cloudflare_ranges: pulumi.Output[list[str]] | None = None
 
 
 class WorkloadCluster(pulumi.ComponentResource):
@@ -73,6 +75,7 @@ class WorkloadCluster(pulumi.ComponentResource):
                 spec=args.cluster,
                 api_sources=[*FirewallSource.of(args.admin_cidrs), *mgmt_sources],
                 web_sources=args.web_sources,
+                cloudflare_ranges=args.cloudflare_ranges,
                 tags=("platform", args.environment, "workload"),
             ),
             parent=self,
