@@ -172,11 +172,16 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
     apps_there = {
         r.urn for r in prod.resources if r.name.startswith("chicago-") and "AppDeployment" in r.urn
     }
+    pool = prod.one(":LoadBalancerPool", "hello-world-global-chicago").urn
     assert apps_there
-    assert set(before) - set(after) == _cluster_urns(prod, "chicago") | apps_there
+    assert set(before) - set(after) == _cluster_urns(prod, "chicago") | apps_there | {pool}
     changed = sorted(after[urn].name for urn in after if after[urn].inputs != before[urn].inputs)
-    # The updates it implies: Argo CD stops targeting it; nothing else moves.
-    assert changed == ["hello-world-applicationset", "mgmt-appproject-prod"]
+    # The updates it implies: Argo CD stops targeting it, the load balancer drops its pool.
+    assert changed == [
+        "hello-world-applicationset",
+        "hello-world-global-lb",
+        "mgmt-appproject-prod",
+    ]
 
 
 @pytest.mark.parametrize(
