@@ -1,0 +1,246 @@
+"""GlobalLoadBalancer: pools from placement, fallback and affinity, plan limits, drain,
+and origin lockdown on the cluster firewalls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.cli import main
+from infra.cli.mocks import CLOUDFLARE_IPV4, mock_id
+from tests.planview import PlanView
+from tests.unit.test_shared_database import node_cidr
+
+PUBLIC = {
+    "hello-world": ["london", "frankfurt", "chicago", "newyork"],
+    "blog": ["frankfurt", "london"],
+    "weather": ["london"],
+    "dashboard": ["frankfurt", "london"],
+}
+
+
+@pytest.fixture(scope="module")
+def prod(stack_plans: dict[str, PlanView]) -> PlanView:
+    return stack_plans["prod"]
+
+
+def balancer(plan: PlanView, app: str) -> dict[str, Any]:
+    inputs: dict[str, Any] = plan.one(
+        "cloudflare:index/loadBalancer:LoadBalancer", f"{app}-global-lb"
+    ).inputs
+    return inputs
+
+
+def pools_of(plan: PlanView, app: str) -> dict[str, dict[str, Any]]:
+    return {
+        r.name.removeprefix(f"{app}-global-"): r.inputs
+        for r in plan.of_type(":LoadBalancerPool")
+        if r.name.startswith(f"{app}-global-")
+    }
+
+
+@pytest.mark.parametrize("app", sorted(PUBLIC))
+def test_every_public_app_has_a_proxied_balancer_with_a_pool_per_cluster(
+    prod: PlanView, app: str
+) -> None:
+    lb = balancer(prod, app)
+    assert lb["name"] == f"{app}.example.com"
+    assert lb["proxied"] is True
+    assert lb["adaptiveRouting"] == {"failoverAcrossPools": True}
+    assert lb["steeringPolicy"] == "dynamic_latency"
+    pools = pools_of(prod, app)
+    assert sorted(pools) == sorted(PUBLIC[app])
+    assert lb["fallbackPool"] in lb["defaultPools"]
+    assert len(lb["defaultPools"]) == len(pools)
+    for cluster, pool in pools.items():
+        (origin,) = pool["origins"]
+        assert origin["address"] == f"{app}.{cluster}.example.com"
+        assert origin["header"] == {"hosts": [f"{app}.{cluster}.example.com"]}
+        assert origin["enabled"] is True
+        assert pool["name"] == f"prod-{app}-{cluster}"
+    monitor = prod.one(":LoadBalancerMonitor", f"{app}-global-monitor").inputs
+    assert monitor["type"] == "https" and monitor["port"] == 443
+    assert "header" not in monitor, "the per-cluster Host comes from each origin"
+
+
+def test_private_apps_have_no_balancer(prod: PlanView) -> None:
+    names = {r.name for r in prod.of_type("cloudflare:index/loadBalancer:LoadBalancer")}
+    assert names == {f"{app}-global-lb" for app in PUBLIC}
+
+
+def test_affinity_is_cookie_for_database_apps_and_none_otherwise(prod: PlanView) -> None:
+    assert balancer(prod, "blog")["sessionAffinity"] == "cookie"
+    for app in ("hello-world", "weather", "dashboard"):
+        assert balancer(prod, app)["sessionAffinity"] == "none"
+
+
+def test_default_pools_follow_region_preference(plan_config: Callable[..., PlanView]) -> None:
+    def prefer(config: dict[str, Any]) -> None:
+        config["platform:loadBalancing"] = {"regionPreference": ["newyork", "chicago"]}
+
+    plan = plan_config("prod", prefer)
+    # The offline cloud gives each pool an id derived from its name.
+    pool_by_id = {mock_id(r.type, r.name): r.name for r in plan.of_type(":LoadBalancerPool")}
+    lb = balancer(plan, "hello-world")
+    ordered = [pool_by_id[i].removeprefix("hello-world-global-") for i in lb["defaultPools"]]
+    assert ordered == ["newyork", "chicago", "frankfurt", "london"]
+    assert lb["fallbackPool"] == lb["defaultPools"][0]
+
+
+def test_drain_disables_only_origins(prod: PlanView, plan_config: Callable[..., PlanView]) -> None:
+    def drain_frankfurt(config: dict[str, Any]) -> None:
+        config["platform:drain"] = ["frankfurt"]
+
+    drained = plan_config("prod", drain_frankfurt)
+    before = {r.urn: r for r in prod.resources}
+    after = {r.urn: r for r in drained.resources}
+    assert set(before) == set(after)
+    changed = {
+        before[u].name: (before[u].inputs, after[u].inputs)
+        for u in before
+        if before[u].inputs != after[u].inputs
+    }
+    assert sorted(changed) == sorted(
+        f"{app}-global-frankfurt" for app in PUBLIC if "frankfurt" in PUBLIC[app]
+    )
+    for old, new in changed.values():
+        assert {**old, "origins": None} == {**new, "origins": None}
+        assert [o["enabled"] for o in new["origins"]] == [False]
+
+
+def test_detection_time_is_printed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["plan", "--stack", "prod", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "load balancers, worst-case failure detection:" in out
+    assert "  blog.example.com: 45 s = interval 30 s + (retries 2 + 1) x timeout 5 s" in out
+
+
+def web_cidrs(plan: PlanView, cluster: str) -> list[str]:
+    rules = plan.one("civo:index/firewall:Firewall", f"{cluster}-firewall").inputs["ingressRules"]
+    (https,) = [r for r in rules if r["label"] == "https"]
+    cidrs: list[str] = https["cidrs"]
+    return cidrs
+
+
+def test_fronted_civo_clusters_admit_web_only_from_cloudflare_and_admins(prod: PlanView) -> None:
+    for cluster in ("london", "frankfurt", "newyork"):
+        cidrs = web_cidrs(prod, cluster)
+        assert "0.0.0.0/0" not in cidrs
+        assert set(CLOUDFLARE_IPV4) <= set(cidrs)
+        assert {"203.0.113.0/24", "198.51.100.16/28"} <= set(cidrs)
+
+
+def test_fronted_vultr_cluster_has_no_open_web_rule(prod: PlanView) -> None:
+    web = [
+        r.inputs
+        for r in prod.of_type("vultr:index/firewallRule:FirewallRule")
+        if r.name.startswith("chicago-") and r.inputs["port"] in {"80", "443"}
+    ]
+    assert web
+    for rule in web:
+        open_to_all = rule["subnetSize"] == 0 and rule.get("source") != "cloudflare"
+        assert not open_to_all, rule
+    assert {(r["port"], r["ipType"]) for r in web if r.get("source") == "cloudflare"} == {
+        ("80", "v4"),
+        ("80", "v6"),
+        ("443", "v4"),
+        ("443", "v6"),
+    }
+
+
+def test_callers_of_private_apps_are_admitted(prod: PlanView) -> None:
+    # dashboard (london, frankfurt) calls private temperature (frankfurt), traffic (newyork).
+    london_nodes = {node_cidr("london", i) for i in range(3)}
+    frankfurt_nodes = {node_cidr("frankfurt", i) for i in range(3)}
+    assert london_nodes <= set(web_cidrs(prod, "frankfurt"))
+    assert london_nodes | frankfurt_nodes <= set(web_cidrs(prod, "newyork"))
+    assert not (frankfurt_nodes & set(web_cidrs(prod, "london")))
+
+
+def test_without_lockdown_origins_are_open(plan_config: Callable[..., PlanView]) -> None:
+    def no_lockdown(config: dict[str, Any]) -> None:
+        config["platform:loadBalancing"] = {"originLockdown": False}
+
+    plan = plan_config("dev", no_lockdown)
+    assert web_cidrs(plan, "london") == ["0.0.0.0/0"]
+
+
+def _set_lb(**fields: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(config: dict[str, Any]) -> None:
+        config["platform:loadBalancing"] = fields
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            _set_lb(monitor={"interval": 10}),
+            [
+                "error: platform:loadBalancing.monitor.interval: 10s is below the plan's minimum of 15s (loadBalancing.planLimits.minMonitorInterval)"
+            ],
+        ),
+        (
+            _set_lb(planLimits={"maxOrigins": 1}),
+            [
+                "error: platform:apps[0].placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
+                "error: platform:apps[1].placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
+                "error: platform:apps[5].placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
+            ],
+        ),
+        (
+            lambda c: c.update({"platform:drain": ["london", "frankfurt"]}),
+            [
+                "error: platform:drain: drains every cluster of public app 'blog' (frankfurt, london)",
+                "error: platform:drain: drains every cluster of public app 'dashboard' (frankfurt, london)",
+                "error: platform:drain: drains every cluster of public app 'hello-world' (frankfurt, london)",
+                "error: platform:drain: drains every cluster of public app 'weather' (london)",
+            ],
+        ),
+        (
+            lambda c: c.update({"platform:drain": ["paris"]}),
+            ["error: platform:drain[0]: 'paris' is not an enabled cluster"],
+        ),
+        (
+            _set_lb(steeringPolicy="fastest"),
+            [
+                "error: platform:loadBalancing.steeringPolicy: Input should be 'off', 'geo', 'random', 'dynamic_latency', 'proximity', 'least_outstanding_requests' or 'least_connections'"
+            ],
+        ),
+    ],
+    ids=[
+        "interval below plan",
+        "too many origins",
+        "drain everything",
+        "drain unknown",
+        "bad steering",
+    ],
+)
+def test_load_balancing_mistakes_exit_2(
+    edit: Callable[[dict[str, Any]], None],
+    expected: list[str],
+    write_config: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plan", "--config", str(write_config("dev", edit))]) == 2
+    assert capsys.readouterr().err.splitlines() == expected
+
+
+def test_mutual_private_calls_under_lockdown_are_rejected(
+    write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def mutual(config: dict[str, Any]) -> None:
+        apps = {a["name"]: a for a in config["platform:apps"]}
+        apps["temperature"]["dependsOn"] = ["weather"]  # frankfurt -> london
+        apps["weather"]["public"] = False
+        apps["dashboard"]["dependsOn"] = ["temperature"]
+        apps["weather"]["dependsOn"] = []
+        apps["dashboard"]["placement"] = {"matchLabels": {"cluster": "london"}}
+
+    assert main(["plan", "--config", str(write_config("dev", mutual))]) == 2
+    assert json.dumps(capsys.readouterr().err).count("loadBalancing.originLockdown") == 1
