@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra.cli import plan
+from infra.cli import diff, graph, plan
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -33,8 +33,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_stack_arguments(plan_parser)
     plan_parser.add_argument("--out", type=Path, help="output folder (default build/<stack>)")
 
+    diff_parser = commands.add_parser(
+        "diff", help="what an edit to a stack config changes; exit 0 none, 1 some, 2 invalid"
+    )
+    add_stack_arguments(diff_parser)
+    diff_parser.add_argument(
+        "--against",
+        required=True,
+        help="with --stack: a git ref holding the old Pulumi.<stack>.yaml; with --config: the old file",
+    )
+    diff_parser.add_argument(
+        "--markdown",
+        type=Path,
+        help="summary for a pull-request comment (default build/diff-<stack>.md)",
+    )
+
+    graph_parser = commands.add_parser("graph", help="topology picture: Mermaid text and SVG")
+    add_stack_arguments(graph_parser)
+    graph_parser.add_argument(
+        "--out", type=Path, default=Path("docs"), help="output folder (default docs/)"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
+    if args.command == "diff":
+        return diff.command(
+            new=stack_path(args.stack, args.config),
+            against=args.against,
+            stack=args.stack,
+            markdown=args.markdown,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+        )
+    if args.command == "graph":
+        return graph.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
     parser.error(f"unknown command {args.command}")
     return EXIT_INVALID

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -32,11 +33,14 @@ def validate(stack_file: StackFile) -> list[str]:
     return [f"warning: {w.message}" for w in caught if issubclass(w.category, ConfigWarning)]
 
 
-def plan_stack_file(path: Path) -> tuple[StackFile, PlanRun, list[str]]:
+def plan_stack_file(path: Path, stack: str | None = None) -> tuple[StackFile, PlanRun, list[str]]:
+    """Plan a stack file; ``stack`` overrides the stack name its file name implies."""
     try:
         stack_file = read_stack_file(path)
     except StackFileError as err:
         raise InvalidConfigError([f"error: {err}"]) from None
+    if stack is not None:
+        stack_file = replace(stack_file, stack=stack)
     notes = validate(stack_file)
     return stack_file, run_program(stack_file), notes
 

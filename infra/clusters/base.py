@@ -83,6 +83,8 @@ def kubernetes_provider(
         kubeconfig=kubeconfig,
         # Server-side apply lets Helm-owned and Pulumi-owned fields coexist.
         enable_server_side_apply=True,
+        # Update Secrets in place (a rotated token) instead of deleting and recreating them.
+        enable_secret_mutable=True,
         delete_unreachable=True,
         opts=pulumi.ResourceOptions(parent=parent),
     )

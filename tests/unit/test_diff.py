@@ -1,0 +1,256 @@
+"""`platform diff` and stable identities: each edit touches only what belongs to it."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.cli import main
+from infra.cli.diff import Change, changed_paths, diff_runs
+from infra.cli.runner import PlanRun, Registration
+from tests.planview import PlanView
+
+
+@pytest.fixture(scope="module")
+def prod(stack_plans: dict[str, PlanView]) -> PlanView:
+    return stack_plans["prod"]
+
+
+def names(changes: list[Change], kind: str) -> set[str]:
+    return {c.resource.name for c in changes if c.kind == kind}
+
+
+def clusters(config: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = config["platform:clusters"]
+    return found
+
+
+def app(config: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(a for a in config["platform:apps"] if a["name"] == name)
+    return found
+
+
+def test_adding_a_region_adds_its_resources_and_only_implied_updates(
+    prod: PlanView, plan_config: Callable[..., PlanView]
+) -> None:
+    def add_phoenix(config: dict[str, Any]) -> None:
+        clusters(config).append(
+            {
+                "name": "phoenix",
+                "provider": "civo",
+                "region": "PHX1",
+                "nodeCount": 3,
+                "labels": {"tier": "standard", "geo": "americas"},
+            }
+        )
+
+    changes = diff_runs(prod.run, plan_config("prod", add_phoenix).run)
+    assert names(changes, "replace") == set() and names(changes, "remove") == set()
+    assert {c.cluster for c in changes if c.kind == "add"} == {"phoenix"}
+    assert "phoenix" in names(changes, "add") and "hello-world-global-phoenix" in names(
+        changes, "add"
+    )
+    assert names(changes, "update") == {
+        "hello-world-applicationset",
+        "hello-world-global-lb",
+        "mgmt-appproject-prod",
+    }
+
+
+def test_removing_a_region_removes_its_resources_and_only_implied_updates(
+    prod: PlanView, plan_config: Callable[..., PlanView]
+) -> None:
+    def remove_chicago(config: dict[str, Any]) -> None:
+        config["platform:clusters"] = [c for c in clusters(config) if c["name"] != "chicago"]
+
+    changes = diff_runs(prod.run, plan_config("prod", remove_chicago).run)
+    assert names(changes, "add") == set() and names(changes, "replace") == set()
+    assert {c.cluster for c in changes if c.kind == "remove"} == {"chicago"}
+    assert names(changes, "update") == {
+        "hello-world-applicationset",
+        "hello-world-global-lb",
+        "mgmt-appproject-prod",
+    }
+
+
+def test_adding_an_app_touches_only_that_app_and_the_project(
+    prod: PlanView, plan_config: Callable[..., PlanView]
+) -> None:
+    def add_news(config: dict[str, Any]) -> None:
+        config["platform:apps"].append(
+            {**app(config, "weather"), "name": "news", "service": {"name": "news", "port": 80}}
+        )
+
+    changes = diff_runs(prod.run, plan_config("prod", add_news).run)
+    assert names(changes, "remove") == set() and names(changes, "replace") == set()
+    assert all("news" in name for name in names(changes, "add"))
+    assert {"news", "news-applicationset", "news-global-lb", "london-route-news"} <= names(
+        changes, "add"
+    )
+    assert names(changes, "update") == {"mgmt-appproject-prod"}
+
+
+def test_moving_an_app_between_clusters(
+    prod: PlanView, plan_config: Callable[..., PlanView]
+) -> None:
+    def move_weather(config: dict[str, Any]) -> None:
+        app(config, "weather")["placement"] = {"matchLabels": {"cluster": "frankfurt"}}
+
+    changes = diff_runs(prod.run, plan_config("prod", move_weather).run)
+    assert names(changes, "replace") == set()
+    assert names(changes, "remove") == {
+        "london-ns-weather",
+        "london-route-weather",
+        "weather-global-london",
+    }
+    assert names(changes, "add") == {
+        "frankfurt-ns-weather",
+        "frankfurt-route-weather",
+        "weather-global-frankfurt",
+    }
+    # Dashboard's URL for weather changes on both of its clusters.
+    assert names(changes, "update") == {
+        "weather-applicationset",
+        "weather-global-lb",
+        "dashboard-applicationset",
+        "mgmt-appproject-prod",
+    }
+
+
+def test_draining_a_cluster_changes_only_origins(
+    prod: PlanView, plan_config: Callable[..., PlanView]
+) -> None:
+    def drain(config: dict[str, Any]) -> None:
+        config["platform:drain"] = ["newyork"]
+
+    changes = diff_runs(prod.run, plan_config("prod", drain).run)
+    assert [(c.kind, c.resource.name, c.paths) for c in changes] == [
+        ("update", "hello-world-global-newyork", ["origins[0].enabled"])
+    ]
+
+
+def test_resizing_a_node_pool_is_an_update(
+    prod: PlanView, plan_config: Callable[..., PlanView]
+) -> None:
+    def grow_london(config: dict[str, Any]) -> None:
+        next(c for c in clusters(config) if c["name"] == "london")["nodeCount"] = 5
+
+    changes = diff_runs(prod.run, plan_config("prod", grow_london).run)
+    assert names(changes, "replace") == set()
+    cluster = next(c for c in changes if c.resource.name == "london")
+    assert (cluster.kind, cluster.paths) == ("update", ["pools.nodeCount"])
+    assert names(changes, "add") == set() and names(changes, "remove") == set()
+
+
+def test_changing_a_region_is_flagged_before_it_fails(
+    prod: PlanView, plan_config: Callable[..., PlanView]
+) -> None:
+    def move_newyork(config: dict[str, Any]) -> None:
+        next(c for c in clusters(config) if c["name"] == "newyork")["region"] = "PHX1"
+
+    changes = {
+        c.resource.name: c for c in diff_runs(prod.run, plan_config("prod", move_newyork).run)
+    }
+    # Civo replaces the network and the firewall that lives in it ...
+    assert changes["newyork-network"].kind == "replace"
+    assert changes["newyork-network"].reasons == ["region forces a new resource"]
+    assert changes["newyork-firewall"].kind == "replace"
+    assert changes["newyork-firewall"].reasons == ["networkId forces a new resource"]
+    # ... but refuses to move a cluster to another network or region: say so up front.
+    cluster = changes["newyork"]
+    assert cluster.kind == "fail"
+    assert "the provider rejects a change to region" in cluster.reasons
+    assert "the provider rejects a change to networkId" in cluster.reasons
+
+
+def test_reordering_lists_changes_nothing(
+    write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def reorder(config: dict[str, Any]) -> None:
+        config["platform:clusters"].reverse()
+        config["platform:apps"].reverse()
+        for entry in config["platform:apps"]:
+            entry.get("dependsOn", []).reverse()
+
+    new = write_config("prod", reorder, name="prod")
+    old = tmp_path / "old" / "Pulumi.prod.yaml"
+    old.parent.mkdir()
+    old.write_text((Path(__file__).parents[2] / "Pulumi.prod.yaml").read_text())
+    code = main(
+        ["diff", "--config", str(new), "--against", str(old), "--markdown", str(tmp_path / "d.md")]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "0 to add, 0 to update, 0 to replace, 0 to remove" in out
+
+
+def test_diff_against_a_git_ref_and_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert (
+        main(["diff", "--stack", "dev", "--against", "HEAD", "--markdown", str(tmp_path / "d.md")])
+        == 0
+    )
+    assert "**0 to add, 0 to update, 0 to replace, 0 to remove**" in (tmp_path / "d.md").read_text()
+    assert main(["diff", "--stack", "dev", "--against", "no-such-ref"]) == 2
+    assert capsys.readouterr().err.startswith("error: --against no-such-ref:")
+
+
+def test_drain_diff_markdown_lists_the_change(
+    write_config: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = write_config("dev", name="dev")
+    new_dir = tmp_path / "new"
+    new_dir.mkdir()
+    new = new_dir / "Pulumi.dev.yaml"
+    new.write_text(old.read_text() + "  platform:drain: [frankfurt]\n")
+    markdown = tmp_path / "pr.md"
+    assert (
+        main(["diff", "--config", str(new), "--against", str(old), "--markdown", str(markdown)])
+        == 1
+    )
+    text = markdown.read_text()
+    assert "0 to add, 3 to update, 0 to replace, 0 to remove" in text
+    assert (
+        "~ cloudflare:index/loadBalancerPool:LoadBalancerPool blog-global-frankfurt  [origins[0].enabled]"
+        in text
+    )
+
+
+def _registration(name: str, inputs: dict[str, Any]) -> Registration:
+    return Registration(
+        urn=f"urn:pulumi:s::p::civo:index/network:Network::{name}",
+        type="civo:index/network:Network",
+        name=name,
+        custom=True,
+        parent=None,
+        provider=None,
+        dependencies=[],
+        property_dependencies={},
+        protect=False,
+        retain_on_delete=False,
+        ignore_changes=[],
+        inputs=inputs,
+        revealed_inputs=inputs,
+    )
+
+
+def test_a_renamed_resource_is_a_replacement() -> None:
+    old = PlanRun("s", [_registration("london-net", {"label": "london"})], {}, {}, [])
+    new = PlanRun("s", [_registration("london-network", {"label": "london"})], {}, {}, [])
+    (change,) = diff_runs(old, new)
+    assert change.kind == "replace"
+    assert change.reasons == ["renamed from london-net: a new URN is a new resource"]
+
+
+def test_changed_paths_names_nested_fields() -> None:
+    old = {"spec": {"listeners": [{"port": 80}, {"port": 443}]}, "a": 1}
+    new = {"spec": {"listeners": [{"port": 80}, {"port": 8443}]}, "b": 2}
+    assert list(changed_paths(old, new)) == ["a", "b", "spec.listeners[1].port"]
