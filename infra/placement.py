@@ -81,45 +81,6 @@ def fronted_clusters(config: PlatformConfig) -> set[str]:
     return {c for app in config.apps if app.public for c in placed_clusters(config, app)}
 
 
-def private_callers(config: PlatformConfig) -> dict[str, set[str]]:
-    """Locked-down cluster -> clusters that call a private app on it directly.
-
-    A private dependency on another cluster is called at its per-cluster hostname, straight
-    to that cluster; if that cluster is locked down to Cloudflare, it must also admit the
-    caller's egress. Callers whose `egressCidrs` are stated are admitted by those instead.
-    """
-    fronted = fronted_clusters(config)
-    where = placement(config)
-    apps = {a.name: a for a in config.apps}
-    stated = {c.name for c in config.enabled_clusters if c.egress_cidrs}
-    callers: dict[str, set[str]] = {}
-    for app in config.apps:
-        for dep in app.depends_on:
-            if dep not in apps or apps[dep].public:
-                continue
-            for caller in where.get(app.name, []):
-                if caller in where.get(dep, []) or caller in stated:
-                    continue
-                for target in where.get(dep, []):
-                    if target in fronted:
-                        callers.setdefault(target, set()).add(caller)
-    return callers
-
-
-def cluster_creation_order(config: PlatformConfig) -> list[str]:
-    """Enabled clusters, callers before the locked-down clusters that must admit them."""
-    callers = private_callers(config)
-    order: list[str] = []
-    pending = sorted(c.name for c in config.enabled_clusters)
-    while pending:
-        ready = [c for c in pending if callers.get(c, set()) <= set(order)]
-        if not ready:  # a cycle, reported by cross_check_problems
-            ready = pending
-        order += ready
-        pending = [c for c in pending if c not in ready]
-    return order
-
-
 def _duplicates(names: list[str]) -> set[str]:
     return {name for name, count in Counter(names).items() if count > 1}
 
@@ -187,25 +148,6 @@ def _app_problems(config: PlatformConfig, enabled: set[str]) -> Iterator[tuple[s
                 yield f"database.apps[{i}]", f"unknown app {name!r}"
     yield from _plan_limit_problems(config)
     yield from _drain_problems(config)
-    yield from _lockdown_cycle_problems(config)
-
-
-def _lockdown_cycle_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
-    edges: dict[str, list[str]] = {}
-    for target, callers in sorted(private_callers(config).items()):
-        for caller in sorted(callers):
-            edges.setdefault(caller, []).append(target)
-    for cluster in sorted(edges):
-        cycle = _cycle_from(cluster, edges)
-        if cycle:
-            yield (
-                "loadBalancing.originLockdown",
-                "clusters call private apps on each other ("
-                + " -> ".join(cycle)
-                + "), so each firewall would wait for the other's nodes; set egressCidrs on "
-                "one of them, or make one of the apps public",
-            )
-            return
 
 
 def _drain_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:

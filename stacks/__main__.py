@@ -21,13 +21,11 @@ from infra.components.workload_cluster import (
 from infra.dependencies import dependency_urls, preference_order
 from infra.placement import (
     application_selector,
-    cluster_creation_order,
     cluster_labels,
     clusters_using_database,
     database_apps,
     fronted_clusters,
     placement,
-    private_callers,
 )
 from infra.stackconfig import from_running_program
 
@@ -79,34 +77,15 @@ argocd = ArgoCDTarget(
 )
 
 # Origin lockdown: clusters behind a proxied load balancer admit 80/443 only from
-# Cloudflare, the admin CIDRs, stated cluster egress, and the nodes of clusters that call
-# a private app on them (so those clusters are created first).
+# Cloudflare, the admin CIDRs and the egress the config states for its clusters.
 fronted = fronted_clusters(config)
 cloudflare_ranges = cloudflare.get_ip_ranges_output().ipv4_cidrs if fronted else None
-admin_and_stated_egress = FirewallSource.of(
+locked_web_sources = FirewallSource.of(
     [*config.admin_cidrs, *(c for cluster in config.enabled_clusters for c in cluster.egress_cidrs)]
 )
-callers = private_callers(config)
-by_name = {cluster.name: cluster for cluster in config.enabled_clusters}
 clusters: dict[str, WorkloadCluster] = {}
-
-
-def web_sources(name: str) -> list[FirewallSource]:
-    if name not in fronted:
-        return list(EVERYWHERE)
-    return [
-        *admin_and_stated_egress,
-        *(
-            FirewallSource(f"{caller}-egress-{i}", cidr)
-            for caller in sorted(callers.get(name, ()))
-            for i, cidr in enumerate(clusters[caller].egress_cidrs)
-        ),
-    ]
-
-
-for name in cluster_creation_order(config):
-    cluster = by_name[name]
-    clusters[name] = WorkloadCluster(
+for cluster in config.enabled_clusters:
+    clusters[cluster.name] = WorkloadCluster(
         cluster.name,
         WorkloadClusterArgs(
             environment=config.environment,
@@ -114,8 +93,8 @@ for name in cluster_creation_order(config):
             cluster=cluster,
             labels=cluster_labels(config, cluster),
             admin_cidrs=config.admin_cidrs,
-            web_sources=web_sources(name),
-            cloudflare_ranges=cloudflare_ranges if name in fronted else None,
+            web_sources=locked_web_sources if cluster.name in fronted else EVERYWHERE,
+            cloudflare_ranges=cloudflare_ranges if cluster.name in fronted else None,
             acme_email=config.acme_email,
             aws_region=config.aws_region,
             cloudflare_zone_id=config.cloudflare.zone_id,

@@ -119,13 +119,17 @@ class AddonContext:
         namespace: pulumi.Input[str] | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
         labels: Mapping[str, str] | None = None,
+        annotations: Mapping[str, str] | None = None,
     ) -> k8s.apiextensions.CustomResource:
         return k8s.apiextensions.CustomResource(
             self.name(resource_name),
             api_version=api_version,
             kind=kind,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=name, namespace=namespace, labels=dict(labels) if labels else None
+                name=name,
+                namespace=namespace,
+                labels=dict(labels) if labels else None,
+                annotations=dict(annotations) if annotations else None,
             ),
             spec=dict(spec),
             opts=self.opts(depends_on=depends_on),

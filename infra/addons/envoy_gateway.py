@@ -41,6 +41,7 @@ def https_route(
         "HTTPRoute",
         route.name,
         namespace=route.namespace,
+        annotations=route.annotations,
         spec={
             "parentRefs": [
                 {"name": GATEWAY_NAME, "namespace": NAMESPACE, "sectionName": HTTPS_LISTENER}

@@ -44,7 +44,9 @@ class IngressNginx:
     ) -> k8s.networking.v1.Ingress:
         return k8s.networking.v1.Ingress(
             ctx.name("ingress", route.name),
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=route.name, namespace=route.namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=route.name, namespace=route.namespace, annotations=route.annotations
+            ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=INGRESS_CLASS,
                 # TLS without a secretName: the controller's default (wildcard) certificate.

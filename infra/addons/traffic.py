@@ -17,6 +17,7 @@ GATEWAY_API = "gateway.networking.k8s.io/v1"
 GATEWAY_NAME = "platform"
 HTTPS_LISTENER = "https"
 HTTP_LISTENER = "http"
+PROXIED_ANNOTATION = "external-dns.alpha.kubernetes.io/cloudflare-proxied"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,13 @@ class Route:
     hostname: str
     service: str
     port: int
+    # Publish the host's DNS record through Cloudflare's proxy rather than DNS-only.
+    proxied: bool = False
+
+    @property
+    def annotations(self) -> dict[str, str] | None:
+        # external-dns reads this on the route itself (HTTPRoute or Ingress).
+        return {PROXIED_ANNOTATION: "true"} if self.proxied else None
 
 
 class TrafficController(Protocol):

@@ -172,10 +172,13 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
 
 def summary(changes: list[Change]) -> str:
     counts = {kind: sum(1 for c in changes if c.kind == kind) for kind in SYMBOL}
-    return (
+    text = (
         f"{counts['add']} to add, {counts['update']} to update, "
         f"{counts['replace']} to replace, {counts['remove']} to remove"
     )
+    if counts["fail"]:
+        text += f"; {counts['fail']} change(s) the provider would reject"
+    return text
 
 
 def _grouped(changes: list[Change]) -> dict[str, dict[str, list[Change]]]:

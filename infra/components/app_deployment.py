@@ -157,9 +157,19 @@ class AppDeployment(pulumi.ComponentResource):
             ctx = replace(target.context, parent=self)
             namespace = ctx.namespace(app.target_namespace)
             host = f"{app.name}.{ctx.cluster_domain}"
+            # A public app's per-cluster host is a load-balancer origin and stays DNS-only.
+            # A private app's is how other clusters call it, so it goes through Cloudflare,
+            # which origin lockdown admits; no cluster has to admit another's nodes.
             target.traffic.route(
                 ctx,
-                Route(app.name, app.target_namespace, host, app.service.name, app.service.port),
+                Route(
+                    app.name,
+                    app.target_namespace,
+                    host,
+                    app.service.name,
+                    app.service.port,
+                    proxied=not app.public,
+                ),
                 namespace.after,
             )
             if app.database and args.database_secret_path:
