@@ -5,3 +5,5 @@ ruff check .
 ruff format --check .
 mypy --strict
 pytest -q
+# The benchmark's tiny version keeps `platform bench` working; it asserts nothing.
+platform bench --quick --out build/bench-quick.md

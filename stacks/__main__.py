@@ -73,6 +73,7 @@ argocd = ArgoCDTarget(
     provider=mgmt.k8s_provider,
     namespace=mgmt.argocd_namespace,
     ready=mgmt.argocd_release,
+    namespace_ready=mgmt.argocd_namespace_ready,
     egress_cidrs=mgmt.egress_cidrs,
 )
 

@@ -78,6 +78,7 @@ class ArgoCD:
         project: ProjectScope | None = None,
     ) -> None:
         namespace = ctx.namespace(NAMESPACE)
+        self.namespace_resource = namespace.resource
         self.password = random.RandomPassword(
             ctx.name("argocd-admin-password"),
             length=32,

@@ -123,7 +123,9 @@ class EnvoyGateway:
             },
             depends_on=[self.gateway],
         )
-        self.installed: pulumi.Resource = self.gateway
+        # What waits for the controller needs its CRDs, which the release brings; routes
+        # wait for the Gateway itself.
+        self.installed: pulumi.Resource = self.release
 
     def route(
         self, ctx: AddonContext, route: Route, depends_on: list[pulumi.Resource]

@@ -52,7 +52,7 @@ class TrafficController(Protocol):
 
     @property
     def installed(self) -> pulumi.Resource:
-        """What routes wait for: the controller and its CRDs are in place."""
+        """The controller's release: once it exists, so do the route CRDs it brings."""
         ...
 
     def route(

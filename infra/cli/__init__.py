@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra.cli import diff, graph, plan
+from infra.cli import bench, diff, graph, plan
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -54,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=Path("docs"), help="output folder (default docs/)"
     )
 
+    bench_parser = commands.add_parser("bench", help="benchmarks, written to bench/RESULTS.md")
+    bench_parser.add_argument("--out", type=Path, default=plan.PROJECT_DIR / "bench" / "RESULTS.md")
+    bench_parser.add_argument("--quick", action="store_true", help="small sizes only (for CI)")
+    bench_parser.add_argument(
+        "--with-tests", action="store_true", help="also time the full test suite"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
@@ -68,5 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "graph":
         return graph.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
+    if args.command == "bench":
+        return bench.command(args.out, args.quick, args.with_tests, sys.stdout)
     parser.error(f"unknown command {args.command}")
     return EXIT_INVALID

@@ -45,8 +45,10 @@ class MgmtCluster(pulumi.ComponentResource):
     argocd_namespace: pulumi.Output[str]
     admin_password: pulumi.Output[str]
     egress_cidrs: Sequence[pulumi.Output[str]]
-    # What registrations wait for: Argo CD's namespace and CRDs exist once it is installed.
+    # What ApplicationSets wait for: Argo CD's CRDs exist once its release is installed.
     argocd_release: pulumi.Resource
+    # What cluster registrations wait for: only the namespace their Secrets live in.
+    argocd_namespace_ready: pulumi.Resource
 
     def __init__(
         self, name: str, args: MgmtClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -97,6 +99,7 @@ class MgmtCluster(pulumi.ComponentResource):
         self.k8s_provider = handle.k8s_provider
         self.egress_cidrs = handle.egress_cidrs
         self.argocd_release = argocd.release
+        self.argocd_namespace_ready = argocd.namespace_resource or argocd.release
         self.argocd_url = pulumi.Output.from_input(argocd.url)
         self.argocd_namespace = pulumi.Output.from_input(argocd.namespace)
         self.admin_password = argocd.password.result

@@ -25,8 +25,10 @@ class ArgoCDTarget:
 
     provider: k8s.Provider
     namespace: pulumi.Input[str]
-    # The cluster Secret waits for Argo CD (its namespace and CRDs) to exist.
+    # ApplicationSets wait for Argo CD's CRDs; cluster Secrets only for its namespace, so
+    # registering a cluster does not wait for Argo CD to finish installing.
     ready: pulumi.Resource
+    namespace_ready: pulumi.Resource
     egress_cidrs: Sequence[pulumi.Input[str]]
 
 
@@ -109,7 +111,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             argocd_namespace=args.argocd.namespace,
             server=handle.api_endpoint,
             labels=args.labels,
-            depends_on=[args.argocd.ready],
+            depends_on=[args.argocd.namespace_ready],
         )
         self.traffic = baseline.traffic
         self.secret_store = baseline.secrets.store

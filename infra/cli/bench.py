@@ -1,0 +1,336 @@
+"""`platform bench`: time-to-platform from the dependency graph, plan speed and scale,
+resource economy and test-suite time, written to bench/RESULTS.md.
+
+A benchmark, not a test: it measures and reports, and asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from infra.cli.critical_path import Step, critical_path
+from infra.cli.latency import BY_CHART, BY_TYPE
+from infra.cli.plan import plan_stack_file
+from infra.cli.runner import PROJECT_DIR, PlanRun
+from infra.cli.scenarios import base_document, generated, single_region, write
+
+# Waits the program used to have, re-added to the graph to measure what removing them
+# saved: (what it was, dependent name pattern, dependency name template).
+REMOVED_WAITS: list[tuple[str, str, str]] = [
+    (
+        "cert-manager and external-dns waited for the Gateway, not the gateway-helm release",
+        r"^(?P<c>.+)-(cert-manager|external-dns)$",
+        "{c}-gateway",
+    ),
+    (
+        "cluster registration waited for the whole Argo CD release, not its namespace",
+        r"^(?P<c>.+)-argocd-cluster$",
+        "mgmt-argo-cd",
+    ),
+    (
+        "Argo CD waited for the management cluster's other add-ons",
+        r"^(?P<c>mgmt)-argo-cd$",
+        "{c}-wildcard-certificate",
+    ),
+]
+
+
+STATED_EGRESS = "prod, every cluster's egress stated"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    regions: tuple[int, ...]
+    scale: tuple[tuple[int, int], ...]
+    economy_clusters: tuple[int, ...]
+
+
+FULL = Sizes((1, 2, 4, 8, 16), ((1, 1), (4, 10), (16, 50), (100, 200)), (4, 16))
+QUICK = Sizes((1, 2), ((1, 1), (4, 10)), (4,))
+
+
+def _plan(document: dict[str, Any], folder: Path, stack: str = "bench") -> PlanRun:
+    return plan_stack_file(write(document, folder, stack))[1]
+
+
+def _removed_wait_edges(run: PlanRun) -> dict[str, set[str]]:
+    by_name = {r.name: r for r in run.registrations}
+    extra: dict[str, set[str]] = {}
+    for _what, pattern, template in REMOVED_WAITS:
+        for r in run.registrations:
+            match = re.match(pattern, r.name)
+            dependency = by_name.get(template.format(**match.groupdict())) if match else None
+            if dependency is not None:
+                extra.setdefault(r.urn, set()).add(dependency.urn)
+    return extra
+
+
+def _timed_plan(path: Path) -> tuple[float, float]:
+    """Wall seconds and peak MiB of `platform plan` in a fresh process."""
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra", "plan", "--config", str(path), "--out", out],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=PROJECT_DIR,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"platform plan failed for {path}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def _chain_table(chain: list[Step]) -> list[str]:
+    rows = ["| start s | end s | resource | type |", "|---:|---:|---|---|"]
+    rows += [
+        f"| {s.start:.0f} | {s.finish:.0f} | {s.resource.name} | `{s.resource.type}` |"
+        for s in chain
+        if s.resource.custom
+    ]
+    return rows
+
+
+def time_to_platform(folder: Path, sizes: Sizes) -> list[str]:
+    stacks = {
+        "dev": plan_stack_file(PROJECT_DIR / "Pulumi.dev.yaml")[1],
+        "prod (4 regions)": plan_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")[1],
+        "prod, london only (Civo)": _plan(
+            single_region("prod", "london"), folder / "one-civo", "prod"
+        ),
+        "prod, chicago only (Vultr)": _plan(
+            single_region("prod", "chicago"), folder / "one-vultr", "prod"
+        ),
+        STATED_EGRESS: _plan(_with_stated_egress("prod"), folder / "stated", "prod"),
+    }
+    totals = {name: critical_path(run)[0] for name, run in stacks.items()}
+    prod = totals["prod (4 regions)"]
+    lines = [
+        "## Time to platform",
+        "",
+        "| stack | resources | time to platform |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {n} | {len(stacks[n].registrations)} | {t:.0f} s |" for n, t in totals.items()]
+    lines += [
+        "",
+        f"- prod ÷ single region (london, Civo): **{prod / totals['prod, london only (Civo)']:.2f}**",
+        f"- prod ÷ single region (chicago, Vultr): **{prod / totals['prod, chicago only (Vultr)']:.2f}**",
+        "",
+        "### Growth with regions",
+        "",
+        "Generated stacks: N Civo clusters, 10 apps, the dev stack's database.",
+        "",
+        "| regions | resources | time to platform | ÷ 1 region |",
+        "|---:|---:|---:|---:|",
+    ]
+    first = None
+    for n in sizes.regions:
+        run = _plan(generated(n, 10), folder / f"regions-{n}")
+        total = critical_path(run)[0]
+        first = first or total
+        lines.append(f"| {n} | {len(run.registrations)} | {total:.0f} s | {total / first:.2f} |")
+    _, chain = critical_path(stacks["prod (4 regions)"])
+    lines += [
+        "",
+        "### Longest chain, prod",
+        "",
+        "Creating a cluster's firewall waits for the addresses of the nodes it must admit,",
+        "because a Civo firewall carries its rules inline (there is no separate rule",
+        "resource): a workload cluster waits for the management cluster's nodes, and the",
+        "database for the nodes of the clusters that use it. Stating `egressCidrs` in config",
+        f"removes both waits ({totals[STATED_EGRESS]:.0f} s above).",
+        "",
+        *_chain_table(chain),
+        "",
+    ]
+    lines += [
+        "### Serial steps removed",
+        "",
+        "| wait | prod before | prod after |",
+        "|---|---:|---:|",
+    ]
+    for what, pattern, template in REMOVED_WAITS:
+        one = [(what, pattern, template)]
+        extra = _edges_for(stacks["prod (4 regions)"], one)
+        before = critical_path(stacks["prod (4 regions)"], extra)[0]
+        lines.append(f"| {what} | {before:.0f} s | {prod:.0f} s |")
+    everything = _removed_wait_edges(stacks["prod (4 regions)"])
+    no_db = _plan(_without_database("prod"), folder / "no-db", "prod")
+    lines += [
+        f"| all of the above | {critical_path(stacks['prod (4 regions)'], everything)[0]:.0f} s | {prod:.0f} s |",
+        f"| all of the above, prod without its database | "
+        f"{critical_path(no_db, _removed_wait_edges(no_db))[0]:.0f} s | {critical_path(no_db)[0]:.0f} s |",
+        "",
+    ]
+    return lines
+
+
+def _edges_for(run: PlanRun, waits: list[tuple[str, str, str]]) -> dict[str, set[str]]:
+    saved = REMOVED_WAITS[:]
+    REMOVED_WAITS[:] = waits
+    try:
+        return _removed_wait_edges(run)
+    finally:
+        REMOVED_WAITS[:] = saved
+
+
+def _with_stated_egress(stack: str) -> dict[str, Any]:
+    """Every cluster's egress written in config (a NAT in front, say): nothing waits for
+    another cluster's nodes to learn their addresses."""
+    document = base_document(stack)
+    config = document["config"]
+    config["platform:mgmtCluster"]["egressCidrs"] = ["192.0.2.1/32"]
+    for i, cluster in enumerate(config["platform:clusters"]):
+        cluster["egressCidrs"] = [f"192.0.2.{10 + i}/32"]
+    return document
+
+
+def _without_database(stack: str) -> dict[str, Any]:
+    document = base_document(stack)
+    document["config"].pop("platform:database", None)
+    for app in document["config"].get("platform:apps", []):
+        app.pop("database", None)
+    return document
+
+
+def plan_speed(folder: Path, sizes: Sizes) -> list[str]:
+    lines = [
+        "## Plan speed and scale",
+        "",
+        "Each plan runs as `python -m infra plan` in a fresh process (imports included).",
+        "",
+        "| config | resources | wall time | peak memory | time growth | resource growth |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    cases: list[tuple[str, Path]] = [
+        ("dev", PROJECT_DIR / "Pulumi.dev.yaml"),
+        ("prod", PROJECT_DIR / "Pulumi.prod.yaml"),
+    ]
+    cases += [
+        (f"{c} x {a} (clusters x apps)", write(generated(c, a), folder / f"scale-{c}x{a}"))
+        for c, a in sizes.scale
+    ]
+    previous: tuple[float, int] | None = None
+    for name, path in cases:
+        resources = len(plan_stack_file(path)[1].registrations)
+        elapsed, peak = _timed_plan(path)
+        growth = (
+            f"x{elapsed / previous[0]:.1f} | x{resources / previous[1]:.1f}"
+            if previous and "clusters x apps" in name
+            else "- | -"
+        )
+        lines.append(f"| {name} | {resources} | {elapsed:.1f} s | {peak:.0f} MiB | {growth} |")
+        previous = (elapsed, resources) if "clusters x apps" in name else previous
+    return [*lines, ""]
+
+
+def _argo_objects(run: PlanRun) -> int:
+    return sum(1 for r in run.registrations if "argoproj.io" in r.type)
+
+
+def economy(folder: Path, sizes: Sizes) -> list[str]:
+    lines = [
+        "## Resource economy",
+        "",
+        "| change | at | resources added | Argo CD objects added | by type |",
+        "|---|---|---:|---:|---|",
+    ]
+    for clusters in sizes.economy_clusters:
+        for label, before_document, grown_document in (
+            ("+1 private app", generated(clusters, 11), generated(clusters, 12)),
+            ("+1 public database app", generated(clusters, 10), generated(clusters, 11)),
+            ("+1 cluster", generated(clusters, 10), generated(clusters + 1, 10)),
+        ):
+            slug = re.sub(r"\W+", "-", label)
+            base = _plan(before_document, folder / f"economy-{clusters}-{slug}-base")
+            grown = _plan(grown_document, folder / f"economy-{clusters}-{slug}")
+            added = Counter(r.type.rsplit(":", 1)[-1] for r in grown.registrations) - Counter(
+                r.type.rsplit(":", 1)[-1] for r in base.registrations
+            )
+            lines.append(
+                f"| {label} | {clusters} clusters | "
+                f"{len(grown.registrations) - len(base.registrations)} | "
+                f"{_argo_objects(grown) - _argo_objects(base)} | "
+                + ", ".join(f"{n} {t}" for t, n in sorted(added.items()))
+                + " |"
+            )
+    return [*lines, ""]
+
+
+def test_suite_time() -> list[str]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
+    return [
+        "## Test suite",
+        "",
+        f"`pytest -q` on this machine ({os.cpu_count()} cores): **{elapsed:.1f} s** ({summary}).",
+        "",
+    ]
+
+
+def latency_table() -> list[str]:
+    lines = [
+        "## Creation latencies used",
+        "",
+        "From `infra/cli/latency.py`, where each figure's source is written. Anything not",
+        "listed is an API call of 2 s.",
+        "",
+        "| resource | seconds |",
+        "|---|---:|",
+    ]
+    lines += [f"| `{t}` | {s:.0f} |" for t, s in sorted(BY_TYPE.items())]
+    lines += [f"| Helm release `{c}` | {s:.0f} |" for c, s in sorted(BY_CHART.items())]
+    return [*lines, ""]
+
+
+METHOD = """# Benchmarks
+
+
+Produced by `platform bench`; regenerate with `platform bench` (add `--with-tests` for the
+test-suite time). Nothing here is asserted: these are measurements.
+
+**Method.** The program runs under Pulumi's mock runtime, and a recording monitor keeps
+every resource's dependencies (`request.dependencies` and `propertyDependencies`) and
+its provider. Each resource gets the creation latency in the table below. Pulumi creates a
+resource as soon as everything it waits for exists, so the time to platform is the
+longest path through that graph. A dependency on a component waits for everything in
+it. The figures model `pulumi up` with unlimited parallelism (Pulumi's default is 16 or
+more at once; the largest fan-out here is well within that); they are not a run against
+a cloud.
+"""
+
+
+def command(out: Path, quick: bool, with_tests: bool, stdout: TextIO) -> int:
+    sizes = QUICK if quick else FULL
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        sections = [[*METHOD.splitlines(), ""]]
+        sections.append(time_to_platform(folder, sizes))
+        sections.append(plan_speed(folder, sizes))
+        sections.append(economy(folder, sizes))
+        if with_tests:
+            sections.append(test_suite_time())
+        sections.append(latency_table())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(line for section in sections for line in section) + "\n")
+    print(f"wrote {out}", file=stdout)
+    return 0

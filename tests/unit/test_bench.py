@@ -1,0 +1,62 @@
+"""The time-to-platform model: the chain it reports is a real chain, and the waits the
+bench re-adds to measure "before" still exist to be re-added."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+
+import pytest
+
+from infra.cli.bench import REMOVED_WAITS, _removed_wait_edges
+from infra.cli.critical_path import critical_path
+from infra.cli.latency import latency
+from infra.cli.scenarios import generated
+from infra.placement import placement
+from infra.stackconfig import load
+from tests.planview import PlanView
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_longest_chain_is_contiguous_and_sets_the_total(
+    stack_plans: dict[str, PlanView], stack: str
+) -> None:
+    run = stack_plans[stack].run
+    total, chain = critical_path(run)
+    assert chain[0].start == 0
+    assert chain[-1].finish == total
+    for before, after in itertools.pairwise(chain):
+        assert after.start == before.finish
+        assert after.finish - after.start == latency(after.resource)
+
+
+def test_an_added_wait_can_only_lengthen_the_path(stack_plans: dict[str, PlanView]) -> None:
+    run = stack_plans["prod"].run
+    by_name = {r.name: r for r in run.registrations}
+    after, _ = critical_path(run)
+    slower, chain = critical_path(
+        run, {by_name["london-gateway-helm"].urn: {by_name["shared-blog-revoke-public"].urn}}
+    )
+    assert slower > after
+    assert chain[-1].resource.name.startswith("london-")
+
+
+def test_every_removed_wait_still_names_real_resources(stack_plans: dict[str, PlanView]) -> None:
+    run = stack_plans["prod"].run
+    edges = _removed_wait_edges(run)
+    names = {r.urn: r.name for r in run.registrations}
+    for _what, pattern, _template in REMOVED_WAITS:
+        assert any(re.match(pattern, names[urn]) for urn in edges), pattern
+
+
+@pytest.mark.parametrize(("clusters", "apps"), [(1, 1), (4, 10), (100, 200)])
+def test_generated_configs_are_valid_and_place_every_app(clusters: int, apps: int) -> None:
+    values = {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key, value in generated(clusters, apps)["config"].items()
+        if not isinstance(value, dict) or "secure" not in value
+    }
+    config = load(values)
+    assert len(config.clusters) == clusters and len(config.apps) == apps
+    assert all(placement(config).values())
