@@ -8,6 +8,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from infra.addons.argocd import ProjectScope
+from infra.addons.baseline import ClusterSettings
 from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.components.app_deployment import AppDeployment, AppDeploymentArgs, AppTarget
 from infra.components.global_load_balancer import GlobalLoadBalancer, GlobalLoadBalancerArgs
@@ -48,19 +49,22 @@ project = (
     else None
 )
 
+settings = ClusterSettings(
+    environment=config.environment,
+    domain=config.domain,
+    acme_email=config.acme_email,
+    aws_region=config.aws_region,
+    cloudflare_zone_id=config.cloudflare.zone_id,
+    traffic_controller=config.traffic_controller,
+    chart_versions=config.chart_versions,
+    dns_token=dns_token,
+)
 mgmt = MgmtCluster(
     "mgmt",
     MgmtClusterArgs(
-        environment=config.environment,
-        domain=config.domain,
+        settings=settings,
         cluster=config.mgmt_cluster,
         admin_cidrs=config.admin_cidrs,
-        acme_email=config.acme_email,
-        aws_region=config.aws_region,
-        cloudflare_zone_id=config.cloudflare.zone_id,
-        traffic_controller=config.traffic_controller,
-        chart_versions=config.chart_versions,
-        dns_token=dns_token,
         kubeconfig=(
             pulumi.Output.secret(config.mgmt_kubeconfig.get_secret_value())
             if config.mgmt_kubeconfig
@@ -89,20 +93,13 @@ for cluster in config.enabled_clusters:
     clusters[cluster.name] = WorkloadCluster(
         cluster.name,
         WorkloadClusterArgs(
-            environment=config.environment,
-            domain=config.domain,
+            settings=settings,
             cluster=cluster,
             labels=cluster_labels(config, cluster),
             admin_cidrs=config.admin_cidrs,
             web_sources=locked_web_sources if cluster.name in fronted else EVERYWHERE,
             cloudflare_ranges=cloudflare_ranges if cluster.name in fronted else None,
-            acme_email=config.acme_email,
-            aws_region=config.aws_region,
-            cloudflare_zone_id=config.cloudflare.zone_id,
             argocd=argocd,
-            traffic_controller=config.traffic_controller,
-            chart_versions=config.chart_versions,
-            dns_token=dns_token,
         ),
     )
 

@@ -42,6 +42,11 @@ def stack_plans() -> dict[str, PlanView]:
     }
 
 
+@pytest.fixture(scope="session")
+def prod(stack_plans: dict[str, PlanView]) -> PlanView:
+    return stack_plans["prod"]
+
+
 @pytest.fixture(params=["dev", "prod"])
 def stack_plan(request: pytest.FixtureRequest, stack_plans: dict[str, PlanView]) -> PlanView:
     return stack_plans[request.param]
@@ -71,3 +76,18 @@ def plan_config(write_config: Callable[..., Path]) -> Iterator[Callable[..., Pla
         return PlanView(_plan(write_config(stack, edit)))
 
     yield plan
+
+
+@pytest.fixture
+def plan_errors(
+    write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, list[str]]]:
+    """Plan an edited stack file: the exit code and the lines it wrote to stderr."""
+
+    def run(edit: ConfigEdit, stack: str = "dev") -> tuple[int, list[str]]:
+        from infra.cli import main  # noqa: PLC0415 (keeps collection fast)
+
+        code = main(["plan", "--config", str(write_config(stack, edit))])
+        return code, capsys.readouterr().err.splitlines()
+
+    return run

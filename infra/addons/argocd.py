@@ -74,7 +74,6 @@ class ArgoCD:
         ctx: AddonContext,
         traffic: TrafficController,
         hostname: str,
-        depends_on: Sequence[pulumi.Resource],
         project: ProjectScope | None = None,
     ) -> None:
         namespace = ctx.namespace(NAMESPACE)
@@ -91,7 +90,6 @@ class ArgoCD:
             namespace,
             values(hostname, self.password.bcrypt_hash),
             release_name=RELEASE,
-            depends_on=depends_on,
         )
         self.route = traffic.route(
             ctx,

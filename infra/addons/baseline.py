@@ -7,7 +7,7 @@ cluster's own AWS key; sealed-secrets.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -19,8 +19,24 @@ from infra.addons.envoy_gateway import EnvoyGateway
 from infra.addons.external_secrets import ExternalSecrets
 from infra.addons.ingress_nginx import IngressNginx
 from infra.addons.traffic import TrafficController
+from infra.clusters import ClusterHandle, ClusterRequest, create_cluster
 from infra.config import TrafficControllerName
-from infra.identity import AwsAccessKey
+from infra.identity import AwsAccessKey, aws_secret_reader, cloudflare_dns_token
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """What every cluster of an environment shares."""
+
+    environment: str
+    domain: str
+    acme_email: str
+    aws_region: str
+    cloudflare_zone_id: str
+    traffic_controller: TrafficControllerName = "envoy-gateway"
+    chart_versions: Mapping[str, str] | None = None
+    # None mints a zone-scoped DNS token per cluster; a value is used as given.
+    dns_token: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,3 +85,50 @@ def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
         secrets=secrets,
         ready=[certificate, dns, secrets.store, sealed],
     )
+
+
+@dataclass(frozen=True)
+class ProvisionedCluster:
+    handle: ClusterHandle
+    context: AddonContext
+    baseline: Baseline
+
+
+def provision(
+    request: ClusterRequest,
+    settings: ClusterSettings,
+    *,
+    certificate_names: Sequence[str],
+    dns_domain_filters: Sequence[str],
+    key_rotation: str,
+    parent: pulumi.Resource,
+) -> ProvisionedCluster:
+    """A cluster from its backend, its own credentials, and the baseline add-ons on it."""
+    name = request.name
+    handle = create_cluster(request, parent=parent)
+    ctx = AddonContext(
+        cluster=name,
+        environment=settings.environment,
+        domain=settings.domain,
+        chart_versions=settings.chart_versions or {},
+        provider=handle.k8s_provider,
+        parent=parent,
+    )
+    baseline = install_baseline(
+        ctx,
+        BaselineArgs(
+            traffic_controller=settings.traffic_controller,
+            dns_token=settings.dns_token
+            or cloudflare_dns_token(
+                name, settings.environment, settings.cloudflare_zone_id, parent
+            ),
+            acme_email=settings.acme_email,
+            certificate_names=certificate_names,
+            dns_domain_filters=dns_domain_filters,
+            aws_region=settings.aws_region,
+            aws_key=aws_secret_reader(
+                name, settings.environment, settings.aws_region, key_rotation, parent
+            ),
+        ),
+    )
+    return ProvisionedCluster(handle, ctx, baseline)

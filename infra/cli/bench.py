@@ -62,10 +62,12 @@ def _plan(document: dict[str, Any], folder: Path, stack: str = "bench") -> PlanR
     return plan_stack_file(write(document, folder, stack))[1]
 
 
-def _removed_wait_edges(run: PlanRun) -> dict[str, set[str]]:
+def _removed_wait_edges(
+    run: PlanRun, waits: list[tuple[str, str, str]] = REMOVED_WAITS
+) -> dict[str, set[str]]:
     by_name = {r.name: r for r in run.registrations}
     extra: dict[str, set[str]] = {}
-    for _what, pattern, template in REMOVED_WAITS:
+    for _what, pattern, template in waits:
         for r in run.registrations:
             match = re.match(pattern, r.name)
             dependency = by_name.get(template.format(**match.groupdict())) if match else None
@@ -161,8 +163,7 @@ def time_to_platform(folder: Path, sizes: Sizes) -> list[str]:
         "|---|---:|---:|",
     ]
     for what, pattern, template in REMOVED_WAITS:
-        one = [(what, pattern, template)]
-        extra = _edges_for(stacks["prod (4 regions)"], one)
+        extra = _removed_wait_edges(stacks["prod (4 regions)"], [(what, pattern, template)])
         before = critical_path(stacks["prod (4 regions)"], extra)[0]
         lines.append(f"| {what} | {before:.0f} s | {prod:.0f} s |")
     everything = _removed_wait_edges(stacks["prod (4 regions)"])
@@ -174,15 +175,6 @@ def time_to_platform(folder: Path, sizes: Sizes) -> list[str]:
         "",
     ]
     return lines
-
-
-def _edges_for(run: PlanRun, waits: list[tuple[str, str, str]]) -> dict[str, set[str]]:
-    saved = REMOVED_WAITS[:]
-    REMOVED_WAITS[:] = waits
-    try:
-        return _removed_wait_edges(run)
-    finally:
-        REMOVED_WAITS[:] = saved
 
 
 def _with_stated_egress(stack: str) -> dict[str, Any]:

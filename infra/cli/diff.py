@@ -249,9 +249,7 @@ def command(
             _, old_run, _ = plan_stack_file(old, stack=name)
             _, new_run, notes = plan_stack_file(new, stack=name)
         except InvalidConfigError as err:
-            for line in err.lines:
-                print(line, file=stderr)
-            return 2
+            return err.report(stderr)
     for note in notes:
         print(note, file=stderr)
     changes = diff_runs(old_run, new_run)

@@ -146,9 +146,7 @@ def command(path: Path, out: Path, stdout: TextIO, stderr: TextIO) -> int:
         print(f"error: {err}", file=stderr)
         return 2
     except InvalidConfigError as err:
-        for line in err.lines:
-            print(line, file=stderr)
-        return 2
+        return err.report(stderr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # validate() has reported them already
         graph = topology(load(stack_file.values))

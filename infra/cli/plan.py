@@ -21,6 +21,12 @@ class InvalidConfigError(Exception):
         self.lines = lines
         super().__init__("\n".join(lines))
 
+    def report(self, stderr: TextIO) -> int:
+        """One line per problem, no traceback; the exit code for invalid input."""
+        for line in self.lines:
+            print(line, file=stderr)
+        return 2
+
 
 def validate(stack_file: StackFile) -> list[str]:
     """Problems as `error:` lines, and warnings as `warning:` lines."""
@@ -95,9 +101,7 @@ def command(path: Path, out: Path | None, stdout: TextIO, stderr: TextIO) -> int
     try:
         stack_file, run, notes = plan_stack_file(path)
     except InvalidConfigError as err:
-        for line in err.lines:
-            print(line, file=stderr)
-        return 2
+        return err.report(stderr)
     for note in notes:
         print(note, file=stderr)
     target = write_outputs(run, out or PROJECT_DIR / "build" / stack_file.stack)

@@ -3,34 +3,24 @@ Argo CD at argocd.<domain>."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.addons.argocd import ArgoCD, ProjectScope
-from infra.addons.base import AddonContext
-from infra.addons.baseline import BaselineArgs, install_baseline
-from infra.clusters import ClusterRequest, create_cluster
+from infra.addons.baseline import ClusterSettings, provision
+from infra.clusters import ClusterRequest
 from infra.clusters.base import EVERYWHERE, FirewallSource
-from infra.config import MgmtClusterSpec, TrafficControllerName
-from infra.identity import aws_secret_reader, cloudflare_dns_token
+from infra.config import MgmtClusterSpec
 
 
 @dataclass(frozen=True)
 class MgmtClusterArgs:
-    environment: str
-    domain: str
+    settings: ClusterSettings
     cluster: MgmtClusterSpec
     admin_cidrs: Sequence[str]
-    acme_email: str
-    aws_region: str
-    cloudflare_zone_id: str
-    traffic_controller: TrafficControllerName = "envoy-gateway"
-    chart_versions: Mapping[str, str] | None = None
-    # None mints a zone-scoped DNS token for this cluster; a value is used as given.
-    dns_token: pulumi.Input[str] | None = None
     key_rotation: str = "1"
     # Only for an `existing` cluster.
     kubeconfig: pulumi.Input[str] | None = None
@@ -54,46 +44,26 @@ class MgmtCluster(pulumi.ComponentResource):
         self, name: str, args: MgmtClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:index:MgmtCluster", name, None, opts)
-        handle = create_cluster(
+        argocd_host = f"argocd.{args.settings.domain}"
+        cluster = provision(
             ClusterRequest(
                 name=name,
                 spec=args.cluster,
                 api_sources=FirewallSource.of(args.admin_cidrs),
                 # Argo CD's UI and API are public, behind TLS and its own login.
                 web_sources=EVERYWHERE,
-                tags=("platform", args.environment, "management"),
+                tags=("platform", args.settings.environment, "management"),
                 kubeconfig=args.kubeconfig,
             ),
+            args.settings,
+            certificate_names=[argocd_host, f"*.{name}.{args.settings.domain}"],
+            dns_domain_filters=[argocd_host, f"{name}.{args.settings.domain}"],
+            key_rotation=args.key_rotation,
             parent=self,
         )
-        ctx = AddonContext(
-            cluster=name,
-            environment=args.environment,
-            domain=args.domain,
-            chart_versions=args.chart_versions or {},
-            provider=handle.k8s_provider,
-            parent=self,
-        )
-        argocd_host = f"argocd.{args.domain}"
-        dns_token = args.dns_token or cloudflare_dns_token(
-            name, args.environment, args.cloudflare_zone_id, self
-        )
-        baseline = install_baseline(
-            ctx,
-            BaselineArgs(
-                traffic_controller=args.traffic_controller,
-                dns_token=dns_token,
-                acme_email=args.acme_email,
-                certificate_names=[argocd_host, f"*.{ctx.cluster_domain}"],
-                dns_domain_filters=[argocd_host, ctx.cluster_domain],
-                aws_region=args.aws_region,
-                aws_key=aws_secret_reader(
-                    name, args.environment, args.aws_region, args.key_rotation, self
-                ),
-            ),
-        )
+        handle, ctx, baseline = cluster.handle, cluster.context, cluster.baseline
         # Argo CD needs only its namespace and the gateway, so it installs alongside the rest.
-        argocd = ArgoCD(ctx, baseline.traffic, argocd_host, depends_on=[], project=args.project)
+        argocd = ArgoCD(ctx, baseline.traffic, argocd_host, project=args.project)
 
         self.kubeconfig = handle.kubeconfig
         self.k8s_provider = handle.k8s_provider

@@ -11,12 +11,11 @@ import pulumi_kubernetes as k8s
 
 from infra.addons import argocd_registration
 from infra.addons.base import AddonContext
-from infra.addons.baseline import BaselineArgs, install_baseline
+from infra.addons.baseline import ClusterSettings, provision
 from infra.addons.traffic import TrafficController
-from infra.clusters import ClusterRequest, create_cluster
+from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
-from infra.config import ClusterConfig, TrafficControllerName
-from infra.identity import aws_secret_reader, cloudflare_dns_token
+from infra.config import ClusterConfig
 
 
 @dataclass(frozen=True)
@@ -34,20 +33,13 @@ class ArgoCDTarget:
 
 @dataclass(frozen=True)
 class WorkloadClusterArgs:
-    environment: str
-    domain: str
+    settings: ClusterSettings
     cluster: ClusterConfig
     # Labels on the Argo CD registration: the platform's and the cluster's own.
     labels: Mapping[str, str]
     admin_cidrs: Sequence[str]
     web_sources: Sequence[FirewallSource]
-    acme_email: str
-    aws_region: str
-    cloudflare_zone_id: str
     argocd: ArgoCDTarget
-    traffic_controller: TrafficControllerName = "envoy-gateway"
-    chart_versions: Mapping[str, str] | None = None
-    dns_token: pulumi.Input[str] | None = None
     # Set when a proxied load balancer fronts the cluster: 80/443 then admit these too.
     cloudflare_ranges: pulumi.Output[list[str]] | None = None
 
@@ -71,40 +63,23 @@ class WorkloadCluster(pulumi.ComponentResource):
             FirewallSource(f"mgmt-egress-{i}", cidr)
             for i, cidr in enumerate(args.argocd.egress_cidrs)
         ]
-        handle = create_cluster(
+        domain = f"{name}.{args.settings.domain}"
+        cluster = provision(
             ClusterRequest(
                 name=name,
                 spec=args.cluster,
                 api_sources=[*FirewallSource.of(args.admin_cidrs), *mgmt_sources],
                 web_sources=args.web_sources,
                 cloudflare_ranges=args.cloudflare_ranges,
-                tags=("platform", args.environment, "workload"),
+                tags=("platform", args.settings.environment, "workload"),
             ),
+            args.settings,
+            certificate_names=[f"*.{domain}"],
+            dns_domain_filters=[domain],
+            key_rotation=args.cluster.key_rotation,
             parent=self,
         )
-        ctx = AddonContext(
-            cluster=name,
-            environment=args.environment,
-            domain=args.domain,
-            chart_versions=args.chart_versions or {},
-            provider=handle.k8s_provider,
-            parent=self,
-        )
-        baseline = install_baseline(
-            ctx,
-            BaselineArgs(
-                traffic_controller=args.traffic_controller,
-                dns_token=args.dns_token
-                or cloudflare_dns_token(name, args.environment, args.cloudflare_zone_id, self),
-                acme_email=args.acme_email,
-                certificate_names=[f"*.{ctx.cluster_domain}"],
-                dns_domain_filters=[ctx.cluster_domain],
-                aws_region=args.aws_region,
-                aws_key=aws_secret_reader(
-                    name, args.environment, args.aws_region, args.cluster.key_rotation, self
-                ),
-            ),
-        )
+        handle, ctx, baseline = cluster.handle, cluster.context, cluster.baseline
         self.registration = argocd_registration.register(
             ctx,
             mgmt_provider=args.argocd.provider,

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from infra.cli import main
 from infra.cli.runner import PROJECT_DIR, Registration
 from infra.dependencies import dependency_urls
 from infra.placement import placement
@@ -27,11 +25,6 @@ PROD_PLACEMENT = {
     "traffic": ["newyork"],
     "dashboard": ["frankfurt", "london"],
 }
-
-
-@pytest.fixture(scope="module")
-def prod(stack_plans: dict[str, PlanView]) -> PlanView:
-    return stack_plans["prod"]
 
 
 def app_set(plan: PlanView, app: str) -> dict[str, Any]:
@@ -225,8 +218,6 @@ def _app(config: dict[str, Any], name: str) -> dict[str, Any]:
 def test_app_config_mistakes_exit_2(
     edit: Callable[[dict[str, Any]], None],
     expected: list[str],
-    write_config: Callable[..., Path],
-    capsys: pytest.CaptureFixture[str],
+    plan_errors: Callable[..., tuple[int, list[str]]],
 ) -> None:
-    assert main(["plan", "--config", str(write_config("dev", edit))]) == 2
-    assert capsys.readouterr().err.splitlines() == expected
+    assert plan_errors(edit) == (2, expected)

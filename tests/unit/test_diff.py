@@ -15,11 +15,6 @@ from infra.cli.runner import PlanRun, Registration
 from tests.planview import PlanView
 
 
-@pytest.fixture(scope="module")
-def prod(stack_plans: dict[str, PlanView]) -> PlanView:
-    return stack_plans["prod"]
-
-
 def names(changes: list[Change], kind: str) -> set[str]:
     return {c.resource.name for c in changes if c.kind == kind}
 

@@ -22,11 +22,6 @@ PUBLIC = {
 }
 
 
-@pytest.fixture(scope="module")
-def prod(stack_plans: dict[str, PlanView]) -> PlanView:
-    return stack_plans["prod"]
-
-
 def balancer(plan: PlanView, app: str) -> dict[str, Any]:
     inputs: dict[str, Any] = plan.one(
         "cloudflare:index/loadBalancer:LoadBalancer", f"{app}-global-lb"
@@ -229,8 +224,6 @@ def _set_lb(**fields: Any) -> Callable[[dict[str, Any]], None]:
 def test_load_balancing_mistakes_exit_2(
     edit: Callable[[dict[str, Any]], None],
     expected: list[str],
-    write_config: Callable[..., Path],
-    capsys: pytest.CaptureFixture[str],
+    plan_errors: Callable[..., tuple[int, list[str]]],
 ) -> None:
-    assert main(["plan", "--config", str(write_config("dev", edit))]) == 2
-    assert capsys.readouterr().err.splitlines() == expected
+    assert plan_errors(edit) == (2, expected)

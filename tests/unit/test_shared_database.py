@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.cli import main
 from infra.cli.mocks import mock_id, mock_ip
 from tests.planview import PlanView
 
 DATABASE = "platform:index:SharedDatabase"
-
-
-@pytest.fixture(scope="module")
-def prod(stack_plans: dict[str, PlanView]) -> PlanView:
-    return stack_plans["prod"]
 
 
 def test_prod_has_a_protected_firewalled_database(prod: PlanView) -> None:
@@ -164,11 +157,9 @@ def test_removing_an_app_removes_only_its_database_role_and_secret(
 def test_invalid_database_config_exits_2(
     database: dict[str, Any],
     expected: str,
-    write_config: Callable[..., Path],
-    capsys: pytest.CaptureFixture[str],
+    plan_errors: Callable[..., tuple[int, list[str]]],
 ) -> None:
     def edit(config: dict[str, Any]) -> None:
         config["platform:database"].update(database)
 
-    assert main(["plan", "--config", str(write_config("dev", edit))]) == 2
-    assert capsys.readouterr().err.splitlines() == [expected]
+    assert plan_errors(edit) == (2, [expected])

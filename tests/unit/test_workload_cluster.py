@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.cli import main
 from tests.planview import PlanView
 
 WORKLOAD = "platform:index:WorkloadCluster"
@@ -19,11 +17,6 @@ PROD_CLUSTERS = {
     "newyork": ("NYC1", "civo", {"tier": "standard", "geo": "americas"}),
     "chicago": ("ord", "vultr", {"tier": "standard", "geo": "americas"}),
 }
-
-
-@pytest.fixture(scope="module")
-def prod(stack_plans: dict[str, PlanView]) -> PlanView:
-    return stack_plans["prod"]
 
 
 def test_one_component_per_enabled_cluster(prod: PlanView) -> None:
@@ -213,8 +206,6 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
 def test_cluster_config_mistakes(
     edit: Callable[[dict[str, Any]], None],
     expected: list[str],
-    write_config: Callable[..., Path],
-    capsys: pytest.CaptureFixture[str],
+    plan_errors: Callable[..., tuple[int, list[str]]],
 ) -> None:
-    assert main(["plan", "--config", str(write_config("dev", edit))]) == 2
-    assert [line for line in capsys.readouterr().err.splitlines()] == expected
+    assert plan_errors(edit) == (2, expected)
