@@ -105,11 +105,20 @@ def cross_check_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
         for i in [i for i, n in enumerate(cluster_names) if n == name][1:]:
             yield f"clusters[{i}].name", f"duplicate cluster name {name!r}"
 
-    if config.mgmt_cluster.provider == "existing" and config.mgmt_kubeconfig is None:
+    existing = config.mgmt_cluster.provider == "existing"
+    if existing and config.mgmt_kubeconfig is None:
         yield (
             "mgmtKubeconfig",
             "required when mgmtCluster.provider is 'existing' "
             "(pulumi config set --secret platform:mgmtKubeconfig < kubeconfig.yaml)",
+        )
+    if not existing and config.mgmt_kubeconfig is not None:
+        yield "mgmtKubeconfig", "only used when mgmtCluster.provider is 'existing'; remove it"
+    if existing and enabled and not config.mgmt_cluster.egress_cidrs:
+        yield (
+            "mgmtCluster.egressCidrs",
+            "required with workload clusters: their Kubernetes APIs admit only adminCidrs "
+            "and these, so Argo CD could not reach them",
         )
 
     for key in ("drain", "loadBalancing.regionPreference"):

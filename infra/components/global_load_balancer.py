@@ -107,7 +107,8 @@ class GlobalLoadBalancer(pulumi.ComponentResource):
             name=self.hostname,
             proxied=True,
             default_pools=ordered,
-            # When every pool looks down, send traffic to the most preferred cluster.
+            # When every pool looks down, send traffic to the most preferred cluster. A drain
+            # leaves this alone: a drill disables origins and changes nothing else.
             fallback_pool=ordered[0],
             steering_policy=args.steering_policy,
             session_affinity=args.session_affinity,

@@ -160,8 +160,22 @@ def test_existing_cluster_needs_a_secret_kubeconfig(
 
     assert main(["plan", "--config", str(write_config(edit=edit))]) == 2
     assert errors_of(capsys) == [
+        "error: platform:mgmtCluster.egressCidrs: required with workload clusters: their "
+        "Kubernetes APIs admit only adminCidrs and these, so Argo CD could not reach them",
         "error: platform:mgmtKubeconfig: required when mgmtCluster.provider is 'existing' "
-        "(pulumi config set --secret platform:mgmtKubeconfig < kubeconfig.yaml)"
+        "(pulumi config set --secret platform:mgmtKubeconfig < kubeconfig.yaml)",
+    ]
+
+
+def test_kubeconfig_for_a_cluster_pulumi_creates_is_rejected(
+    write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def edit(c: dict[str, Any]) -> None:
+        c["platform:mgmtKubeconfig"] = {"secure": "v1:placeholder"}
+
+    assert main(["plan", "--config", str(write_config(edit=edit))]) == 2
+    assert errors_of(capsys) == [
+        "error: platform:mgmtKubeconfig: only used when mgmtCluster.provider is 'existing'; remove it"
     ]
 
 
