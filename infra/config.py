@@ -357,6 +357,16 @@ class CloudflareConfig(_Model):
     scoped_tokens: bool = True
 
 
+class DeploymentsConfig(_Model):
+    """Pulumi Deployments: preview pull requests and deploy pushes of this repository."""
+
+    organization: Annotated[str, Field(min_length=1)]
+    repository: Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]
+    branch: Annotated[str, Field(min_length=1)] = "main"
+    # A self-hosted agent pool, e.g. one with a fixed egress address in adminCidrs.
+    agent_pool_id: str | None = None
+
+
 TrafficControllerName = Literal["envoy-gateway", "ingress-nginx"]
 
 
@@ -376,6 +386,7 @@ class PlatformConfig(_Model):
     apps: list[AppConfig] = Field(default_factory=list)
     load_balancing: LoadBalancingConfig = Field(default_factory=LoadBalancingConfig)
     drain: list[DnsLabel] = Field(default_factory=list)
+    deployments: DeploymentsConfig | None = None
     # Only for `mgmtCluster.provider: existing`; set with `pulumi config set --secret`.
     mgmt_kubeconfig: SecretStr | None = None
 

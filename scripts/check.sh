@@ -4,6 +4,7 @@ source "$(dirname "$0")/venv.sh"
 ruff check .
 ruff format --check .
 mypy --strict
+mypy --strict policy  # a second run: policy/ and stacks/ both have a __main__
 pytest -q
 # The benchmark's tiny version keeps `platform bench` working; it asserts nothing.
 platform bench --quick --out build/bench-quick.md

@@ -20,6 +20,7 @@ from infra.components.workload_cluster import (
     WorkloadClusterArgs,
 )
 from infra.dependencies import dependency_urls, preference_order
+from infra.deployments import deployment_settings
 from infra.placement import (
     application_selector,
     cluster_labels,
@@ -181,6 +182,9 @@ balancers = {
     for app in config.apps
     if app.public
 }
+
+if config.deployments is not None:
+    deployment_settings(config.deployments)
 
 pulumi.export("argocdUrl", mgmt.argocd_url)
 pulumi.export("argocdAdminPassword", mgmt.admin_password)

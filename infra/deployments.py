@@ -1,0 +1,43 @@
+"""Pulumi Deployments for this stack: preview on every pull request, `up` on every push.
+
+Optional (`platform:deployments`); it needs `pulumiservice:accessToken` (set with
+`--secret`) and the Pulumi GitHub app on the repository.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_pulumiservice as pulumiservice
+
+from infra.config import DeploymentsConfig
+
+# The only paths whose changes can change this stack.
+WATCHED_PATHS = ["infra/**", "stacks/**", "pyproject.toml", "Pulumi.yaml"]
+
+
+def deployment_settings(config: DeploymentsConfig) -> pulumiservice.DeploymentSettings:
+    stack = pulumi.get_stack()
+    return pulumiservice.DeploymentSettings(
+        "deployment-settings",
+        organization=config.organization,
+        project=pulumi.get_project(),
+        stack=stack,
+        agent_pool_id=config.agent_pool_id,
+        source_context=pulumiservice.DeploymentSettingsSourceContextArgs(
+            git=pulumiservice.DeploymentSettingsGitSourceArgs(
+                branch=f"refs/heads/{config.branch}", repo_dir="."
+            )
+        ),
+        vcs=pulumiservice.DeploymentSettingsVcsArgs(
+            provider="github",
+            repository=config.repository,
+            deploy_commits=True,
+            preview_pull_requests=True,
+            paths=[f"Pulumi.{stack}.yaml", *WATCHED_PATHS],
+        ),
+        operation_context=pulumiservice.DeploymentSettingsOperationContextArgs(
+            pre_run_commands=["python3 -m venv .venv", ".venv/bin/pip install -e ."],
+        ),
+        # Settings that remove themselves would stop the next deployment mid-way.
+        opts=pulumi.ResourceOptions(retain_on_delete=True),
+    )
