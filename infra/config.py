@@ -406,8 +406,29 @@ class PlatformConfig(_Model):
     def enabled_clusters(self) -> list[ClusterConfig]:
         return [c for c in self.clusters if c.enabled]
 
-    def chart_version(self, chart: str) -> str:
-        return self.chart_versions.get(chart, CHARTS[chart].version)
+    def database_protection(self) -> tuple[bool, bool]:
+        """(protect, retain_on_delete) for the database: as configured, else on in prod."""
+        database = self.database
+        protect = database.protect if database and database.protect is not None else None
+        retain = (
+            database.retain_on_delete
+            if database and database.retain_on_delete is not None
+            else None
+        )
+        production = self.is_production
+        return (production if protect is None else protect), (
+            production if retain is None else retain
+        )
+
+    def monitor_for(self, app: AppConfig) -> MonitorConfig:
+        return app.load_balancing.monitor or self.load_balancing.monitor
+
+    def steering_for(self, app: AppConfig) -> SteeringPolicy:
+        return app.load_balancing.steering_policy or self.load_balancing.steering_policy
+
+    def affinity_for(self, app: AppConfig) -> SessionAffinity:
+        """As configured, else cookies for database apps (a session stays on one cluster)."""
+        return app.load_balancing.session_affinity or ("cookie" if app.database else "none")
 
 
 # --- loading --------------------------------------------------------------------------

@@ -106,7 +106,7 @@ for cluster in config.enabled_clusters:
 
 database = None
 if config.database is not None:
-    production = config.is_production
+    protect, retain_on_delete = config.database_protection()
     database = SharedDatabase(
         config.database.name,
         SharedDatabaseArgs(
@@ -121,12 +121,8 @@ if config.database is not None:
                     for i, cidr in enumerate(clusters[name].egress_cidrs)
                 ),
             ],
-            protect=production if config.database.protect is None else config.database.protect,
-            retain_on_delete=(
-                production
-                if config.database.retain_on_delete is None
-                else config.database.retain_on_delete
-            ),
+            protect=protect,
+            retain_on_delete=retain_on_delete,
         ),
     )
     pulumi.export("databaseHost", database.host)
@@ -169,11 +165,9 @@ balancers = {
             account_id=config.cloudflare.account_id,
             zone_id=config.cloudflare.zone_id,
             health_check_path=app.health_check_path,
-            monitor=app.load_balancing.monitor or config.load_balancing.monitor,
-            steering_policy=app.load_balancing.steering_policy
-            or config.load_balancing.steering_policy,
-            session_affinity=app.load_balancing.session_affinity
-            or ("cookie" if app.database else "none"),
+            monitor=config.monitor_for(app),
+            steering_policy=config.steering_for(app),
+            session_affinity=config.affinity_for(app),
             clusters=preference_order(config, where[app.name]),
             drained=[c for c in config.drain if c in where[app.name]],
         ),

@@ -47,6 +47,28 @@ def prod(stack_plans: dict[str, PlanView]) -> PlanView:
     return stack_plans["prod"]
 
 
+@pytest.fixture(scope="session")
+def ingress_nginx_plan(tmp_path_factory: pytest.TempPathFactory) -> PlanView:
+    """dev with the retired ingress-nginx as its traffic controller: objects of its own."""
+    document = stack_document("dev")
+    document["config"]["platform:trafficController"] = "ingress-nginx"
+    path = tmp_path_factory.mktemp("ingress-nginx") / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return PlanView(_plan(path))
+
+
+@pytest.fixture(params=["dev", "prod", "dev with ingress-nginx"])
+def any_plan(
+    request: pytest.FixtureRequest,
+    stack_plans: dict[str, PlanView],
+    ingress_nginx_plan: PlanView,
+) -> PlanView:
+    """Every plan whose objects the fidelity tests check."""
+    if request.param == "dev with ingress-nginx":
+        return ingress_nginx_plan
+    return stack_plans[request.param]
+
+
 @pytest.fixture(params=["dev", "prod"])
 def stack_plan(request: pytest.FixtureRequest, stack_plans: dict[str, PlanView]) -> PlanView:
     return stack_plans[request.param]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from infra.cli import bench, diff, graph, plan
 
-EXIT_OK = 0
 EXIT_INVALID = 2
 
 

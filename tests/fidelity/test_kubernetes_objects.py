@@ -55,10 +55,10 @@ def as_object(resource: Registration) -> dict[str, Any]:
 
 
 def test_every_custom_resource_validates_against_its_crd(
-    stack_plan: PlanView, upstream: Path
+    any_plan: PlanView, upstream: Path
 ) -> None:
     schemas = crd_schemas(upstream)
-    custom = [r for r in stack_plan.kubernetes_objects() if is_custom(r)]
+    custom = [r for r in any_plan.kubernetes_objects() if is_custom(r)]
     assert custom, "the plan has no custom resources to check"
     for resource in custom:
         key = group_version_kind(resource)
@@ -73,8 +73,8 @@ def test_every_custom_resource_validates_against_its_crd(
         )
 
 
-def test_every_core_object_validates_against_kubernetes(stack_plan: PlanView) -> None:
-    core = [r for r in stack_plan.kubernetes_objects() if not is_custom(r)]
+def test_every_core_object_validates_against_kubernetes(any_plan: PlanView) -> None:
+    core = [r for r in any_plan.kubernetes_objects() if not is_custom(r)]
     core = [r for r in core if r.type != "kubernetes:index:Provider"]
     assert core, "the plan has no core objects to check"
     for resource in core:
