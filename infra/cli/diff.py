@@ -253,7 +253,7 @@ def command(
     for note in notes:
         print(note, file=stderr)
     changes = diff_runs(old_run, new_run)
-    title = f"{new.name} against {against}"
+    title = f"{new} against {against}"
     print(f"platform diff: {title}", file=stdout)
     for line in render_text(changes):
         print(line, file=stdout)
