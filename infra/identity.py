@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pulumi
 import pulumi_aws as aws
@@ -87,7 +88,11 @@ def cloudflare_dns_token(
     """A token that can edit DNS records in one zone, for cert-manager and external-dns."""
     groups: list[pulumi.Output[str]] = [
         cloudflare.get_api_token_permission_groups_list_output(
-            name=name, opts=pulumi.InvokeOutputOptions(parent=parent)
+            # The provider passes the name into the query string as given (its own
+            # example spells spaces as %20); results carry the plain name.
+            name=quote(name),
+            scope="com.cloudflare.api.account.zone",
+            opts=pulumi.InvokeOutputOptions(parent=parent),
         ).results.apply(_single_group(name))
         for name in DNS_PERMISSION_GROUPS
     ]

@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 import pulumi
 
@@ -175,7 +176,7 @@ def _filter_values(args: dict[str, Any]) -> list[str]:
 
 
 def _permission_group(args: dict[str, Any]) -> dict[str, Any]:
-    name = str(args.get("name", ""))
+    name = unquote(str(args.get("name", "")))
     group = {
         "id": _digest("permission-group", name)[:32],
         "name": name,
