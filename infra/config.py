@@ -408,17 +408,14 @@ class PlatformConfig(_Model):
 
     def database_protection(self) -> tuple[bool, bool]:
         """(protect, retain_on_delete) for the database: as configured, else on in prod."""
-        database = self.database
-        protect = database.protect if database and database.protect is not None else None
+        database, default = self.database, self.is_production
+        protect = database.protect if database and database.protect is not None else default
         retain = (
             database.retain_on_delete
             if database and database.retain_on_delete is not None
-            else None
+            else default
         )
-        production = self.is_production
-        return (production if protect is None else protect), (
-            production if retain is None else retain
-        )
+        return protect, retain
 
     def monitor_for(self, app: AppConfig) -> MonitorConfig:
         return app.load_balancing.monitor or self.load_balancing.monitor
