@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.cli.plan import plan_stack_file
-from infra.cli.runner import PROJECT_DIR, PlanRun
+from platform_cli.plan import plan_stack_file
+from platform_cli.runner import PROJECT_DIR, PlanRun
 from tests.planview import PlanView
 
 UPSTREAM = PROJECT_DIR.parent / "shared" / "upstream"
@@ -107,7 +107,7 @@ def plan_errors(
     """Plan an edited stack file: the exit code and the lines it wrote to stderr."""
 
     def run(edit: ConfigEdit, stack: str = "dev") -> tuple[int, list[str]]:
-        from infra.cli import main  # noqa: PLC0415 (keeps collection fast)
+        from platform_cli import main  # noqa: PLC0415 (keeps collection fast)
 
         code = main(["plan", "--config", str(write_config(stack, edit))])
         return code, capsys.readouterr().err.splitlines()

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from infra.cli.runner import PlanRun, Registration
+from platform_cli.runner import PlanRun, Registration
 
 
 class PlanView:

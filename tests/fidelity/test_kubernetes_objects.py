@@ -10,8 +10,8 @@ import kubernetes_validate
 import pytest
 from jsonschema import Draft7Validator
 
-from infra.cli.runner import Registration
 from infra.versions import MIN_KUBERNETES_VERSION
+from platform_cli.runner import Registration
 from tests.fidelity.upstream import crd_schemas
 from tests.planview import PlanView
 

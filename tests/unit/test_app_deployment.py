@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.cli.runner import PROJECT_DIR, Registration
 from infra.dependencies import dependency_urls
 from infra.placement import placement
 from infra.stackconfig import load, read_stack_file
+from platform_cli.runner import PROJECT_DIR, Registration
 from tests.planview import PlanView
 
 APP = "platform:index:AppDeployment"

@@ -9,12 +9,12 @@ import re
 
 import pytest
 
-from infra.cli.bench import REMOVED_WAITS, _removed_wait_edges
-from infra.cli.critical_path import critical_path
-from infra.cli.latency import latency
-from infra.cli.scenarios import generated
 from infra.placement import placement
 from infra.stackconfig import load
+from platform_cli.bench import REMOVED_WAITS, _removed_wait_edges
+from platform_cli.critical_path import critical_path
+from platform_cli.latency import latency
+from platform_cli.scenarios import generated
 from tests.planview import PlanView
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from infra import config as platform_config
-from infra.cli import main
-from infra.cli.runner import PROJECT_DIR
 from infra.stackconfig import load, read_stack_file
+from platform_cli import main
+from platform_cli.runner import PROJECT_DIR
 
 
 def errors_of(capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -139,7 +139,7 @@ def test_several_mistakes_are_reported_at_once(
 def test_invalid_config_prints_no_traceback(write_config: Callable[..., Path]) -> None:
     path = write_config(edit=_mgmt(provider="aws"))
     result = subprocess.run(
-        [sys.executable, "-m", "infra", "plan", "--config", str(path)],
+        [sys.executable, "-m", "platform_cli", "plan", "--config", str(path)],
         capture_output=True,
         text=True,
         check=False,

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from infra.cli import main
-from infra.cli.diff import Change, changed_paths, diff_runs
-from infra.cli.runner import PlanRun, Registration
+from platform_cli import main
+from platform_cli.diff import Change, changed_paths, diff_runs
+from platform_cli.runner import PlanRun, Registration
 from tests.planview import PlanView
 
 

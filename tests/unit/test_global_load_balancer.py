@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from infra.cli import main
-from infra.cli.mocks import CLOUDFLARE_IPV4, mock_id
+from platform_cli import main
+from platform_cli.mocks import CLOUDFLARE_IPV4, mock_id
 from tests.planview import PlanView
 from tests.unit.test_shared_database import node_cidr
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli import main
-from infra.cli.graph import to_mermaid, topology
-from infra.cli.runner import PROJECT_DIR
 from infra.stackconfig import load, read_stack_file
+from platform_cli import main
+from platform_cli.graph import to_mermaid, topology
+from platform_cli.runner import PROJECT_DIR
 
 
 def prod_topology_text() -> str:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.cli import main
-from infra.cli.plan import plan_stack_file
-from infra.cli.runner import SECRET
+from platform_cli import main
+from platform_cli.plan import plan_stack_file
+from platform_cli.runner import SECRET
 from tests.conftest import stack_document
 from tests.planview import PlanView
 

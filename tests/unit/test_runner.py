@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli.runner import redact, reveal, run_program
 from infra.stackconfig import StackFile
+from platform_cli.runner import redact, reveal, run_program
 
 SECRET_ENVELOPE = {
     "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",

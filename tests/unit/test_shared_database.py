@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.cli.mocks import mock_id, mock_ip
+from platform_cli.mocks import mock_id, mock_ip
 from tests.planview import PlanView
 
 DATABASE = "platform:index:SharedDatabase"

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from infra.cli.plan import InvalidConfigError, validate
 from infra.config import PlatformConfig
 from infra.placement import clusters_using_database, placement
 from infra.stackconfig import StackFileError, load, read_stack_file
+from platform_cli.plan import InvalidConfigError, validate
 
 
 @dataclass

@@ -9,7 +9,7 @@ API call.
 
 from __future__ import annotations
 
-from infra.cli.runner import Registration
+from platform_cli.runner import Registration
 
 API_CALL = 2.0
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from infra.cli.plan import InvalidConfigError, plan_stack_file
-from infra.cli.replacements import failing_paths, replacement_paths
-from infra.cli.runner import PROJECT_DIR, PlanRun, Registration
+from platform_cli.plan import InvalidConfigError, plan_stack_file
+from platform_cli.replacements import failing_paths, replacement_paths
+from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
 
 Kind = Literal["add", "remove", "update", "replace", "fail"]
 SYMBOL = {"add": "+", "remove": "-", "update": "~", "replace": "+-", "fail": "!!"}

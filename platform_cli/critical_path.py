@@ -2,7 +2,7 @@
 
 Pulumi creates a resource as soon as everything it depends on exists, so with enough
 parallelism the time to the last resource is the longest path through the dependency
-graph, each resource weighted by how long its creation takes (`infra.cli.latency`).
+graph, each resource weighted by how long its creation takes (`platform_cli.latency`).
 A resource waits for its explicit and property dependencies, for its provider, and,
 where it depends on a component, for every resource inside that component.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from infra.cli.latency import latency
-from infra.cli.runner import PlanRun, Registration
+from platform_cli.latency import latency
+from platform_cli.runner import PlanRun, Registration
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra.cli import bench, diff, graph, plan
+from platform_cli import bench, diff, graph, plan
 
 EXIT_INVALID = 2
 

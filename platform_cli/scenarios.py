@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from infra.catalog import CIVO_REGIONS
-from infra.cli.runner import PROJECT_DIR
+from platform_cli.runner import PROJECT_DIR
 
 REPOSITORY = "https://github.com/example-org/platform-apps.git"
 

@@ -16,11 +16,11 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.cli.mocks import PlanMocks
 from infra.stackconfig import StackFile
+from platform_cli.mocks import PlanMocks
 
 PROJECT = "platform"
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROGRAM = PROJECT_DIR / "stacks" / "__main__.py"
 SECRET = "[secret]"
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"

@@ -9,9 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from infra.cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 from infra.config import ConfigError, ConfigWarning
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
+from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
 __all__ = ["PROJECT_DIR", "command", "plan_stack_file"]
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.cli.critical_path import Step, critical_path
-from infra.cli.latency import BY_CHART, BY_TYPE
-from infra.cli.plan import plan_stack_file
-from infra.cli.runner import PROJECT_DIR, PlanRun
-from infra.cli.scenarios import base_document, generated, single_region, write
+from platform_cli.critical_path import Step, critical_path
+from platform_cli.latency import BY_CHART, BY_TYPE
+from platform_cli.plan import plan_stack_file
+from platform_cli.runner import PROJECT_DIR, PlanRun
+from platform_cli.scenarios import base_document, generated, single_region, write
 
 # Waits the program used to have, re-added to the graph to measure what removing them
 # saved: (what it was, dependent name pattern, dependency name template).
@@ -82,7 +82,7 @@ def _timed_plan(path: Path) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "infra", "plan", "--config", str(path), "--out", out],
+            [sys.executable, "-m", "platform_cli", "plan", "--config", str(path), "--out", out],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=PROJECT_DIR,

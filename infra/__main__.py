@@ -1,3 +1,0 @@
-from infra.cli import main
-
-raise SystemExit(main())

@@ -1,0 +1,3 @@
+from platform_cli import main
+
+raise SystemExit(main())
