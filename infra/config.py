@@ -1,18 +1,15 @@
 """Typed stack configuration: the ``platform:`` namespace of ``Pulumi.<stack>.yaml``.
 
-All validation lives here. Structural problems (types, unknown keys, region and size
-codes) come from pydantic; problems that relate one part of the config to another
-(duplicate names, dependencies, placement) come from ``_cross_checks``. Either way a
-caller gets one ``ConfigError`` listing every problem with its field path.
+Models only: each field's type, default and the checks that need that field alone.
+Loading, error reporting and checks across fields live in ``infra.validation``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import warnings
-from collections.abc import Collection, Iterable, Mapping
-from typing import Annotated, Any, Literal, NamedTuple
+from collections.abc import Collection, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,14 +17,12 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import ErrorDetails
 
-from infra import catalog
+from infra import catalog, naming
 from infra.versions import CHARTS
 
 NAMESPACE = "platform"
@@ -36,26 +31,6 @@ _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
-
-
-class Problem(NamedTuple):
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"error: {self.path}: {self.message}"
-
-
-class ConfigError(Exception):
-    """Every problem found in a stack config, each naming its field path."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(set(problems))
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-class ConfigWarning(UserWarning):
-    """A config that works but that a platform engineer should reconsider."""
 
 
 class _Model(BaseModel):
@@ -206,9 +181,8 @@ _ClusterEntry = Annotated[ClusterConfig, Field(discriminator="provider")]
 
 class DatabaseConfig(_Model):
     name: DnsLabel
-    provider: Literal["civo"] = "civo"
     region: CivoRegion
-    engine: Literal["postgresql", "mysql"]
+    engine: str
     version: str
     size: Annotated[str, _member_of(catalog.CIVO_DB_SIZES, "Civo database size")] = "g3.db.small"
     nodes: Annotated[int, Field(ge=1, le=5)] = 1
@@ -223,6 +197,10 @@ class DatabaseConfig(_Model):
     def _offered_engine(cls, engine: str) -> str:
         if engine in catalog.CIVO_DB_DEPRECATED:
             raise ValueError(catalog.CIVO_DB_DEPRECATED[engine])
+        if engine not in catalog.CIVO_DB_VERSIONS:
+            raise ValueError(
+                f"unknown engine {engine!r}; expected one of {', '.join(catalog.CIVO_DB_VERSIONS)}"
+            )
         return engine
 
     @field_validator("version")
@@ -400,7 +378,7 @@ class PlatformConfig(_Model):
 
     @property
     def is_production(self) -> bool:
-        return self.environment.startswith("prod")
+        return naming.is_production(self.environment)
 
     @property
     def enabled_clusters(self) -> list[ClusterConfig]:
@@ -426,83 +404,3 @@ class PlatformConfig(_Model):
     def affinity_for(self, app: AppConfig) -> SessionAffinity:
         """As configured, else cookies for database apps (a session stays on one cluster)."""
         return app.load_balancing.session_affinity or ("cookie" if app.database else "none")
-
-
-# --- loading --------------------------------------------------------------------------
-
-_UNION_TAGS = {"civo", "vultr", "existing"}
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    previous: int | str | None = None
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif item in _UNION_TAGS and (isinstance(previous, int) or previous == "mgmtCluster"):
-            pass  # pydantic's discriminated-union branch, not a user-visible key
-        else:
-            parts.append(("." if parts else "") + item)
-        previous = item
-    return "".join(parts) or "(root)"
-
-
-def _problem(error: ErrorDetails) -> Problem:
-    path = _path(tuple(error["loc"]))
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "union_tag_invalid":
-        ctx = error.get("ctx", {})
-        path += ".provider"
-        message = f"unknown provider {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
-    elif error["type"] == "union_tag_not_found":
-        path += ".provider"
-        message = "Field required"
-    elif error["type"] == "extra_forbidden":
-        message = "unknown key"
-    return Problem(f"{NAMESPACE}:{path}", message)
-
-
-def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> PlatformConfig:
-    """Validate the ``platform:`` namespace (keys without the prefix).
-
-    ``aws_provider_region`` is the stack's ``aws:region``: the AWS provider creates the
-    secrets there, so it must be the region the clusters read them from.
-    """
-    try:
-        config = PlatformConfig.model_validate(dict(raw))
-    except ValidationError as err:
-        raise ConfigError(_problem(e) for e in err.errors()) from None
-    problems = _cross_checks(config)
-    if aws_provider_region is not None and aws_provider_region != config.aws_region:
-        problems.append(
-            Problem(
-                f"{NAMESPACE}:awsRegion",
-                f"{config.aws_region!r} differs from aws:region {aws_provider_region!r}; "
-                "the secrets must live where the clusters read them",
-            )
-        )
-    if problems:
-        raise ConfigError(problems)
-    if config.traffic_controller == "ingress-nginx":
-        warnings.warn(
-            "platform:trafficController: ingress-nginx was retired upstream in March 2026 and "
-            "gets no more security fixes; prefer envoy-gateway",
-            ConfigWarning,
-            stacklevel=2,
-        )
-    if not config.cloudflare.scoped_tokens:
-        warnings.warn(
-            "platform:cloudflare.scopedTokens is false: cert-manager and external-dns get the "
-            "token Pulumi runs with, not a zone-scoped DNS token",
-            ConfigWarning,
-            stacklevel=2,
-        )
-    return config
-
-
-def _cross_checks(config: PlatformConfig) -> list[Problem]:
-    from infra.placement import cross_check_problems  # noqa: PLC0415 (avoids an import cycle)
-
-    return [
-        Problem(f"{NAMESPACE}:{path}", message) for path, message in cross_check_problems(config)
-    ]

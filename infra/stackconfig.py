@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi.runtime.config as runtime_config
 import yaml
 
 from infra import config as platform_config
+from infra import validation
 
 PREFIX = f"{platform_config.NAMESPACE}:"
 
@@ -93,18 +93,20 @@ def platform_section(values: Mapping[str, str]) -> dict[str, Any]:
     return {k.removeprefix(PREFIX): _parse(v) for k, v in values.items() if k.startswith(PREFIX)}
 
 
-def load(values: Mapping[str, str]) -> platform_config.PlatformConfig:
-    return platform_config.load(
-        platform_section(values), aws_provider_region=values.get("aws:region")
-    )
+def load(values: Mapping[str, str]) -> validation.ValidConfig:
+    return validation.load(platform_section(values), aws_provider_region=values.get("aws:region"))
 
 
-def from_running_program() -> platform_config.PlatformConfig:
-    """The validated config of the stack Pulumi is running; problems stop the program."""
-    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+def from_running_program() -> validation.ValidConfig:
+    """The validated config of the stack Pulumi is running; problems stop the program.
+
+    The language host hands a program its whole config as JSON in `PULUMI_CONFIG`, which
+    `get_config_env` reads; the offline runner sets the same variable.
+    """
+    values = pulumi.runtime.get_config_env()
     try:
         return load({k: str(v) for k, v in values.items()})
-    except platform_config.ConfigError as err:
+    except validation.ConfigError as err:
         raise pulumi.RunError(f"invalid stack config:\n{err}") from None
 
 

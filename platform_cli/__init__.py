@@ -9,8 +9,6 @@ from pathlib import Path
 
 from platform_cli import bench, diff, graph, plan
 
-EXIT_INVALID = 2
-
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
@@ -77,4 +75,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         return bench.command(args.out, args.quick, args.with_tests, sys.stdout)
     parser.error(f"unknown command {args.command}")
-    return EXIT_INVALID

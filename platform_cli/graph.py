@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from infra.config import PlatformConfig
-from infra.placement import clusters_using_database, placement
-from infra.stackconfig import StackFileError, load, read_stack_file
-from platform_cli.plan import InvalidConfigError, validate
+from infra import naming
+from infra.validation import ValidConfig
+from platform_cli.plan import InvalidConfigError, read_valid
 
 
 @dataclass
@@ -33,12 +31,12 @@ def _id(*parts: str) -> str:
     return "_".join(p.replace("-", "_").replace(".", "_") for p in parts)
 
 
-def topology(config: PlatformConfig) -> Topology:
-    where = placement(config)
+def topology(valid: ValidConfig) -> Topology:
+    config, where = valid.config, valid.placement
     mgmt = config.mgmt_cluster
     graph = Topology(title=f"{config.environment}: {config.domain}")
     graph.nodes["mgmt"] = (f"mgmt\nArgo CD\n{mgmt.provider} {mgmt.region}", "control")
-    graph.nodes["argocd_host"] = (f"argocd.{config.domain}", "hostname")
+    graph.nodes["argocd_host"] = (naming.argocd_host(config.domain), "hostname")
     graph.edges.append(("mgmt", "argocd_host", "", "solid"))
     for cluster in config.enabled_clusters:
         group = _id("group", cluster.provider, cluster.region)
@@ -53,7 +51,7 @@ def topology(config: PlatformConfig) -> Topology:
             graph.edges.append((_id("cluster", placed), node, "", "solid"))
         if app.public:
             host = _id("host", app.name)
-            graph.nodes[host] = (f"{app.name}.{config.domain}", "hostname")
+            graph.nodes[host] = (naming.app_host(app.name, config.domain), "hostname")
             graph.edges.append((node, host, "Cloudflare LB", "solid"))
         for dep in app.depends_on:
             graph.edges.append((node, _id("app", dep), "calls", "dashed"))
@@ -62,9 +60,10 @@ def topology(config: PlatformConfig) -> Topology:
             f"{config.database.name}\n{config.database.engine} {config.database.version}",
             "data",
         )
-        graph.nodes["aws"] = (f"AWS Secrets Manager\nplatform/{config.environment}/*", "data")
+        secrets = naming.secrets_prefix(config.environment)
+        graph.nodes["aws"] = (f"AWS Secrets Manager\n{secrets}/*", "data")
         graph.edges.append(("db", "aws", "credentials", "dotted"))
-        for name in clusters_using_database(config):
+        for name in where.database_clients:
             graph.edges.append(("aws", _id("cluster", name), "ExternalSecret", "dotted"))
     return graph
 
@@ -139,17 +138,12 @@ def render_svg(dot_source: str, target: Path) -> None:
 
 def command(path: Path, out: Path, stdout: TextIO, stderr: TextIO) -> int:
     try:
-        stack_file = read_stack_file(path)
-        for note in validate(stack_file):
-            print(note, file=stderr)
-    except StackFileError as err:
-        print(f"error: {err}", file=stderr)
-        return 2
+        stack_file, valid, notes = read_valid(path)
     except InvalidConfigError as err:
         return err.report(stderr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # validate() has reported them already
-        graph = topology(load(stack_file.values))
+    for note in notes:
+        print(note, file=stderr)
+    graph = topology(valid)
     out.mkdir(parents=True, exist_ok=True)
     mermaid = out / f"topology-{stack_file.stack}.mmd"
     mermaid.write_text(to_mermaid(graph))

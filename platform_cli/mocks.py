@@ -158,7 +158,6 @@ _OUTPUTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
     "kubernetes:helm.sh/v3:Release": _helm_release,
     "kubernetes:core/v1:Secret": _k8s_secret,
     "random:index/randomPassword:RandomPassword": _random_password,
-    "random:index/randomId:RandomId": lambda name, _i: {"hex": _digest(name)[:16]},
     "aws:iam/accessKey:AccessKey": _secret_value("secret"),
     "aws:iam/user:User": lambda name, i: {
         "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:user/{i.get('name', name)}"
@@ -167,7 +166,6 @@ _OUTPUTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
         "arn": f"{SECRETS_ARN_PREFIX}:{i.get('name', name)}-AbCdEf"
     },
     "cloudflare:index/apiToken:ApiToken": _secret_value("value"),
-    "civo:index/reservedIp:ReservedIp": lambda name, _i: {"ip": mock_ip("reserved", name)},
 }
 
 

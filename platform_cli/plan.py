@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from infra.config import ConfigError, ConfigWarning
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
+from infra.validation import ConfigError, ConfigWarning, ValidConfig
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
 __all__ = ["PROJECT_DIR", "command", "plan_stack_file"]
@@ -28,26 +28,35 @@ class InvalidConfigError(Exception):
         return 2
 
 
-def validate(stack_file: StackFile) -> list[str]:
-    """Problems as `error:` lines, and warnings as `warning:` lines."""
+def validate(stack_file: StackFile) -> tuple[ValidConfig, list[str]]:
+    """The validated config and its warnings as `warning:` lines; problems raise
+    ``InvalidConfigError`` as `error:` lines."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConfigWarning)
         try:
-            load(stack_file.values)
+            valid = load(stack_file.values)
         except ConfigError as err:
             raise InvalidConfigError([str(p) for p in err.problems]) from None
-    return [f"warning: {w.message}" for w in caught if issubclass(w.category, ConfigWarning)]
+    notes = [f"warning: {w.message}" for w in caught if issubclass(w.category, ConfigWarning)]
+    return valid, notes
 
 
-def plan_stack_file(path: Path, stack: str | None = None) -> tuple[StackFile, PlanRun, list[str]]:
-    """Plan a stack file; ``stack`` overrides the stack name its file name implies."""
+def read_valid(path: Path, stack: str | None = None) -> tuple[StackFile, ValidConfig, list[str]]:
+    """A stack file, read and validated; ``stack`` overrides the stack name its file name
+    implies."""
     try:
         stack_file = read_stack_file(path)
     except StackFileError as err:
         raise InvalidConfigError([f"error: {err}"]) from None
     if stack is not None:
         stack_file = replace(stack_file, stack=stack)
-    notes = validate(stack_file)
+    valid, notes = validate(stack_file)
+    return stack_file, valid, notes
+
+
+def plan_stack_file(path: Path, stack: str | None = None) -> tuple[StackFile, PlanRun, list[str]]:
+    """Plan a stack file; ``stack`` overrides the stack name its file name implies."""
+    stack_file, _, notes = read_valid(path, stack)
     return stack_file, run_program(stack_file), notes
 
 
@@ -81,10 +90,6 @@ def _tree_lines(run: PlanRun) -> list[str]:
 
 def _count_below(urn: str, children: dict[str | None, list[Registration]]) -> int:
     return sum(1 + _count_below(k.urn, children) for k in children.get(urn, []))
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, indent=2, sort_keys=True) + "\n"
 
 
 def write_outputs(run: PlanRun, out: Path) -> Path:

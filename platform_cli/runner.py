@@ -3,44 +3,50 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import runpy
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi.runtime.settings as runtime_settings
 from google.protobuf import json_format
-from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from infra.stackconfig import StackFile
 from platform_cli.mocks import PlanMocks
+from platform_cli.pulumi_internals import (
+    SECRET_SIGNATURE,
+    SIGNATURE_KEY,
+    UNKNOWN,
+    MockMonitor,
+    reset_runtime,
+    root_outputs,
+    run_to_completion,
+)
 
 PROJECT = "platform"
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROGRAM = PROJECT_DIR / "stacks" / "__main__.py"
 SECRET = "[secret]"
-_SECRET_SIG = "4dabf18193072939515e22adb298388d"
-_SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
-_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def redact(value: Any) -> Any:
     """Wire-format property values with every secret replaced by ``"[secret]"``."""
     if isinstance(value, dict):
-        if value.get(_SECRET_SIG) == _SECRET_VALUE:
+        if value.get(SIGNATURE_KEY) == SECRET_SIGNATURE:
             return SECRET
-        if _SECRET_SIG in value:
+        if SIGNATURE_KEY in value:
             # Resource and output references: keep the referenced value, not the envelope.
             inner = value.get("value", value.get("urn"))
             return SECRET if value.get("secret") else redact(inner)
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
-    if value == _UNKNOWN:
+    if value == UNKNOWN:
         return "[unknown]"
     return value
 
@@ -48,7 +54,7 @@ def redact(value: Any) -> Any:
 def reveal(value: Any) -> Any:
     """Wire-format values with secret envelopes opened: for schema checks, never written."""
     if isinstance(value, dict):
-        if _SECRET_SIG in value:
+        if SIGNATURE_KEY in value:
             return reveal(value.get("value", value.get("urn")))
         return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -116,7 +122,7 @@ class RecordingMonitor(MockMonitor):
                 plain = json_format.MessageToDict(response.object.fields[key])
                 response.object.fields[key].struct_value.Clear()
                 response.object.fields[key].struct_value.update(
-                    {_SECRET_SIG: _SECRET_VALUE, "value": plain}
+                    {SIGNATURE_KEY: SECRET_SIGNATURE, "value": plain}
                 )
         self.registrations.append(
             Registration(
@@ -156,12 +162,29 @@ class PlanRun:
 
 
 async def _resolve_exports() -> dict[str, Any]:
-    root = runtime_settings.get_root_resource()
     exported: dict[str, Any] = {}
-    for key, value in sorted(getattr(root, "outputs", {}).items()):
+    for key, value in sorted(root_outputs().items()):
         output = pulumi.Output.from_input(value)
         exported[key] = SECRET if await output.is_secret() else await output.future()
     return exported
+
+
+@contextmanager
+def _language_host_config(stack_file: StackFile) -> Iterator[None]:
+    """Hand the program its config the way Pulumi's language host does: as JSON in the
+    environment, for the length of one run."""
+    names = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ["PULUMI_CONFIG"] = json.dumps(dict(stack_file.values))
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(stack_file.secret_keys))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_program(stack_file: StackFile, program: Path = PROGRAM) -> PlanRun:
@@ -169,13 +192,11 @@ def run_program(stack_file: StackFile, program: Path = PROGRAM) -> PlanRun:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi.runtime.set_all_config(dict(stack_file.values), list(stack_file.secret_keys))
-    runtime_settings.ROOT.set(None)
-    # Outputs a failed earlier run left behind belong to its closed loop; drop them.
-    runtime_settings.SETTINGS.outputs.clear()
-    runtime_settings.SETTINGS.rpc_manager.clear()
-    monitor = RecordingMonitor(PlanMocks())
+    reset_runtime()
+    mocks = PlanMocks()
+    monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
-        PlanMocks(), project=PROJECT, stack=stack_file.stack, preview=False, monitor=monitor
+        mocks, project=PROJECT, stack=stack_file.stack, preview=False, monitor=monitor
     )
     exports: dict[str, Any] = {}
 
@@ -184,9 +205,9 @@ def run_program(stack_file: StackFile, program: Path = PROGRAM) -> PlanRun:
         exports.update(await _resolve_exports())
 
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with _language_host_config(stack_file), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            _sync_await(run_pulumi_func(body))
+            run_to_completion(body)
     finally:
         loop.close()
     return PlanRun(

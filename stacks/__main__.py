@@ -1,37 +1,27 @@
 """The platform, composed: stack config in, components wired, outputs out.
 
 Everything environment-specific comes from `Pulumi.<stack>.yaml`; this file has no
-per-environment branches.
+per-environment branches, and no component's internals: each hands the next a contract.
 """
 
 import pulumi
 import pulumi_cloudflare as cloudflare
 
 from infra.addons.argocd import ProjectScope
-from infra.addons.baseline import ClusterSettings
+from infra.app_urls import dependency_urls, preference_order
 from infra.clusters.base import EVERYWHERE, FirewallSource
-from infra.components.app_deployment import AppDeployment, AppDeploymentArgs, AppTarget
+from infra.components.app_deployment import AppDeployment, AppDeploymentArgs
+from infra.components.contracts import ClusterSettings
 from infra.components.global_load_balancer import GlobalLoadBalancer, GlobalLoadBalancerArgs
 from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
+from infra.components.pulumi_deployments import deployment_settings
 from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
-from infra.components.workload_cluster import (
-    ArgoCDTarget,
-    WorkloadCluster,
-    WorkloadClusterArgs,
-)
-from infra.dependencies import dependency_urls, preference_order
-from infra.deployments import deployment_settings
-from infra.placement import (
-    application_selector,
-    cluster_labels,
-    clusters_using_database,
-    database_apps,
-    fronted_clusters,
-    placement,
-)
+from infra.components.workload_cluster import WorkloadCluster, WorkloadClusterArgs
+from infra.placement import application_selector, cluster_labels
 from infra.stackconfig import from_running_program
 
-config = from_running_program()
+valid = from_running_program()
+config, where = valid.config, valid.placement
 # With scoped tokens (the default) each cluster mints its own zone-scoped DNS token.
 dns_token = (
     None
@@ -39,7 +29,6 @@ dns_token = (
     else pulumi.Config("cloudflare").require_secret("apiToken")
 )
 
-where = placement(config)
 project = (
     ProjectScope(
         name=config.environment,
@@ -74,23 +63,16 @@ mgmt = MgmtCluster(
         project=project,
     ),
 )
-argocd = ArgoCDTarget(
-    provider=mgmt.k8s_provider,
-    namespace=mgmt.argocd_namespace,
-    ready=mgmt.argocd_release,
-    namespace_ready=mgmt.argocd_namespace_ready,
-    egress_cidrs=mgmt.egress_cidrs,
-)
 
 # Origin lockdown: clusters behind a proxied load balancer admit 80/443 only from
 # Cloudflare, the admin CIDRs and the egress the config states for its clusters.
-fronted = fronted_clusters(config)
-cloudflare_ranges = cloudflare.get_ip_ranges_output().ipv4_cidrs if fronted else None
+cloudflare_ranges = cloudflare.get_ip_ranges_output().ipv4_cidrs if where.fronted else None
 locked_web_sources = FirewallSource.of(
     [*config.admin_cidrs, *(c for cluster in config.enabled_clusters for c in cluster.egress_cidrs)]
 )
 clusters: dict[str, WorkloadCluster] = {}
 for cluster in config.enabled_clusters:
+    fronted = cluster.name in where.fronted
     clusters[cluster.name] = WorkloadCluster(
         cluster.name,
         WorkloadClusterArgs(
@@ -98,9 +80,9 @@ for cluster in config.enabled_clusters:
             cluster=cluster,
             labels=cluster_labels(config, cluster),
             admin_cidrs=config.admin_cidrs,
-            web_sources=locked_web_sources if cluster.name in fronted else EVERYWHERE,
-            cloudflare_ranges=cloudflare_ranges if cluster.name in fronted else None,
-            argocd=argocd,
+            web_sources=locked_web_sources if fronted else EVERYWHERE,
+            cloudflare_ranges=cloudflare_ranges if fronted else None,
+            argocd=mgmt.argocd_target,
         ),
     )
 
@@ -112,12 +94,12 @@ if config.database is not None:
         SharedDatabaseArgs(
             environment=config.environment,
             database=config.database,
-            apps=database_apps(config),
+            apps=where.database_apps,
             clients=[
                 *FirewallSource.of([*config.admin_cidrs, *config.database.allowed_cidrs]),
                 *(
                     FirewallSource(f"{name}-egress-{i}", cidr)
-                    for name in clusters_using_database(config)
+                    for name in where.database_clients
                     for i, cidr in enumerate(clusters[name].egress_cidrs)
                 ),
             ],
@@ -134,19 +116,12 @@ apps = {
             app=app,
             domain=config.domain,
             project=config.environment,
-            argocd=argocd,
+            argocd=mgmt.argocd_target,
             selector=application_selector(config, app).model_dump(
                 by_alias=True, exclude_defaults=True
             ),
-            targets={
-                name: AppTarget(
-                    context=clusters[name].addon_context,
-                    traffic=clusters[name].traffic,
-                    secret_store=clusters[name].secret_store,
-                )
-                for name in where[app.name]
-            },
-            dependency_urls=dependency_urls(config, app),
+            targets={name: clusters[name].app_target for name in where[app.name]},
+            dependency_urls=dependency_urls(config, where, app),
             database_secret_path=(
                 database.app_secret_paths.get(app.name) if database and app.database else None
             ),

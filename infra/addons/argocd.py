@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
+from infra import naming
 from infra.addons.base import AddonContext
 from infra.addons.traffic import Route, TrafficController
 
@@ -112,7 +113,7 @@ class ArgoCD:
             },
             depends_on=[self.release],
         )
-        self.url = f"https://{hostname}"
+        self.url = naming.https_url(hostname)
         self.project: pulumi.Resource | None = None
         if project is not None:
             self.project = ctx.custom_resource(

@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra import naming
 from infra.versions import CHARTS
 
 HELM_TIMEOUT_SECONDS = 600
@@ -48,7 +49,7 @@ class AddonContext:
 
     @property
     def cluster_domain(self) -> str:
-        return f"{self.cluster}.{self.domain}"
+        return naming.cluster_domain(self.cluster, self.domain)
 
     def opts(
         self, depends_on: Sequence[pulumi.Resource] = (), **kwargs: Any

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
+from infra import naming
 from infra.addons.base import AddonContext
 
 NAMESPACE = "external-dns"
@@ -33,19 +33,21 @@ def values(domain_filters: Sequence[str], owner_id: str, sources: Sequence[str])
     }
 
 
-def install(
-    ctx: AddonContext,
-    cloudflare_token: pulumi.Input[str],
-    domain_filters: Sequence[str],
-    sources: Sequence[str],
-    depends_on: Sequence[pulumi.Resource],
-) -> k8s.helm.v3.Release:
-    namespace = ctx.namespace(NAMESPACE)
-    token = ctx.secret(TOKEN_SECRET, namespace, {TOKEN_KEY: cloudflare_token})
-    owner = f"{ctx.environment}-{ctx.cluster}"
-    return ctx.release(
-        "external-dns",
-        namespace,
-        values(domain_filters, owner, sources),
-        depends_on=[token, *depends_on],
-    )
+class ExternalDns:
+    def __init__(
+        self,
+        ctx: AddonContext,
+        cloudflare_token: pulumi.Input[str],
+        domain_filters: Sequence[str],
+        sources: Sequence[str],
+        depends_on: Sequence[pulumi.Resource],
+    ) -> None:
+        namespace = ctx.namespace(NAMESPACE)
+        token = ctx.secret(TOKEN_SECRET, namespace, {TOKEN_KEY: cloudflare_token})
+        owner = naming.dns_owner_id(ctx.environment, ctx.cluster)
+        self.release = ctx.release(
+            "external-dns",
+            namespace,
+            values(domain_filters, owner, sources),
+            depends_on=[token, *depends_on],
+        )

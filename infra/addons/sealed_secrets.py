@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi_kubernetes as k8s
-
 from infra.addons.base import AddonContext, Namespace
 
 NAMESPACE = "kube-system"
@@ -16,6 +14,7 @@ def values() -> dict[str, Any]:
     return {"fullnameOverride": "sealed-secrets-controller"}
 
 
-def install(ctx: AddonContext) -> k8s.helm.v3.Release:
-    # kube-system always exists, so there is no Namespace to create.
-    return ctx.release("sealed-secrets", Namespace(NAMESPACE), values())
+class SealedSecrets:
+    def __init__(self, ctx: AddonContext) -> None:
+        # kube-system always exists, so there is no Namespace to create.
+        self.release = ctx.release("sealed-secrets", Namespace(NAMESPACE), values())

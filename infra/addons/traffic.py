@@ -11,6 +11,7 @@ from typing import Literal, Protocol
 
 import pulumi
 
+from infra import naming
 from infra.addons.base import AddonContext
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -61,4 +62,4 @@ class TrafficController(Protocol):
 
 
 def wildcard_secret_name(ctx: AddonContext) -> str:
-    return f"wildcard-{ctx.cluster}-tls"
+    return naming.wildcard_certificate_secret(ctx.cluster)

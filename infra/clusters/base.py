@@ -1,4 +1,4 @@
-"""The uniform cluster handle and the dispatch to a cloud backend."""
+"""The uniform cluster request and handle that every cloud backend speaks."""
 
 from __future__ import annotations
 
@@ -62,17 +62,6 @@ class ClusterHandle:
     # cluster's firewall must admit for Argo CD to reach it.
     egress_cidrs: Sequence[pulumi.Output[str]]
     k8s_provider: k8s.Provider
-
-
-def create_cluster(request: ClusterRequest, parent: pulumi.Resource) -> ClusterHandle:
-    from infra.clusters import civo, existing, vultr  # noqa: PLC0415 (backends import base)
-
-    spec = request.spec
-    if isinstance(spec, CivoClusterSpec):
-        return civo.create(request, spec, parent)
-    if isinstance(spec, VultrClusterSpec):
-        return vultr.create(request, spec, parent)
-    return existing.create(request, spec, parent)
 
 
 def kubernetes_provider(

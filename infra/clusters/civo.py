@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_civo as civo
 
+from infra import naming
 from infra.clusters.base import (
     API_PORT,
     ClusterHandle,
@@ -64,12 +65,13 @@ def create(
     request: ClusterRequest, spec: CivoClusterSpec, parent: pulumi.Resource
 ) -> ClusterHandle:
     name = request.name
+    cloud_name = naming.cluster_cloud_name(name)
     child = pulumi.ResourceOptions(parent=parent)
     web = _web_cidrs(request)
-    network = civo.Network(f"{name}-network", label=name, region=spec.region, opts=child)
+    network = civo.Network(f"{name}-network", label=cloud_name, region=spec.region, opts=child)
     firewall = civo.Firewall(
         f"{name}-firewall",
-        name=name,
+        name=cloud_name,
         region=spec.region,
         network_id=network.id,
         create_default_rules=False,
@@ -90,7 +92,7 @@ def create(
         version, ignore = default_kubernetes_version(parent), ["kubernetesVersion"]
     cluster = civo.KubernetesCluster(
         name,
-        name=name,
+        name=cloud_name,
         region=spec.region,
         network_id=network.id,
         firewall_id=firewall.id,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import ediri_vultr as vultr
 import pulumi
 
+from infra import naming
 from infra.clusters.base import (
     API_PORT,
     ClusterHandle,
@@ -55,7 +56,7 @@ def create(
     scaling = spec.autoscaling
     cluster = vultr.Kubernetes(
         name,
-        label=name,
+        label=naming.cluster_cloud_name(name),
         region=spec.region,
         version=spec.kubernetes_version,
         # VKE creates and owns the firewall group; the rules below are ours.

@@ -13,31 +13,22 @@ URLs of the app's dependencies), which a clusters generator alone cannot carry.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from infra import naming
 from infra.addons.argocd import API_VERSION as ARGOCD_API
-from infra.addons.base import AddonContext
 from infra.addons.external_secrets import API_VERSION as ESO_API
 from infra.addons.external_secrets import STORE_NAME
-from infra.addons.traffic import Route, TrafficController
-from infra.components.workload_cluster import ArgoCDTarget
+from infra.addons.traffic import Route
+from infra.components.contracts import AppTarget, ArgoCDTarget
 from infra.config import AppConfig
 
 RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}}
-
-
-@dataclass(frozen=True)
-class AppTarget:
-    """A cluster the app is placed on, as AppDeployment needs it."""
-
-    context: AddonContext
-    traffic: TrafficController
-    secret_store: pulumi.Resource
 
 
 @dataclass(frozen=True)
@@ -50,7 +41,7 @@ class AppDeploymentArgs:
     selector: Mapping[str, Any]
     # Placed clusters only, by name; the same set the selector picks.
     targets: Mapping[str, AppTarget]
-    # cluster -> dependency -> URL (see infra.dependencies).
+    # cluster -> dependency -> URL (see infra.app_urls).
     dependency_urls: Mapping[str, Mapping[str, str]]
     database_secret_path: str | None = None
 
@@ -154,9 +145,9 @@ class AppDeployment(pulumi.ComponentResource):
         )
         urls: dict[str, str] = {}
         for cluster, target in sorted(args.targets.items()):
-            ctx = replace(target.context, parent=self)
+            ctx = target.context(parent=self)
             namespace = ctx.namespace(app.target_namespace)
-            host = f"{app.name}.{ctx.cluster_domain}"
+            host = naming.app_cluster_host(app.name, cluster, args.domain)
             # A public app's per-cluster host is a load-balancer origin and stays DNS-only.
             # A private app's is how other clusters call it, so it goes through Cloudflare,
             # which origin lockdown admits; no cluster has to admit another's nodes.
@@ -182,11 +173,11 @@ class AppDeployment(pulumi.ComponentResource):
                     spec=external_secret_spec(app, args.database_secret_path),
                     depends_on=[*namespace.after, target.secret_store],
                 )
-            urls[cluster] = f"https://{host}"
+            urls[cluster] = naming.https_url(host)
         self.placed_clusters = sorted(args.targets)
         self.cluster_urls = pulumi.Output.from_input(urls)
         self.global_url = pulumi.Output.from_input(
-            f"https://{app.name}.{args.domain}" if app.public else None
+            naming.https_url(naming.app_host(app.name, args.domain)) if app.public else None
         )
         self.register_outputs(
             {

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from infra import naming
 from infra.config import MonitorConfig, SessionAffinity, SteeringPolicy
 
 
@@ -51,6 +52,20 @@ def detection_formula(monitor: MonitorConfig) -> str:
     )
 
 
+def _origin(
+    cluster: str, args: GlobalLoadBalancerArgs, drained: bool
+) -> cloudflare.LoadBalancerPoolOriginArgs:
+    """The app's host on one cluster, probed and reached under its own name."""
+    host = naming.app_cluster_host(args.app, cluster, args.domain)
+    return cloudflare.LoadBalancerPoolOriginArgs(
+        name=cluster,
+        address=host,
+        enabled=not drained,
+        weight=1,
+        header=cloudflare.LoadBalancerPoolOriginHeaderArgs(hosts=[host]),
+    )
+
+
 class GlobalLoadBalancer(pulumi.ComponentResource):
     hostname: str
     pool_ids: dict[str, pulumi.Output[str]]
@@ -64,7 +79,7 @@ class GlobalLoadBalancer(pulumi.ComponentResource):
         monitor = cloudflare.LoadBalancerMonitor(
             f"{name}-monitor",
             account_id=args.account_id,
-            description=f"{args.environment} {args.app}",
+            description=naming.load_balancer_monitor(args.environment, args.app),
             type="https",
             method="GET",
             port=443,
@@ -81,26 +96,16 @@ class GlobalLoadBalancer(pulumi.ComponentResource):
             cluster: cloudflare.LoadBalancerPool(
                 f"{name}-{cluster}",
                 account_id=args.account_id,
-                name=f"{args.environment}-{args.app}-{cluster}",
+                name=naming.load_balancer_pool(args.environment, args.app, cluster),
                 monitor=monitor.id,
                 minimum_origins=1,
-                origins=[
-                    cloudflare.LoadBalancerPoolOriginArgs(
-                        name=cluster,
-                        address=f"{args.app}.{cluster}.{args.domain}",
-                        enabled=cluster not in args.drained,
-                        weight=1,
-                        header=cloudflare.LoadBalancerPoolOriginHeaderArgs(
-                            hosts=[f"{args.app}.{cluster}.{args.domain}"]
-                        ),
-                    )
-                ],
+                origins=[_origin(cluster, args, drained=cluster in args.drained)],
                 opts=child,
             )
             for cluster in args.clusters
         }
         ordered = [pools[cluster].id for cluster in args.clusters]
-        self.hostname = f"{args.app}.{args.domain}"
+        self.hostname = naming.app_host(args.app, args.domain)
         cloudflare.LoadBalancer(
             f"{name}-lb",
             zone_id=args.zone_id,

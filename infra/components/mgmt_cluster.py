@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
+from infra import naming
 from infra.addons.argocd import ArgoCD, ProjectScope
-from infra.addons.baseline import ClusterSettings, provision
 from infra.clusters import ClusterRequest
 from infra.clusters.base import EVERYWHERE, FirewallSource
+from infra.components.cluster_assembly import assemble_cluster
+from infra.components.contracts import ArgoCDTarget, ClusterSettings
 from infra.config import MgmtClusterSpec
 
 
@@ -29,23 +30,20 @@ class MgmtClusterArgs:
 
 
 class MgmtCluster(pulumi.ComponentResource):
-    kubeconfig: pulumi.Output[str]
-    k8s_provider: k8s.Provider
+    # Where workload clusters register and ApplicationSets go.
+    argocd_target: ArgoCDTarget
     argocd_url: pulumi.Output[str]
-    argocd_namespace: pulumi.Output[str]
     admin_password: pulumi.Output[str]
-    egress_cidrs: Sequence[pulumi.Output[str]]
-    # What ApplicationSets wait for: Argo CD's CRDs exist once its release is installed.
-    argocd_release: pulumi.Resource
-    # What cluster registrations wait for: only the namespace their Secrets live in.
-    argocd_namespace_ready: pulumi.Resource
+    kubeconfig: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: MgmtClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:index:MgmtCluster", name, None, opts)
-        argocd_host = f"argocd.{args.settings.domain}"
-        cluster = provision(
+        domain = args.settings.domain
+        argocd_host = naming.argocd_host(domain)
+        own_domain = naming.cluster_domain(name, domain)
+        cluster = assemble_cluster(
             ClusterRequest(
                 name=name,
                 spec=args.cluster,
@@ -56,8 +54,8 @@ class MgmtCluster(pulumi.ComponentResource):
                 kubeconfig=args.kubeconfig,
             ),
             args.settings,
-            certificate_names=[argocd_host, f"*.{name}.{args.settings.domain}"],
-            dns_domain_filters=[argocd_host, f"{name}.{args.settings.domain}"],
+            certificate_names=[argocd_host, naming.wildcard(own_domain)],
+            dns_domain_filters=[argocd_host, own_domain],
             key_rotation=args.key_rotation,
             parent=self,
         )
@@ -65,19 +63,21 @@ class MgmtCluster(pulumi.ComponentResource):
         # Argo CD needs only its namespace and the gateway, so it installs alongside the rest.
         argocd = ArgoCD(ctx, baseline.traffic, argocd_host, project=args.project)
 
+        self.argocd_target = ArgoCDTarget(
+            provider=handle.k8s_provider,
+            namespace=argocd.namespace,
+            ready=argocd.release,
+            namespace_ready=argocd.namespace_resource or argocd.release,
+            egress_cidrs=handle.egress_cidrs,
+        )
         self.kubeconfig = handle.kubeconfig
-        self.k8s_provider = handle.k8s_provider
-        self.egress_cidrs = handle.egress_cidrs
-        self.argocd_release = argocd.release
-        self.argocd_namespace_ready = argocd.namespace_resource or argocd.release
         self.argocd_url = pulumi.Output.from_input(argocd.url)
-        self.argocd_namespace = pulumi.Output.from_input(argocd.namespace)
         self.admin_password = argocd.password.result
         self.register_outputs(
             {
                 "kubeconfig": self.kubeconfig,
                 "argocdUrl": self.argocd_url,
-                "argocdNamespace": self.argocd_namespace,
+                "argocdNamespace": argocd.namespace,
                 "adminPassword": self.admin_password,
             }
         )

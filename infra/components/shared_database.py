@@ -13,10 +13,11 @@ import pulumi_civo as civo
 import pulumi_postgresql as postgresql
 import pulumi_random as random
 
-from infra.aws_secrets import json_secret, secret_path
+from infra import naming
 from infra.catalog import CIVO_DB_SOFTWARE
 from infra.clusters.base import FirewallSource
 from infra.config import DatabaseConfig
+from infra.credentials.secrets_manager import json_secret
 from infra.outputs import secret
 
 PORTS = {"postgresql": 5432}
@@ -65,10 +66,12 @@ class SharedDatabase(pulumi.ComponentResource):
         keep = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.retain_on_delete
         )
-        network = civo.Network(f"{name}-network", label=f"{name}-db", region=db.region, opts=child)
+        network = civo.Network(
+            f"{name}-network", label=naming.database_network(name), region=db.region, opts=child
+        )
         firewall = civo.Firewall(
             f"{name}-firewall",
-            name=f"{name}-db",
+            name=naming.database_network(name),
             region=db.region,
             network_id=network.id,
             create_default_rules=False,
@@ -110,7 +113,7 @@ class SharedDatabase(pulumi.ComponentResource):
             opts=keep,
         )
         admin_password = secret(instance.password)
-        self.admin_secret_path = secret_path(args.environment, name, "admin")
+        self.admin_secret_path = naming.secret_path(args.environment, name, "admin")
         json_secret(
             f"{name}-admin-credentials",
             self.admin_secret_path,
@@ -186,7 +189,7 @@ class SharedDatabase(pulumi.ComponentResource):
             privileges=[],
             opts=pulumi.ResourceOptions(parent=self, provider=admin),
         )
-        path = secret_path(args.environment, name, app)
+        path = naming.secret_path(args.environment, name, app)
         app_password = secret(password.result)
         json_secret(
             f"{name}-{app}-credentials",

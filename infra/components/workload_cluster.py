@@ -7,28 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from infra.addons import argocd_registration
-from infra.addons.base import AddonContext
-from infra.addons.baseline import ClusterSettings, provision
-from infra.addons.traffic import TrafficController
+from infra import naming
 from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
+from infra.components import argocd_registration
+from infra.components.cluster_assembly import assemble_cluster
+from infra.components.contracts import AppTarget, ArgoCDTarget, ClusterSettings
 from infra.config import ClusterConfig
-
-
-@dataclass(frozen=True)
-class ArgoCDTarget:
-    """Where a workload cluster registers itself."""
-
-    provider: k8s.Provider
-    namespace: pulumi.Input[str]
-    # ApplicationSets wait for Argo CD's CRDs; cluster Secrets only for its namespace, so
-    # registering a cluster does not wait for Argo CD to finish installing.
-    ready: pulumi.Resource
-    namespace_ready: pulumi.Resource
-    egress_cidrs: Sequence[pulumi.Input[str]]
 
 
 @dataclass(frozen=True)
@@ -45,15 +31,11 @@ class WorkloadClusterArgs:
 
 
 class WorkloadCluster(pulumi.ComponentResource):
-    kubeconfig: pulumi.Output[str]
-    k8s_provider: k8s.Provider
+    # What an app placed on this cluster builds on.
+    app_target: AppTarget
     api_endpoint: pulumi.Output[str]
+    # Where this cluster's traffic leaves from: what the database firewall admits.
     egress_cidrs: Sequence[pulumi.Output[str]]
-    cluster_domain: str
-    # What AppDeployment builds on, on this cluster.
-    addon_context: AddonContext
-    traffic: TrafficController
-    secret_store: pulumi.Resource
 
     def __init__(
         self, name: str, args: WorkloadClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -63,8 +45,8 @@ class WorkloadCluster(pulumi.ComponentResource):
             FirewallSource(f"mgmt-egress-{i}", cidr)
             for i, cidr in enumerate(args.argocd.egress_cidrs)
         ]
-        domain = f"{name}.{args.settings.domain}"
-        cluster = provision(
+        domain = naming.cluster_domain(name, args.settings.domain)
+        cluster = assemble_cluster(
             ClusterRequest(
                 name=name,
                 spec=args.cluster,
@@ -74,13 +56,13 @@ class WorkloadCluster(pulumi.ComponentResource):
                 tags=("platform", args.settings.environment, "workload"),
             ),
             args.settings,
-            certificate_names=[f"*.{domain}"],
+            certificate_names=[naming.wildcard(domain)],
             dns_domain_filters=[domain],
             key_rotation=args.cluster.key_rotation,
             parent=self,
         )
         handle, ctx, baseline = cluster.handle, cluster.context, cluster.baseline
-        self.registration = argocd_registration.register(
+        argocd_registration.register(
             ctx,
             mgmt_provider=args.argocd.provider,
             argocd_namespace=args.argocd.namespace,
@@ -88,18 +70,20 @@ class WorkloadCluster(pulumi.ComponentResource):
             labels=args.labels,
             depends_on=[args.argocd.namespace_ready],
         )
-        self.traffic = baseline.traffic
-        self.secret_store = baseline.secrets.store
-        self.addon_context = ctx
-        self.kubeconfig = handle.kubeconfig
-        self.k8s_provider = handle.k8s_provider
+        self.app_target = AppTarget(
+            cluster=name,
+            environment=args.settings.environment,
+            domain=args.settings.domain,
+            provider=handle.k8s_provider,
+            traffic=baseline.traffic,
+            secret_store=baseline.secrets.store,
+        )
         self.api_endpoint = handle.api_endpoint
         self.egress_cidrs = handle.egress_cidrs
-        self.cluster_domain = ctx.cluster_domain
         self.register_outputs(
             {
-                "kubeconfig": self.kubeconfig,
+                "kubeconfig": handle.kubeconfig,
                 "apiEndpoint": self.api_endpoint,
-                "clusterDomain": self.cluster_domain,
+                "clusterDomain": domain,
             }
         )

@@ -145,7 +145,7 @@ def test_removing_an_app_removes_only_its_database_role_and_secret(
         ),
         (
             {"engine": "oracle"},
-            "error: platform:database.engine: Input should be 'postgresql' or 'mysql'",
+            "error: platform:database.engine: unknown engine 'oracle'; expected one of postgresql",
         ),
         (
             {"size": "g3.db.huge"},

@@ -9,7 +9,6 @@ import re
 
 import pytest
 
-from infra.placement import placement
 from infra.stackconfig import load
 from platform_cli.bench import REMOVED_WAITS, _removed_wait_edges
 from platform_cli.critical_path import critical_path
@@ -57,6 +56,6 @@ def test_generated_configs_are_valid_and_place_every_app(clusters: int, apps: in
         for key, value in generated(clusters, apps)["config"].items()
         if not isinstance(value, dict) or "secure" not in value
     }
-    config = load(values)
-    assert len(config.clusters) == clusters and len(config.apps) == apps
-    assert all(placement(config).values())
+    valid = load(values)
+    assert len(valid.config.clusters) == clusters and len(valid.config.apps) == apps
+    assert all(valid.placement.clusters_of.values())

@@ -9,12 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.identity import secrets_prefix
+from infra import naming
 from infra.outputs import secret
-
-
-def secret_path(environment: str, *parts: str) -> str:
-    return "/".join((secrets_prefix(environment), *parts))
 
 
 def json_secret(
@@ -30,7 +26,7 @@ def json_secret(
     Production keeps deleted secrets recoverable for 30 days; other environments delete
     at once, so a name can be reused while iterating.
     """
-    production = environment.startswith("prod")
+    production = naming.is_production(environment)
     store = aws.secretsmanager.Secret(
         resource_name,
         name=path,

@@ -1,42 +1,34 @@
-"""The add-ons every cluster gets, in the order they need each other.
+"""A cluster, assembled: the backend's cluster, its own credentials, and the add-ons every
+cluster gets, in the order they need each other.
 
 traffic controller (brings the Gateway API CRDs) -> cert-manager -> issuers -> the
 wildcard certificate; external-dns after the route CRDs; External Secrets with the
-cluster's own AWS key; sealed-secrets.
+cluster's own AWS key; sealed-secrets. MgmtCluster and WorkloadCluster both build on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 
-from infra.addons import external_dns, sealed_secrets
 from infra.addons.base import AddonContext
 from infra.addons.cert_manager import CertManager
 from infra.addons.envoy_gateway import EnvoyGateway
+from infra.addons.external_dns import ExternalDns
 from infra.addons.external_secrets import ExternalSecrets
 from infra.addons.ingress_nginx import IngressNginx
+from infra.addons.sealed_secrets import SealedSecrets
 from infra.addons.traffic import TrafficController
 from infra.clusters import ClusterHandle, ClusterRequest, create_cluster
+from infra.components.contracts import ClusterSettings
 from infra.config import TrafficControllerName
-from infra.identity import AwsAccessKey, aws_secret_reader, cloudflare_dns_token
-
-
-@dataclass(frozen=True)
-class ClusterSettings:
-    """What every cluster of an environment shares."""
-
-    environment: str
-    domain: str
-    acme_email: str
-    aws_region: str
-    cloudflare_zone_id: str
-    traffic_controller: TrafficControllerName = "envoy-gateway"
-    chart_versions: Mapping[str, str] | None = None
-    # None mints a zone-scoped DNS token per cluster; a value is used as given.
-    dns_token: pulumi.Input[str] | None = None
+from infra.credentials.cluster_identity import (
+    AwsAccessKey,
+    aws_secret_reader,
+    cloudflare_dns_token,
+)
 
 
 @dataclass(frozen=True)
@@ -72,29 +64,29 @@ def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
         depends_on=[traffic.installed],
     )
     sources = ["gateway-httproute"] if traffic.kind == "envoy-gateway" else ["ingress"]
-    dns = external_dns.install(
+    dns = ExternalDns(
         ctx, args.dns_token, args.dns_domain_filters, sources, depends_on=[traffic.installed]
     )
     secrets = ExternalSecrets(
         ctx, args.aws_region, args.aws_key.access_key_id, args.aws_key.secret_access_key
     )
-    sealed = sealed_secrets.install(ctx)
+    sealed = SealedSecrets(ctx)
     return Baseline(
         traffic=traffic,
         cert_manager=cert_manager,
         secrets=secrets,
-        ready=[certificate, dns, secrets.store, sealed],
+        ready=[certificate, dns.release, secrets.store, sealed.release],
     )
 
 
 @dataclass(frozen=True)
-class ProvisionedCluster:
+class AssembledCluster:
     handle: ClusterHandle
     context: AddonContext
     baseline: Baseline
 
 
-def provision(
+def assemble_cluster(
     request: ClusterRequest,
     settings: ClusterSettings,
     *,
@@ -102,7 +94,7 @@ def provision(
     dns_domain_filters: Sequence[str],
     key_rotation: str,
     parent: pulumi.Resource,
-) -> ProvisionedCluster:
+) -> AssembledCluster:
     """A cluster from its backend, its own credentials, and the baseline add-ons on it."""
     name = request.name
     handle = create_cluster(request, parent=parent)
@@ -131,4 +123,4 @@ def provision(
             ),
         ),
     )
-    return ProvisionedCluster(handle, ctx, baseline)
+    return AssembledCluster(handle, ctx, baseline)

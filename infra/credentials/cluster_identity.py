@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 
+from infra import naming
 from infra.outputs import secret
 
 SECRET_READ_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
@@ -19,15 +20,9 @@ SECRET_READ_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:Describe
 DNS_PERMISSION_GROUPS = ("DNS Write", "Zone Read")
 
 
-def secrets_prefix(environment: str) -> str:
-    """Where every secret of an environment lives in AWS Secrets Manager."""
-    return f"platform/{environment}"
-
-
 def secret_read_policy(region: str, account_id: str, environment: str) -> str:
-    resource = (
-        f"arn:aws:secretsmanager:{region}:{account_id}:secret:{secrets_prefix(environment)}/*"
-    )
+    prefix = naming.secrets_prefix(environment)
+    resource = f"arn:aws:secretsmanager:{region}:{account_id}:secret:{prefix}/*"
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -60,7 +55,7 @@ def aws_secret_reader(
     child = pulumi.ResourceOptions(parent=parent)
     user = aws.iam.User(
         f"{cluster}-secret-reader",
-        name=f"platform-{environment}-{cluster}-secret-reader",
+        name=naming.secret_reader_user(environment, cluster),
         path="/platform/",
         tags={"environment": environment, "cluster": cluster, "managed-by": "pulumi"},
         opts=child,
@@ -98,7 +93,7 @@ def cloudflare_dns_token(
     ]
     token = cloudflare.ApiToken(
         f"{cluster}-dns-token",
-        name=f"platform-{environment}-{cluster}-dns",
+        name=naming.dns_token(environment, cluster),
         policies=[
             cloudflare.ApiTokenPolicyArgs(
                 effect="allow",

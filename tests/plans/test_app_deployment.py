@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.dependencies import dependency_urls
-from infra.placement import placement
+from infra.app_urls import dependency_urls
 from infra.stackconfig import load, read_stack_file
 from platform_cli.runner import PROJECT_DIR, Registration
 from tests.planview import PlanView
@@ -46,8 +45,8 @@ def children(plan: PlanView, app: str, suffix: str) -> list[Registration]:
 
 
 def test_placement_follows_labels() -> None:
-    config = load(read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").values)
-    assert placement(config) == PROD_PLACEMENT
+    valid = load(read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").values)
+    assert {app: list(c) for app, c in valid.placement.clusters_of.items()} == PROD_PLACEMENT
 
 
 def test_one_component_and_one_application_set_per_app(prod: PlanView) -> None:
@@ -146,10 +145,10 @@ def test_private_remote_dependency_follows_region_preference() -> None:
         "platform:apps": json.dumps(apps),
         "platform:loadBalancing": json.dumps({"regionPreference": ["chicago"]}),
     }
-    config = load(values)
-    dashboard = next(a for a in config.apps if a.name == "dashboard")
+    valid = load(values)
+    dashboard = next(a for a in valid.config.apps if a.name == "dashboard")
     assert (
-        dependency_urls(config, dashboard)["london"]["traffic"]
+        dependency_urls(valid.config, valid.placement, dashboard)["london"]["traffic"]
         == "https://traffic.chicago.example.com"
     )
 

@@ -11,8 +11,8 @@ import pytest
 
 from platform_cli import main
 from platform_cli.mocks import CLOUDFLARE_IPV4, mock_id
+from tests.plans.test_shared_database import node_cidr
 from tests.planview import PlanView
-from tests.unit.test_shared_database import node_cidr
 
 PUBLIC = {
     "hello-world": ["london", "frankfurt", "chicago", "newyork"],

@@ -9,40 +9,44 @@ The rule, per cluster C where app A runs and dependency D of A:
 3. Otherwise: the per-cluster hostname of a cluster where D runs,
    ``https://<D>.<cluster>.<domain>``, choosing the first cluster in
    ``loadBalancing.regionPreference`` order, then by name.
+
+(The host names themselves come from ``infra.naming``.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from infra import naming
 from infra.config import AppConfig, PlatformConfig
-from infra.placement import placement
+from infra.placement import Placement
 
 
-def preference_order(config: PlatformConfig, clusters: list[str]) -> list[str]:
+def preference_order(config: PlatformConfig, clusters: Sequence[str]) -> list[str]:
     """Clusters ordered by `loadBalancing.regionPreference`, the rest by name."""
     preferred = config.load_balancing.region_preference
     rank = {name: i for i, name in enumerate(preferred)}
     return sorted(clusters, key=lambda name: (rank.get(name, len(preferred)), name))
 
 
-def in_cluster_url(app: AppConfig) -> str:
-    return f"http://{app.service.name}.{app.target_namespace}.svc.cluster.local:{app.service.port}"
-
-
-def dependency_urls(config: PlatformConfig, app: AppConfig) -> dict[str, dict[str, str]]:
+def dependency_urls(
+    config: PlatformConfig, placement: Placement, app: AppConfig
+) -> dict[str, dict[str, str]]:
     """cluster -> dependency name -> URL, for every cluster the app is placed on."""
-    where = placement(config)
     apps = {a.name: a for a in config.apps}
     urls: dict[str, dict[str, str]] = {}
-    for cluster in where[app.name]:
+    for cluster in placement[app.name]:
         urls[cluster] = {}
         for name in app.depends_on:
             dependency = apps[name]
-            if cluster in where[name]:
-                url = in_cluster_url(dependency)
+            if cluster in placement[name]:
+                url = naming.service_url(
+                    dependency.service.name, dependency.target_namespace, dependency.service.port
+                )
             elif dependency.public:
-                url = f"https://{name}.{config.domain}"
+                url = naming.https_url(naming.app_host(name, config.domain))
             else:
-                remote = preference_order(config, where[name])[0]
-                url = f"https://{name}.{remote}.{config.domain}"
+                remote = preference_order(config, placement[name])[0]
+                url = naming.https_url(naming.app_cluster_host(name, remote, config.domain))
             urls[cluster][name] = url
     return urls

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from infra import config as platform_config
 from infra.stackconfig import load, read_stack_file
+from infra.validation import ConfigError
 from platform_cli import main
 from platform_cli.runner import PROJECT_DIR
 
@@ -22,7 +22,7 @@ def errors_of(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_real_stacks_are_valid(stack: str) -> None:
-    config = load(read_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml").values)
+    config = load(read_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml").values).config
     assert config.environment == stack
     assert config.traffic_controller == "envoy-gateway"
 
@@ -191,7 +191,7 @@ def test_ingress_nginx_warns_that_it_is_retired(
 
 
 def test_unknown_chart_override_is_rejected() -> None:
-    with pytest.raises(platform_config.ConfigError) as err:
+    with pytest.raises(ConfigError) as err:
         load(
             {
                 **read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml").values,

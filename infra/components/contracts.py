@@ -1,0 +1,72 @@
+"""What components hand each other: one typed value per consumer.
+
+A component exposes a contract as an attribute (``MgmtCluster.argocd_target``,
+``WorkloadCluster.app_target``) and the stack passes it along; no component reaches into
+another's internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.addons.base import AddonContext
+from infra.addons.traffic import TrafficController
+from infra.config import TrafficControllerName
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """What every cluster of an environment shares."""
+
+    environment: str
+    domain: str
+    acme_email: str
+    aws_region: str
+    cloudflare_zone_id: str
+    traffic_controller: TrafficControllerName = "envoy-gateway"
+    chart_versions: Mapping[str, str] | None = None
+    # None mints a zone-scoped DNS token per cluster; a value is used as given.
+    dns_token: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class ArgoCDTarget:
+    """Where workload clusters register and ApplicationSets live: Argo CD on the
+    management cluster."""
+
+    provider: k8s.Provider
+    namespace: pulumi.Input[str]
+    # ApplicationSets wait for Argo CD's CRDs; cluster Secrets only for its namespace, so
+    # registering a cluster does not wait for Argo CD to finish installing.
+    ready: pulumi.Resource
+    namespace_ready: pulumi.Resource
+    # Where Argo CD's traffic leaves from: what workload clusters' API firewalls admit.
+    egress_cidrs: Sequence[pulumi.Input[str]]
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """A workload cluster, as an app placed on it needs it: where to create the app's
+    objects, how to route to it, and the store its database credentials come from."""
+
+    cluster: str
+    environment: str
+    domain: str
+    provider: k8s.Provider
+    traffic: TrafficController
+    secret_store: pulumi.Resource
+
+    def context(self, parent: pulumi.Resource) -> AddonContext:
+        """A context for objects on this cluster owned by ``parent`` (the app's component)."""
+        return AddonContext(
+            cluster=self.cluster,
+            environment=self.environment,
+            domain=self.domain,
+            chart_versions={},
+            provider=self.provider,
+            parent=parent,
+        )

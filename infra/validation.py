@@ -1,0 +1,253 @@
+"""Stack config in, a validated config and its placement out, or every problem at once.
+
+Structural problems (types, unknown keys, region and size codes) come from the pydantic
+models in ``infra.config``; problems that relate one part of the config to another
+(duplicate names, dependencies, placement) come from the checks here. Either way a caller
+gets one ``ConfigError`` listing every problem with its field path.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from infra.config import NAMESPACE, PlatformConfig
+from infra.placement import Placement
+
+
+class Problem(NamedTuple):
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"error: {self.path}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Every problem found in a stack config, each naming its field path."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigWarning(UserWarning):
+    """A config that works but that a platform engineer should reconsider."""
+
+
+@dataclass(frozen=True)
+class ValidConfig:
+    """A stack's config that passed every check, and where its apps run."""
+
+    config: PlatformConfig
+    placement: Placement
+
+
+_UNION_TAGS = {"civo", "vultr", "existing"}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    previous: int | str | None = None
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in _UNION_TAGS and (isinstance(previous, int) or previous == "mgmtCluster"):
+            pass  # pydantic's discriminated-union branch, not a user-visible key
+        else:
+            parts.append(("." if parts else "") + item)
+        previous = item
+    return "".join(parts) or "(root)"
+
+
+def _problem(error: ErrorDetails) -> Problem:
+    path = _path(tuple(error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        path += ".provider"
+        message = f"unknown provider {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    elif error["type"] == "union_tag_not_found":
+        path += ".provider"
+        message = "Field required"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key"
+    return Problem(f"{NAMESPACE}:{path}", message)
+
+
+def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> ValidConfig:
+    """Validate the ``platform:`` namespace (keys without the prefix).
+
+    ``aws_provider_region`` is the stack's ``aws:region``: the AWS provider creates the
+    secrets there, so it must be the region the clusters read them from.
+    """
+    try:
+        config = PlatformConfig.model_validate(dict(raw))
+    except ValidationError as err:
+        raise ConfigError(_problem(e) for e in err.errors()) from None
+    placement = Placement.of(config)
+    problems = [
+        Problem(f"{NAMESPACE}:{path}", message)
+        for path, message in cross_check_problems(config, placement)
+    ]
+    if aws_provider_region is not None and aws_provider_region != config.aws_region:
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:awsRegion",
+                f"{config.aws_region!r} differs from aws:region {aws_provider_region!r}; "
+                "the secrets must live where the clusters read them",
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    if config.traffic_controller == "ingress-nginx":
+        warnings.warn(
+            "platform:trafficController: ingress-nginx was retired upstream in March 2026 and "
+            "gets no more security fixes; prefer envoy-gateway",
+            ConfigWarning,
+            stacklevel=2,
+        )
+    if not config.cloudflare.scoped_tokens:
+        warnings.warn(
+            "platform:cloudflare.scopedTokens is false: cert-manager and external-dns get the "
+            "token Pulumi runs with, not a zone-scoped DNS token",
+            ConfigWarning,
+            stacklevel=2,
+        )
+    return ValidConfig(config, placement)
+
+
+def _duplicates(names: list[str]) -> set[str]:
+    return {name for name, count in Counter(names).items() if count > 1}
+
+
+def _cycle_from(start: str, edges: Mapping[str, list[str]]) -> list[str] | None:
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    while stack:
+        node, path = stack.pop()
+        for nxt in edges.get(node, []):
+            if nxt == start:
+                return [*path, start]
+            if nxt not in path:
+                stack.append((nxt, [*path, nxt]))
+    return None
+
+
+def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:
+    """Problems that relate one part of the config to another, each with its field path."""
+    cluster_names = [c.name for c in config.clusters]
+    enabled = {c.name for c in config.enabled_clusters}
+    for name in _duplicates(cluster_names):
+        for i in [i for i, n in enumerate(cluster_names) if n == name][1:]:
+            yield f"clusters[{i}].name", f"duplicate cluster name {name!r}"
+
+    existing = config.mgmt_cluster.provider == "existing"
+    if existing and config.mgmt_kubeconfig is None:
+        yield (
+            "mgmtKubeconfig",
+            "required when mgmtCluster.provider is 'existing' "
+            "(pulumi config set --secret platform:mgmtKubeconfig < kubeconfig.yaml)",
+        )
+    if not existing and config.mgmt_kubeconfig is not None:
+        yield "mgmtKubeconfig", "only used when mgmtCluster.provider is 'existing'; remove it"
+    if existing and enabled and not config.mgmt_cluster.egress_cidrs:
+        yield (
+            "mgmtCluster.egressCidrs",
+            "required with workload clusters: their Kubernetes APIs admit only adminCidrs "
+            "and these, so Argo CD could not reach them",
+        )
+
+    for key in ("drain", "loadBalancing.regionPreference"):
+        names = config.drain if key == "drain" else config.load_balancing.region_preference
+        for i, name in enumerate(names):
+            if name not in enabled:
+                yield f"{key}[{i}]", f"{name!r} is not an enabled cluster"
+
+    yield from _app_problems(config, placement, enabled)
+
+
+def _app_problems(
+    config: PlatformConfig, placement: Placement, enabled: set[str]
+) -> Iterator[tuple[str, str]]:
+    app_names = [a.name for a in config.apps]
+    known = set(app_names)
+    for name in _duplicates(app_names):
+        for i in [i for i, n in enumerate(app_names) if n == name][1:]:
+            yield f"apps[{i}].name", f"duplicate app name {name!r}"
+
+    edges = {a.name: a.depends_on for a in config.apps}
+    for i, app in enumerate(config.apps):
+        where = f"apps[{i}]"
+        for j, dep in enumerate(app.depends_on):
+            if dep not in known:
+                yield f"{where}.dependsOn[{j}]", f"unknown app {dep!r}"
+        cycle = _cycle_from(app.name, edges)
+        if cycle:
+            yield f"{where}.dependsOn", "dependency cycle " + " -> ".join(cycle)
+        if not placement[app.name]:
+            yield f"{where}.placement", f"matches no enabled cluster (enabled: {sorted(enabled)})"
+        if app.database and config.database is None:
+            yield f"{where}.database", "needs the shared database, but platform:database is not set"
+    yield from _shared_namespaces(config, placement)
+    if config.database is not None and config.apps:
+        for i, name in enumerate(config.database.apps):
+            if name not in known:
+                yield f"database.apps[{i}]", f"unknown app {name!r}"
+    yield from _plan_limit_problems(config, placement)
+    yield from _drain_problems(config, placement)
+
+
+def _drain_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:
+    drained = set(config.drain)
+    for app in config.apps:
+        placed = placement[app.name]
+        if app.public and placed and drained >= set(placed):
+            yield "drain", f"drains every cluster of public app {app.name!r} ({', '.join(placed)})"
+
+
+def _plan_limit_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:
+    """Cloudflare rejects these at `pulumi up`; say so at plan time, naming the field."""
+    limits = config.load_balancing.plan_limits
+    minimum = limits.min_monitor_interval
+    monitors = [("loadBalancing.monitor", config.load_balancing.monitor)] + [
+        (f"apps[{i}].loadBalancing.monitor", app.load_balancing.monitor)
+        for i, app in enumerate(config.apps)
+        if app.load_balancing.monitor is not None
+    ]
+    for path, monitor in monitors:
+        if monitor is not None and monitor.interval < minimum:
+            yield (
+                f"{path}.interval",
+                f"{monitor.interval}s is below the plan's minimum of {minimum}s "
+                "(loadBalancing.planLimits.minMonitorInterval)",
+            )
+    for i, app in enumerate(config.apps):
+        origins = len(placement[app.name])
+        if app.public and origins > limits.max_origins:
+            yield (
+                f"apps[{i}].placement",
+                f"places the app on {origins} clusters, more origins than the plan's "
+                f"{limits.max_origins} (loadBalancing.planLimits.maxOrigins)",
+            )
+
+
+def _shared_namespaces(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:
+    """Two apps in one namespace on one cluster would each claim that namespace."""
+    owner: dict[tuple[str, str], str] = {}
+    for i, app in enumerate(config.apps):
+        for cluster in placement[app.name]:
+            key = (cluster, app.target_namespace)
+            if owner.get(key, app.name) != app.name:
+                yield (
+                    f"apps[{i}].namespace",
+                    f"namespace {app.target_namespace!r} on cluster {cluster!r} "
+                    f"already belongs to app {owner[key]!r}",
+                )
+            else:
+                owner[key] = app.name
