@@ -37,8 +37,8 @@ def app_cluster_host(app: str, cluster: str, domain: str) -> str:
     return f"{app}.{cluster_domain(cluster, domain)}"
 
 
-def https_url(host: str) -> str:
-    return f"https://{host}"
+def https_url(host: str, port: int | None = None) -> str:
+    return f"https://{host}:{port}" if port else f"https://{host}"
 
 
 def service_url(service: str, namespace: str, port: int) -> str:

@@ -62,8 +62,17 @@ def _as_pulumi_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def stack_file_name(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
+
+
+def stack_of(path: Path) -> str:
+    """The stack a stack file's name implies: `Pulumi.prod.yaml` is prod's."""
+    return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
 def read_stack_file(path: Path) -> StackFile:
-    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    stack = stack_of(path)
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as err:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from infra.stackconfig import stack_file_name
 from platform_cli import bench, diff, graph, plan
 
 
@@ -17,9 +18,11 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def stack_path(stack: str | None, config: Path | None) -> Path:
+    """The stack file the arguments name; argparse requires one of the two."""
     if config is not None:
         return config
-    return plan.PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    assert stack is not None
+    return plan.PROJECT_DIR / stack_file_name(stack)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

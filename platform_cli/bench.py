@@ -19,28 +19,60 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from platform_cli.critical_path import Step, critical_path
+from platform_cli.grouping import host_cluster
 from platform_cli.latency import BY_CHART, BY_TYPE
 from platform_cli.plan import plan_stack_file
-from platform_cli.runner import PROJECT_DIR, PlanRun
+from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
 from platform_cli.scenarios import base_document, generated, single_region, write
 
-# Waits the program used to have, re-added to the graph to measure what removing them
-# saved: (what it was, dependent name pattern, dependency name template).
-REMOVED_WAITS: list[tuple[str, str, str]] = [
-    (
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of resource in a plan: a type, narrowed to one chart or one label."""
+
+    type: str
+    chart: str | None = None
+    label: tuple[str, str] | None = None
+
+    def matches(self, r: Registration) -> bool:
+        if r.type != self.type:
+            return False
+        if self.chart is not None and str(r.inputs.get("chart", "")).rsplit("/", 1)[-1] != (
+            self.chart
+        ):
+            return False
+        labels = (r.inputs.get("metadata") or {}).get("labels") or {}
+        return self.label is None or labels.get(self.label[0]) == self.label[1]
+
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+@dataclass(frozen=True)
+class RemovedWait:
+    """A wait the program used to have: each ``dependent`` waited for the ``dependency``
+    on the same cluster. The bench re-adds it to measure what removing it saved."""
+
+    what: str
+    dependents: tuple[Kind, ...]
+    dependency: Kind
+
+
+REMOVED_WAITS = [
+    RemovedWait(
         "cert-manager and external-dns waited for the Gateway, not the gateway-helm release",
-        r"^(?P<c>.+)-(cert-manager|external-dns)$",
-        "{c}-gateway",
+        (Kind(RELEASE, chart="cert-manager"), Kind(RELEASE, chart="external-dns")),
+        Kind("kubernetes:gateway.networking.k8s.io/v1:Gateway"),
     ),
-    (
+    RemovedWait(
         "cluster registration waited for the whole Argo CD release, not its namespace",
-        r"^(?P<c>.+)-argocd-cluster$",
-        "mgmt-argo-cd",
+        (Kind("kubernetes:core/v1:Secret", label=("argocd.argoproj.io/secret-type", "cluster")),),
+        Kind(RELEASE, chart="argo-cd"),
     ),
-    (
+    RemovedWait(
         "Argo CD waited for the management cluster's other add-ons",
-        r"^(?P<c>mgmt)-argo-cd$",
-        "{c}-wildcard-certificate",
+        (Kind(RELEASE, chart="argo-cd"),),
+        Kind("kubernetes:cert-manager.io/v1:Certificate"),
     ),
 ]
 
@@ -64,16 +96,19 @@ def _plan(document: dict[str, Any], folder: Path, stack: str = "bench") -> PlanR
 
 
 def _removed_wait_edges(
-    run: PlanRun, waits: list[tuple[str, str, str]] = REMOVED_WAITS
+    run: PlanRun, waits: list[RemovedWait] = REMOVED_WAITS
 ) -> dict[str, set[str]]:
-    by_name = {r.name: r for r in run.registrations}
+    by_urn = {r.urn: r for r in run.registrations}
     extra: dict[str, set[str]] = {}
-    for _what, pattern, template in waits:
+    for wait in waits:
+        dependencies = {
+            host_cluster(r, by_urn): r.urn for r in run.registrations if wait.dependency.matches(r)
+        }
         for r in run.registrations:
-            match = re.match(pattern, r.name)
-            dependency = by_name.get(template.format(**match.groupdict())) if match else None
-            if dependency is not None:
-                extra.setdefault(r.urn, set()).add(dependency.urn)
+            if any(kind.matches(r) for kind in wait.dependents):
+                dependency = dependencies.get(host_cluster(r, by_urn))
+                if dependency is not None:
+                    extra.setdefault(r.urn, set()).add(dependency)
     return extra
 
 
@@ -164,10 +199,10 @@ def time_to_platform(folder: Path, sizes: Sizes) -> list[str]:
         "| wait | prod before | prod after |",
         "|---|---:|---:|",
     ]
-    for what, pattern, template in REMOVED_WAITS:
-        extra = _removed_wait_edges(stacks["prod (4 regions)"], [(what, pattern, template)])
+    for wait in REMOVED_WAITS:
+        extra = _removed_wait_edges(stacks["prod (4 regions)"], [wait])
         before = critical_path(stacks["prod (4 regions)"], extra)[0]
-        lines.append(f"| {what} | {before:.0f} s | {prod:.0f} s |")
+        lines.append(f"| {wait.what} | {before:.0f} s | {prod:.0f} s |")
     everything = _removed_wait_edges(stacks["prod (4 regions)"])
     no_db = _plan(_without_database("prod"), folder / "no-db", "prod")
     lines += [

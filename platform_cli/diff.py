@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from infra.stackconfig import stack_file_name, stack_of
+from platform_cli.grouping import cluster_of, outermost_component
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.replacements import failing_paths, replacement_paths
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
@@ -54,33 +56,6 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> Iterator[str]:
             yield from changed_paths(a, b, f"{prefix}[{i}]")
     elif old != new:
         yield prefix or "(value)"
-
-
-def _component_of(resource: Registration, by_urn: dict[str, Registration]) -> Registration | None:
-    top: Registration | None = None
-    current: Registration | None = resource
-    while current is not None:
-        if not current.custom:
-            top = current
-        current = by_urn.get(current.parent) if current.parent else None
-    return top
-
-
-def _cluster_of(resource: Registration, component: Registration | None, clusters: set[str]) -> str:
-    if component is not None and component.type.endswith(":WorkloadCluster"):
-        return component.name
-    if component is not None and component.type.endswith(":MgmtCluster"):
-        return "mgmt"
-    for cluster in sorted(clusters, key=len, reverse=True):
-        if resource.name.startswith(f"{cluster}-") or resource.name.endswith(f"-{cluster}"):
-            return cluster
-    return "global"
-
-
-def _grouping(run: PlanRun) -> tuple[dict[str, Registration], set[str]]:
-    by_urn = {r.urn: r for r in run.registrations}
-    clusters = {r.name for r in run.registrations if r.type.endswith(":WorkloadCluster")}
-    return by_urn, clusters | {"mgmt"}
 
 
 def _same_but_name(old: Registration, new: Registration) -> bool:
@@ -125,14 +100,13 @@ def _propagate_replacements(
 
 
 def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
-    old_urns, old_clusters = _grouping(old)
-    new_urns, new_clusters = _grouping(new)
-    clusters = old_clusters | new_clusters
+    old_urns = {r.urn: r for r in old.registrations}
+    new_urns = {r.urn: r for r in new.registrations}
 
     def change(kind: Kind, r: Registration, by_urn: dict[str, Registration]) -> Change:
-        component = _component_of(r, by_urn)
+        component = outermost_component(r, by_urn)
         group = f"{component.type.rsplit(':', 1)[-1]} {component.name}" if component else "stack"
-        return Change(kind, r, group, _cluster_of(r, component, clusters))
+        return Change(kind, r, group, cluster_of(r, by_urn))
 
     changed: dict[str, list[str]] = {}
     for urn in sorted(new_urns.keys() & old_urns.keys()):
@@ -217,7 +191,7 @@ def render_markdown(changes: list[Change], title: str) -> str:
 
 def stack_file_at(ref: str, stack: str, into: Path) -> Path:
     """`Pulumi.<stack>.yaml` as it was at a git ref."""
-    name = f"Pulumi.{stack}.yaml"
+    name = stack_file_name(stack)
     shown = subprocess.run(
         ["git", "show", f"{ref}:{name}"],
         cwd=PROJECT_DIR,
@@ -245,7 +219,7 @@ def command(
         try:
             old = stack_file_at(against, stack, Path(scratch)) if stack else Path(against)
             # Both sides are one stack: URNs name it, so they must match to line up.
-            name = stack or new.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            name = stack or stack_of(new)
             _, old_run, _ = plan_stack_file(old, stack=name)
             _, new_run, notes = plan_stack_file(new, stack=name)
         except InvalidConfigError as err:

@@ -9,13 +9,14 @@ from typing import Any
 import yaml
 
 from infra.catalog import CIVO_REGIONS
+from infra.stackconfig import stack_file_name
 from platform_cli.runner import PROJECT_DIR
 
 REPOSITORY = "https://github.com/example-org/platform-apps.git"
 
 
 def base_document(stack: str = "dev") -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    document: dict[str, Any] = yaml.safe_load((PROJECT_DIR / stack_file_name(stack)).read_text())
     return document
 
 
@@ -65,6 +66,6 @@ def single_region(stack: str, cluster: str) -> dict[str, Any]:
 
 def write(document: dict[str, Any], folder: Path, stack: str = "bench") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"Pulumi.{stack}.yaml"
+    path = folder / stack_file_name(stack)
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path

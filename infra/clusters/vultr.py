@@ -108,7 +108,7 @@ def create(
         provider_name="vultr",
         region=spec.region,
         kubeconfig=kubeconfig,
-        api_endpoint=cluster.endpoint.apply(lambda host: f"https://{host}:{API_PORT}"),
+        api_endpoint=cluster.endpoint.apply(lambda host: naming.https_url(host, API_PORT)),
         egress_cidrs=egress,
         k8s_provider=kubernetes_provider(name, kubeconfig, parent),
     )

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_pulumiservice as pulumiservice
 
 from infra.config import DeploymentsConfig
+from infra.stackconfig import stack_file_name
 
 # The only paths whose changes can change this stack.
 WATCHED_PATHS = ["infra/**", "stacks/**", "pyproject.toml", "Pulumi.yaml"]
@@ -33,7 +34,7 @@ def deployment_settings(config: DeploymentsConfig) -> pulumiservice.DeploymentSe
             repository=config.repository,
             deploy_commits=True,
             preview_pull_requests=True,
-            paths=[f"Pulumi.{stack}.yaml", *WATCHED_PATHS],
+            paths=[stack_file_name(stack), *WATCHED_PATHS],
         ),
         operation_context=pulumiservice.DeploymentSettingsOperationContextArgs(
             pre_run_commands=["python3 -m venv .venv", ".venv/bin/pip install -e ."],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 
 import pytest
 
@@ -41,12 +40,24 @@ def test_an_added_wait_can_only_lengthen_the_path(stack_plans: dict[str, PlanVie
     assert chain[-1].resource.name.startswith("london-")
 
 
-def test_every_removed_wait_still_names_real_resources(stack_plans: dict[str, PlanView]) -> None:
+def test_every_removed_wait_still_finds_real_resources(stack_plans: dict[str, PlanView]) -> None:
     run = stack_plans["prod"].run
-    edges = _removed_wait_edges(run)
-    names = {r.urn: r.name for r in run.registrations}
-    for _what, pattern, _template in REMOVED_WAITS:
-        assert any(re.match(pattern, names[urn]) for urn in edges), pattern
+    for wait in REMOVED_WAITS:
+        edges = _removed_wait_edges(run, [wait])
+        assert edges, wait.what
+        waiting = {r.name for r in run.registrations if r.urn in edges}
+        waited_for = {r.name for r in run.registrations if r.urn in set().union(*edges.values())}
+        assert waiting and waited_for, wait.what
+
+
+def test_removed_waits_pair_objects_on_the_same_cluster(stack_plans: dict[str, PlanView]) -> None:
+    run = stack_plans["prod"].run
+    by_name = {r.name: r for r in run.registrations}
+    edges = _removed_wait_edges(run, [REMOVED_WAITS[0]])
+    assert edges[by_name["london-cert-manager"].urn] == {by_name["london-gateway"].urn}
+    assert edges[by_name["chicago-external-dns"].urn] == {by_name["chicago-gateway"].urn}
+    registration = _removed_wait_edges(run, [REMOVED_WAITS[1]])
+    assert registration[by_name["frankfurt-argocd-cluster"].urn] == {by_name["mgmt-argo-cd"].urn}
 
 
 @pytest.mark.parametrize(("clusters", "apps"), [(1, 1), (4, 10), (100, 200)])
