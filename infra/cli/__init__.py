@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra.cli import bench, diff, graph, plan
+from infra.cli import bench, configschema, diff, graph, plan
 
 EXIT_INVALID = 2
 
@@ -60,6 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--with-tests", action="store_true", help="also time the full test suite"
     )
 
+    schema_parser = commands.add_parser(
+        "config-schema", help="Pulumi.yaml's config block, generated from infra/config.py"
+    )
+    schema_parser.add_argument("--write", action="store_true", help="rewrite Pulumi.yaml's block")
+    schema_parser.add_argument(
+        "--check", action="store_true", help="exit 1 when Pulumi.yaml and the model disagree"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
@@ -76,5 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return graph.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
     if args.command == "bench":
         return bench.command(args.out, args.quick, args.with_tests, sys.stdout)
+    if args.command == "config-schema":
+        return configschema.command(plan.PROJECT_DIR / "Pulumi.yaml", args.write, args.check)
     parser.error(f"unknown command {args.command}")
     return EXIT_INVALID
