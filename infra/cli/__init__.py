@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra.cli import bench, configschema, diff, graph, plan
+from infra.cli import bench, configschema, diff, graph, plan, review
 
 EXIT_INVALID = 2
 
@@ -24,7 +24,7 @@ def stack_path(stack: str | None, config: Path | None) -> Path:
     return plan.PROJECT_DIR / f"Pulumi.{stack}.yaml"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one return per command)
     parser = argparse.ArgumentParser(prog="platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -68,6 +68,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--check", action="store_true", help="exit 1 when Pulumi.yaml and the model disagree"
     )
 
+    review_parser = commands.add_parser(
+        "review", help="pull-request comment: platform diff of every stack a change touches"
+    )
+    review_parser.add_argument("--base", required=True, help="git ref the change is based on")
+    review_parser.add_argument("--head", help="git ref of the change (default: the working tree)")
+    review_parser.add_argument(
+        "--repo", type=Path, default=plan.PROJECT_DIR, help=argparse.SUPPRESS
+    )
+    review_parser.add_argument("--out", type=Path, help="comment body (default build/review.md)")
+    review_parser.add_argument(
+        "--list", action="store_true", help="only print the changed stacks, as JSON"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
@@ -84,6 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return graph.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
     if args.command == "bench":
         return bench.command(args.out, args.quick, args.with_tests, sys.stdout)
+    if args.command == "review":
+        return review.command(
+            repo=args.repo,
+            base=args.base,
+            head=args.head,
+            out=args.out,
+            list_only=args.list,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+        )
     if args.command == "config-schema":
         return configschema.command(plan.PROJECT_DIR / "Pulumi.yaml", args.write, args.check)
     parser.error(f"unknown command {args.command}")
