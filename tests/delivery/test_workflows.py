@@ -72,8 +72,8 @@ def test_the_broken_fixture_fails_both() -> None:
     }
 
 
-def _jobs(workflow: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    document: dict[str, Any] = yaml.safe_load(workflow.read_text())
+def _jobs(workflow: Path) -> tuple[dict[Any, Any], dict[str, dict[str, Any]]]:
+    document: dict[Any, Any] = yaml.safe_load(workflow.read_text())
     return document, document["jobs"]
 
 
@@ -83,7 +83,8 @@ def test_hygiene(workflow: Path) -> None:
     document, jobs = _jobs(workflow)
     text = workflow.read_text()
     assert document["permissions"] == {}
-    assert not {"pull_request_target", "workflow_run"} & set(document[True])  # `on:` is True
+    triggers = document.get("on", document.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert not {"pull_request_target", "workflow_run"} & set(triggers)
     for name, job in jobs.items():
         steps = job.get("steps", [])
         uses = [s["uses"] for s in steps if "uses" in s]
