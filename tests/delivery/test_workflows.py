@@ -83,7 +83,7 @@ def test_hygiene(workflow: Path) -> None:
     document, jobs = _jobs(workflow)
     text = workflow.read_text()
     assert document["permissions"] == {}
-    triggers = document.get("on", document.get(True))  # YAML 1.1 reads a bare `on` as True
+    triggers: dict[str, Any] = document.get("on") or document[True]  # YAML 1.1: `on` is True
     assert not {"pull_request_target", "workflow_run"} & set(triggers)
     for name, job in jobs.items():
         steps = job.get("steps", [])
