@@ -20,6 +20,9 @@ from infra import config as platform_config
 from infra import validation
 
 PREFIX = f"{platform_config.NAMESPACE}:"
+# What `Pulumi.yaml` declares as the default of a key the model leaves unset (Pulumi
+# requires every key without a default): an empty value is the same as no value.
+UNSET = ""
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,12 @@ def _parse(value: str) -> Any:
 
 
 def platform_section(values: Mapping[str, str]) -> dict[str, Any]:
-    """The ``platform:`` keys, without the prefix, objects decoded."""
-    return {k.removeprefix(PREFIX): _parse(v) for k, v in values.items() if k.startswith(PREFIX)}
+    """The ``platform:`` keys, without the prefix, objects decoded; empty values left out."""
+    return {
+        k.removeprefix(PREFIX): _parse(v)
+        for k, v in values.items()
+        if k.startswith(PREFIX) and v != UNSET
+    }
 
 
 def load(values: Mapping[str, str]) -> validation.ValidConfig:

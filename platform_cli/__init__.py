@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from infra.stackconfig import stack_file_name
-from platform_cli import bench, diff, graph, plan
+from platform_cli import bench, configschema, diff, graph, plan, review
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +61,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--with-tests", action="store_true", help="also time the full test suite"
     )
 
+    schema_parser = commands.add_parser(
+        "config-schema", help="Pulumi.yaml's config block, generated from infra/config.py"
+    )
+    schema_parser.add_argument("--write", action="store_true", help="rewrite Pulumi.yaml's block")
+    schema_parser.add_argument(
+        "--check", action="store_true", help="exit 1 when Pulumi.yaml and the model disagree"
+    )
+
+    review_parser = commands.add_parser(
+        "review", help="pull-request comment: platform diff of every stack a change touches"
+    )
+    review_parser.add_argument("--base", required=True, help="git ref the change is based on")
+    review_parser.add_argument("--head", help="git ref of the change (default: the working tree)")
+    review_parser.add_argument(
+        "--repo", type=Path, default=plan.PROJECT_DIR, help=argparse.SUPPRESS
+    )
+    review_parser.add_argument("--out", type=Path, help="comment body (default build/review.md)")
+    review_parser.add_argument(
+        "--list", action="store_true", help="only print the changed stacks, as JSON"
+    )
+
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
@@ -77,4 +98,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return graph.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
     if args.command == "bench":
         return bench.command(args.out, args.quick, args.with_tests, sys.stdout)
+    if args.command == "review":
+        return review.command(
+            repo=args.repo,
+            base=args.base,
+            head=args.head,
+            out=args.out,
+            list_only=args.list,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+        )
+    if args.command == "config-schema":
+        return configschema.command(plan.PROJECT_DIR / "Pulumi.yaml", args.write, args.check)
     parser.error(f"unknown command {args.command}")

@@ -320,7 +320,7 @@ def latency_table() -> list[str]:
     lines = [
         "## Creation latencies used",
         "",
-        "From `infra/cli/latency.py`, where each figure's source is written. Anything not",
+        "From `platform_cli/latency.py`, where each figure's source is written. Anything not",
         "listed is an API call of 2 s.",
         "",
         "| resource | seconds |",

@@ -1,0 +1,283 @@
+"""`platform review`: the pull-request comment, offline, for every stack a change touches.
+
+A stack's result changes when its `Pulumi.<stack>.yaml` changes, or when a program file
+changes (the same paths Pulumi Deployments watches, `infra.components.pulumi_deployments.WATCHED_PATHS`):
+then every stack is reviewed. Each one is planned at the merge base and at the head with
+the checked-out code, like `platform diff`, and the body starts with a hidden marker so
+the workflow can update one comment in place instead of adding one per push.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from infra.components.pulumi_deployments import WATCHED_PATHS
+from infra.stackconfig import stack_file_name, stack_of
+from platform_cli.diff import Change, diff_runs, render_markdown
+from platform_cli.plan import InvalidConfigError, plan_stack_file
+from platform_cli.runner import PlanRun
+
+MARKER = "<!-- platform-review -->"
+# GitHub refuses comments over 65,536 characters; leave room for `pulumi preview` output.
+MAX_DIFF_CHARS = 30_000
+
+
+class ReviewError(Exception):
+    pass
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise ReviewError(f"git {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def is_program_file(path: str) -> bool:
+    for pattern in WATCHED_PATHS:
+        if pattern.endswith("/**") and path.startswith(pattern.removesuffix("**")):
+            return True
+        if path == pattern:
+            return True
+    return False
+
+
+def stack_name(path: str) -> str | None:
+    """`dev` for `Pulumi.dev.yaml` at the repository root; None for anything else."""
+    if "/" in path or path == "Pulumi.yaml":
+        return None
+    if not path.startswith("Pulumi.") or not path.endswith(".yaml"):
+        return None
+    return stack_of(Path(path))
+
+
+def stacks_at(repo: Path, ref: str | None) -> set[str]:
+    names = (
+        git(repo, "ls-tree", "--name-only", ref).splitlines()
+        if ref
+        else [p.name for p in repo.iterdir()]
+    )
+    return {s for s in map(stack_name, names) if s}
+
+
+@dataclass
+class Selection:
+    stacks: list[str]
+    reasons: dict[str, str]
+    program_files: list[str] = field(default_factory=list)
+
+
+def select_stacks(changed: list[str], base_stacks: set[str], head_stacks: set[str]) -> Selection:
+    program = sorted(p for p in changed if is_program_file(p))
+    reasons: dict[str, str] = {}
+    for path in changed:
+        name = stack_name(path)
+        if name:
+            reasons[name] = f"`{path}` changed"
+    if program:
+        for name in base_stacks | head_stacks:
+            reasons.setdefault(name, "program files changed")
+    return Selection(sorted(reasons), reasons, program)
+
+
+@dataclass
+class StackReview:
+    stack: str
+    reason: str
+    changes: list[Change] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    removed: bool = False
+    added: bool = False
+
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
+
+def _stack_file(repo: Path, ref: str | None, stack: str, into: Path) -> Path | None:
+    name = stack_file_name(stack)
+    if ref is None:
+        source = repo / name
+        return source if source.is_file() else None
+    if stack not in stacks_at(repo, ref):
+        return None
+    path = into / name
+    path.write_text(git(repo, "show", f"{ref}:{name}"))
+    return path
+
+
+def _empty_run(stack: str) -> PlanRun:
+    return PlanRun(
+        stack=stack, registrations=[], stack_outputs={}, component_outputs={}, warnings=[]
+    )
+
+
+def review_stack(repo: Path, base: str, head: str | None, stack: str, reason: str) -> StackReview:
+    result = StackReview(stack, reason)
+    with tempfile.TemporaryDirectory() as scratch:
+        old_dir, new_dir = Path(scratch, "base"), Path(scratch, "head")
+        old_dir.mkdir()
+        new_dir.mkdir()
+        old = _stack_file(repo, base, stack, old_dir)
+        new = _stack_file(repo, head, stack, new_dir)
+        if new is None:
+            result.removed = True
+            return result
+        try:
+            _, new_run, _ = plan_stack_file(new, stack=stack)
+        except InvalidConfigError as err:
+            result.errors = err.lines
+            return result
+        if old is None:
+            result.added = True
+            old_run = _empty_run(stack)
+        else:
+            try:
+                _, old_run, _ = plan_stack_file(old, stack=stack)
+            except InvalidConfigError:
+                old_run = _empty_run(stack)  # the base was broken; everything is new
+        result.changes = diff_runs(old_run, new_run)
+    return result
+
+
+def _short(repo: Path, ref: str | None) -> str:
+    if ref is None:
+        return "working tree"
+    return git(repo, "rev-parse", "--short", ref).strip()
+
+
+def _table(reviews: list[StackReview]) -> list[str]:
+    lines = [
+        "| stack | why | add | update | replace | remove | rejected |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in reviews:
+        if r.removed:
+            lines.append(f"| `{r.stack}` | {r.reason} | stack file removed | | | | |")
+        elif r.errors:
+            lines.append(f"| `{r.stack}` | {r.reason} | **invalid config** | | | | |")
+        else:
+            counts = " | ".join(
+                str(r.count(kind)) for kind in ("add", "update", "replace", "remove", "fail")
+            )
+            lines.append(f"| `{r.stack}` | {r.reason} | {counts} |")
+    return lines
+
+
+def render(
+    reviews: list[StackReview], selection: Selection, base_label: str, head_label: str
+) -> str:
+    lines = [
+        MARKER,
+        "## `platform review`: what this change does to each stack",
+        "",
+        f"Base `{base_label}`, head `{head_label}`. Planned offline, with no credentials.",
+        "",
+    ]
+    if not reviews:
+        lines += ["No stack's result changes: no `Pulumi.<stack>.yaml` and no program file.", ""]
+        return "\n".join(lines)
+    if selection.program_files:
+        shown = ", ".join(f"`{p}`" for p in selection.program_files[:5])
+        more = (
+            f" and {len(selection.program_files) - 5} more"
+            if len(selection.program_files) > 5
+            else ""
+        )
+        lines += [
+            "> [!NOTE]",
+            f"> Program files changed ({shown}{more}), so every stack is reviewed. Both sides",
+            "> are planned with this change's code: the tables show what the config edits do,",
+            "> and `pulumi preview` (where credentials are configured) shows what the code does.",
+            "",
+        ]
+    lines += _table(reviews)
+    lines.append("")
+    budget = MAX_DIFF_CHARS
+    for r in reviews:
+        if r.removed or r.errors:
+            lines += [f"### Stack `{r.stack}`", ""]
+        if r.removed:
+            lines += [
+                "The stack file is removed. Its resources stay until someone runs",
+                f"`pulumi destroy --stack {r.stack}` (see docs/runbooks/destroy-environment.md).",
+                "",
+            ]
+            continue
+        if r.errors:
+            lines += ["> [!CAUTION]", "> The stack config is invalid; `pulumi up` would stop:", ""]
+            lines += ["```text", *r.errors, "```", ""]
+            continue
+        if r.added:
+            lines += ["A new stack: everything below is created.", ""]
+        rejected = [c for c in r.changes if c.kind == "fail"]
+        if rejected:
+            lines += [
+                "> [!CAUTION]",
+                f"> {len(rejected)} change(s) the provider would reject at `pulumi up`:",
+            ]
+            lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in rejected]
+            lines.append("")
+        section = render_markdown(r.changes, f"stack {r.stack}, {base_label} → {head_label}")
+        if len(section) > budget:
+            section = (
+                section[: max(budget, 0)].rsplit("\n", 1)[0]
+                + "\n```\n</details>\n\n(cut: run `platform diff` locally for the rest)\n"
+            )
+        budget -= len(section)
+        lines += [section, ""]
+    return "\n".join(lines)
+
+
+def review(repo: Path, base: str, head: str | None) -> tuple[str, list[StackReview]]:
+    merge_base = git(repo, "merge-base", base, head or "HEAD").strip()
+    changed = git(repo, "diff", "--name-only", merge_base, *([head] if head else [])).split()
+    selection = select_stacks(changed, stacks_at(repo, merge_base), stacks_at(repo, head))
+    reviews = [
+        review_stack(repo, merge_base, head, s, selection.reasons[s]) for s in selection.stacks
+    ]
+    body = render(reviews, selection, _short(repo, merge_base), _short(repo, head))
+    return body, reviews
+
+
+def changed_stacks(repo: Path, base: str, head: str | None) -> list[str]:
+    merge_base = git(repo, "merge-base", base, head or "HEAD").strip()
+    changed = git(repo, "diff", "--name-only", merge_base, *([head] if head else [])).split()
+    selection = select_stacks(changed, stacks_at(repo, merge_base), stacks_at(repo, head))
+    present = stacks_at(repo, head)
+    return [s for s in selection.stacks if s in present]
+
+
+def command(
+    *,
+    repo: Path,
+    base: str,
+    head: str | None,
+    out: Path | None,
+    list_only: bool,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    """Exit 0 when nothing changes, 1 when something does, 2 on an invalid stack or ref."""
+    try:
+        if list_only:
+            print(json.dumps(changed_stacks(repo, base, head)), file=stdout)
+            return 0
+        body, reviews = review(repo, base, head)
+    except ReviewError as err:
+        print(f"error: {err}", file=stderr)
+        return 2
+    target = out or repo / "build" / "review.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(body + "\n")
+    print(body, file=stdout)
+    print(f"wrote {target}", file=stderr)
+    if any(r.errors for r in reviews):
+        return 2
+    return 1 if any(r.changes or r.removed for r in reviews) else 0

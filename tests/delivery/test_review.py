@@ -1,0 +1,132 @@
+"""`platform review` on a synthetic pull request: two commits of a throwaway repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from platform_cli import main
+from platform_cli.review import MARKER, select_stacks
+from platform_cli.runner import PROJECT_DIR
+
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "reviewer",
+    "GIT_AUTHOR_EMAIL": "reviewer@example.com",
+    "GIT_COMMITTER_NAME": "reviewer",
+    "GIT_COMMITTER_EMAIL": "reviewer@example.com",
+}
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, env=GIT_ENV, capture_output=True)
+
+
+def edit(path: Path, after: str, old: str, new: str) -> None:
+    """Replace the first ``old`` that follows ``after``."""
+    text = path.read_text()
+    start = text.index(old, text.index(after))
+    path.write_text(text[:start] + new + text[start + len(old) :])
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository whose main branch holds the real stack files and a program file."""
+    root = tmp_path / "repo"
+    (root / "infra").mkdir(parents=True)
+    for stack in ("dev", "prod"):
+        shutil.copy(PROJECT_DIR / f"Pulumi.{stack}.yaml", root)
+    (root / "infra" / "config.py").write_text("# the program\n")
+    (root / "README.md").write_text("# platform\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "base")
+    git(root, "checkout", "-qb", "change")
+    return root
+
+
+def run_review(repo: Path, out: Path, *extra: str) -> int:
+    return main(
+        [
+            "review",
+            "--repo",
+            str(repo),
+            "--base",
+            "main",
+            "--head",
+            "change",
+            *extra,
+            "--out",
+            str(out),
+        ]
+    )
+
+
+def test_a_config_edit_gets_one_comment_body_with_its_diff(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = repo / "Pulumi.dev.yaml"
+    edit(dev, "- name: frankfurt", "nodeCount: 2", "nodeCount: 3")  # an update
+    edit(dev, "- name: london", "nodeSize: g4s.kube.medium", "nodeSize: g4s.kube.large")  # rejected
+    git(repo, "commit", "-qam", "frankfurt gets a node; london bigger nodes")
+
+    body_file = tmp_path / "review.md"
+    assert run_review(repo, body_file) == 1
+    body = body_file.read_text()
+    assert body.startswith(MARKER + "\n")
+    assert "| `dev` | `Pulumi.dev.yaml` changed | 0 | 2 | 0 | 0 | 1 |" in body
+    assert "`prod`" not in body  # untouched stacks are not planned
+    assert "~ civo:index/kubernetesCluster:KubernetesCluster frankfurt  [pools.nodeCount]" in body
+    assert (
+        "> [!CAUTION]" in body and "`london`: the provider rejects a change to pools.size" in body
+    )
+    assert capsys.readouterr().out.startswith(MARKER)
+
+
+def test_only_what_can_change_a_stack_selects_it(repo: Path, tmp_path: Path) -> None:
+    (repo / "README.md").write_text("# platform, documented\n")
+    git(repo, "commit", "-qam", "docs only")
+    assert run_review(repo, tmp_path / "docs.md") == 0
+    assert "No stack's result changes" in (tmp_path / "docs.md").read_text()
+
+    git(repo, "rm", "-q", "Pulumi.prod.yaml")
+    git(repo, "commit", "-qm", "retire prod")
+    assert run_review(repo, tmp_path / "rm.md") == 1
+    body = (tmp_path / "rm.md").read_text()
+    assert "| `prod` | `Pulumi.prod.yaml` changed | stack file removed |" in body
+    assert "pulumi destroy --stack prod" in body
+
+
+def test_list_names_the_stacks_for_a_workflow_matrix(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "infra" / "config.py").write_text("# the program, changed\n")
+    git(repo, "commit", "-qam", "code")
+    assert (
+        main(["review", "--repo", str(repo), "--base", "main", "--head", "change", "--list"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out) == ["dev", "prod"]
+
+
+def test_stack_selection() -> None:
+    both = {"dev", "prod"}
+    assert select_stacks(["Pulumi.dev.yaml"], both, both).stacks == ["dev"]
+    assert select_stacks(["README.md", "docs/runbooks/x.md"], both, both).stacks == []
+    program = select_stacks(["infra/components/app.py"], both, both)
+    assert program.stacks == ["dev", "prod"] and program.program_files == [
+        "infra/components/app.py"
+    ]
+    for path in ("stacks/__main__.py", "pyproject.toml", "Pulumi.yaml"):
+        assert select_stacks([path], both, both).stacks == ["dev", "prod"], path
+    assert select_stacks(["Pulumi.staging.yaml"], both, both | {"staging"}).stacks == ["staging"]
+    assert select_stacks(["nested/Pulumi.dev.yaml"], both, both).stacks == []
+
+
+def test_an_unknown_ref_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["review", "--repo", str(repo), "--base", "no-such-ref", "--list"]) == 2
+    assert capsys.readouterr().err.startswith("error: git merge-base")

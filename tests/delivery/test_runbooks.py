@@ -1,0 +1,116 @@
+"""Every runbook exists, and every `platform …` command and `platform:` key it names is real."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from infra.config import PlatformConfig
+from platform_cli import main
+from platform_cli.configschema import _object_keys
+from platform_cli.runner import PROJECT_DIR
+
+RUNBOOKS = PROJECT_DIR / "docs" / "runbooks"
+EXPECTED = {
+    "bootstrap-environment.md",
+    "add-region.md",
+    "add-app.md",
+    "failover-drill.md",
+    "rotate-credentials.md",
+    "upgrade-kubernetes.md",
+    "destroy-environment.md",
+}
+COMMAND = re.compile(r"(?:^|`)(platform (?:[a-z-]+)(?: [^`#\n]*)?)", re.MULTILINE)
+KEY = re.compile(r"platform:(?!index:)([A-Za-z]+(?:\.[A-Za-z]+)*)")
+
+
+def pages() -> list[Path]:
+    return sorted(RUNBOOKS.glob("*.md"))
+
+
+def test_every_runbook_exists_with_commands_and_a_roll_back() -> None:
+    assert {p.name for p in pages()} >= EXPECTED
+    for page in pages():
+        text = page.read_text()
+        assert "```bash" in text and "## Roll back" in text, page.name
+
+
+def help_of(subcommand: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as stop:
+        main([subcommand, "--help"])
+    assert stop.value.code == 0, f"`platform {subcommand}` does not exist"
+    return out.getvalue()
+
+
+def commands() -> list[tuple[str, str]]:
+    found = []
+    for page in pages():
+        for match in COMMAND.finditer(page.read_text()):
+            found.append((page.name, match.group(1).strip()))
+    return found
+
+
+def test_every_platform_command_exists_with_its_flags() -> None:
+    found = commands()
+    assert len(found) >= 5
+    for page, command in found:
+        words = shlex.split(command)
+        usage = help_of(words[1])
+        for flag in (w for w in words[2:] if w.startswith("--")):
+            assert flag in usage, f"{page}: `{command}`: {flag} is not a flag of {words[1]}"
+
+
+def _known(path: list[str]) -> bool:
+    schema = PlatformConfig.model_json_schema(by_alias=True)
+    defs = schema["$defs"]
+    node = schema["properties"].get(path[0])
+    for key in path[1:]:
+        if node is None:
+            return False
+        resolved = node
+        while "items" in resolved or "$ref" in resolved or "anyOf" in resolved:
+            if "items" in resolved:
+                resolved = resolved["items"]
+            elif "$ref" in resolved:
+                resolved = defs[resolved["$ref"].rsplit("/", 1)[-1]]
+            else:
+                resolved = next(o for o in resolved["anyOf"] if o.get("type") != "null")
+        if key not in _object_keys(resolved, defs):
+            return False
+        branches = resolved.get("oneOf") or [resolved]
+        node = next(
+            (
+                props[key]
+                for b in branches
+                if key
+                in (
+                    props := (defs[b["$ref"].rsplit("/", 1)[-1]] if "$ref" in b else b).get(
+                        "properties", {}
+                    )
+                )
+            ),
+            None,
+        )
+    return node is not None
+
+
+def test_every_config_key_named_exists() -> None:
+    named = {(page.name, m.group(1)) for page in pages() for m in KEY.finditer(page.read_text())}
+    assert len(named) >= 5
+    unknown = [
+        f"{page}: platform:{key}" for page, key in sorted(named) if not _known(key.split("."))
+    ]
+    assert unknown == []
+
+
+def test_the_check_catches_a_wrong_key_and_command() -> None:
+    assert not _known(["drains"]) and not _known(["database", "protected"])
+    assert _known(["database", "retainOnDelete"]) and _known(["clusters", "keyRotation"])
+    with pytest.raises(AssertionError):
+        help_of("deploy")
