@@ -1,6 +1,6 @@
 """CrossGuard policy pack: `pulumi preview --policy-pack policy`.
 
-The checks live in `infra.policies`, shared with the tests that run them offline.
+The checks live in `infra.rules`, shared with the tests that run them offline.
 """
 
 from pulumi_policy import (
@@ -11,7 +11,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from infra.policies import GUARDRAILS, Guardrail
+from infra.rules import GUARDRAILS, Guardrail
 
 LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
 

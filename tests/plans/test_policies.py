@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.policies import violations
+from infra.rules import violations
 from tests.planview import PlanView
 
 

@@ -1,31 +1,13 @@
-"""The platform's guardrails as CrossGuard policies, checked at every `pulumi preview`/`up`
-with `--policy-pack policy` (and by the tests against the offline plans).
-
-Each check is a plain function of a resource's type, inputs and options, so the same
-code runs in the policy pack and in tests.
-"""
+"""The platform's first guardrails: what every plan must keep (no open admin ports,
+pinned charts, scoped Argo CD registrations, closed AppProjects, protected databases)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Iterator
 
+from infra.rules.base import INTERNET, WEB_PORTS, Guardrail, Props
 from infra.versions import CHARTS
-
-Props = Mapping[str, Any]
-Check = Callable[[str, Props, bool], Iterator[str]]
-INTERNET = {"0.0.0.0/0", "::/0"}
-WEB_PORTS = {"80", "443"}
-
-
-@dataclass(frozen=True)
-class Guardrail:
-    name: str
-    description: str
-    enforcement: Literal["mandatory", "advisory"]
-    check: Check
 
 
 def _no_open_admin_ports(resource_type: str, props: Props, _protect: bool) -> Iterator[str]:
@@ -91,7 +73,7 @@ def _protected_databases(resource_type: str, _props: Props, protect: bool) -> It
         yield "the shared database is not protected: set platform:database.protect for prod"
 
 
-GUARDRAILS = [
+RULES = [
     Guardrail(
         "no-open-admin-ports",
         "Only 80 and 443 may be open to the whole internet; APIs and databases are not.",
@@ -123,12 +105,3 @@ GUARDRAILS = [
         _protected_databases,
     ),
 ]
-
-
-def violations(resource_type: str, props: Props, protect: bool) -> list[tuple[str, str]]:
-    """(guardrail, message) for every guardrail a resource breaks."""
-    return [
-        (rail.name, message)
-        for rail in GUARDRAILS
-        for message in rail.check(resource_type, props, protect)
-    ]
