@@ -1,26 +1,28 @@
 """`platform review`: the pull-request comment, offline, for every stack a change touches.
 
 A stack's result changes when its `Pulumi.<stack>.yaml` changes, or when a program file
-changes (the same paths Pulumi Deployments watches, `infra.components.pulumi_deployments.WATCHED_PATHS`):
-then every stack is reviewed. Each one is planned at the merge base and at the head with
-the checked-out code, like `platform diff`, and the body starts with a hidden marker so
-the workflow can update one comment in place instead of adding one per push.
+changes (the paths Pulumi Deployments watches, `pulumi_deployments.WATCHED_PATHS`): then
+every stack is reviewed. A config-only change plans both sides with the checked-out code,
+like `platform diff`; a code change plans the merge base with the merge base's own code
+(in a scratch worktree), so the comment shows what the code does too. The body starts
+with a hidden marker so the workflow updates one comment in place, not one per push.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from infra.components.pulumi_deployments import WATCHED_PATHS
 from infra.stackconfig import stack_file_name, stack_of
 from platform_cli.diff import Change, diff_runs, render_markdown
 from platform_cli.plan import InvalidConfigError, plan_stack_file
-from platform_cli.runner import PlanRun
+from platform_cli.runner import PlanRun, Registration
 
 MARKER = "<!-- platform-review -->"
 # GitHub refuses comments over 65,536 characters; leave room for `pulumi preview` output.
@@ -118,7 +120,77 @@ def _empty_run(stack: str) -> PlanRun:
     )
 
 
-def review_stack(repo: Path, base: str, head: str | None, stack: str, reason: str) -> StackReview:
+def _registration(data: dict[str, Any]) -> Registration:
+    inputs = data["inputs"]
+    return Registration(
+        urn=data["urn"],
+        type=data["type"],
+        name=data["name"],
+        # Components are the project's own types; resources.json of older code has no flag.
+        custom=data.get("custom", not data["type"].startswith("platform:index:")),
+        parent=data["parent"],
+        provider=data["provider"],
+        dependencies=data["dependencies"],
+        property_dependencies=data["propertyDependencies"],
+        protect=data["protect"],
+        retain_on_delete=data["retainOnDelete"],
+        ignore_changes=data["ignoreChanges"],
+        inputs=inputs,
+        revealed_inputs=inputs,
+    )
+
+
+def plan_with_code_at(repo: Path, ref: str, stack_file: Path, stack: str) -> PlanRun:
+    """The plan the code at ``ref`` makes of a stack file, in a scratch worktree: what the
+    stack looks like before a change to the program. It is read back from resources.json,
+    where secrets are redacted, so both sides of such a diff compare them redacted."""
+    with tempfile.TemporaryDirectory() as scratch:
+        tree, out = Path(scratch, "tree"), Path(scratch, "out")
+        git(repo, "worktree", "add", "--detach", "--quiet", str(tree), ref)
+        try:
+            # The offline commands moved from `infra` to `platform_cli`; older refs have the former.
+            module = "platform_cli" if (tree / "platform_cli").is_dir() else "infra"
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    module,
+                    "plan",
+                    "--config",
+                    str(stack_file),
+                    "--out",
+                    str(out),
+                ],
+                cwd=tree,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise InvalidConfigError(done.stderr.strip().splitlines() or ["plan failed"])
+            resources = json.loads((out / "resources.json").read_text())
+        finally:
+            git(repo, "worktree", "remove", "--force", str(tree))
+    return PlanRun(
+        stack=stack,
+        registrations=[_registration(r) for r in resources],
+        stack_outputs={},
+        component_outputs={},
+        warnings=[],
+    )
+
+
+def _redacted(run: PlanRun) -> PlanRun:
+    return replace(
+        run, registrations=[replace(r, revealed_inputs=r.inputs) for r in run.registrations]
+    )
+
+
+def review_stack(
+    repo: Path, base: str, head: str | None, stack: str, reason: str, *, code_changed: bool = False
+) -> StackReview:
+    """One stack's changes from ``base`` to ``head``. When the program's code changed too,
+    the base is planned with the base's code, so the diff shows what the code does."""
     result = StackReview(stack, reason)
     with tempfile.TemporaryDirectory() as scratch:
         old_dir, new_dir = Path(scratch, "base"), Path(scratch, "head")
@@ -139,7 +211,11 @@ def review_stack(repo: Path, base: str, head: str | None, stack: str, reason: st
             old_run = _empty_run(stack)
         else:
             try:
-                _, old_run, _ = plan_stack_file(old, stack=stack)
+                if code_changed:
+                    old_run = plan_with_code_at(repo, base, old, stack)
+                    new_run = _redacted(new_run)
+                else:
+                    _, old_run, _ = plan_stack_file(old, stack=stack)
             except InvalidConfigError:
                 old_run = _empty_run(stack)  # the base was broken; everything is new
         result.changes = diff_runs(old_run, new_run)
@@ -192,9 +268,9 @@ def render(
         )
         lines += [
             "> [!NOTE]",
-            f"> Program files changed ({shown}{more}), so every stack is reviewed. Both sides",
-            "> are planned with this change's code: the tables show what the config edits do,",
-            "> and `pulumi preview` (where credentials are configured) shows what the code does.",
+            f"> Program files changed ({shown}{more}), so every stack is reviewed. The base is",
+            "> planned with the base's code and the head with this change's, so the tables show",
+            "> what the code and config edits do together. Secret values are compared redacted.",
             "",
         ]
     lines += _table(reviews)
@@ -239,8 +315,10 @@ def review(repo: Path, base: str, head: str | None) -> tuple[str, list[StackRevi
     merge_base = git(repo, "merge-base", base, head or "HEAD").strip()
     changed = git(repo, "diff", "--name-only", merge_base, *([head] if head else [])).split()
     selection = select_stacks(changed, stacks_at(repo, merge_base), stacks_at(repo, head))
+    code_changed = bool(selection.program_files)
     reviews = [
-        review_stack(repo, merge_base, head, s, selection.reasons[s]) for s in selection.stacks
+        review_stack(repo, merge_base, head, s, selection.reasons[s], code_changed=code_changed)
+        for s in selection.stacks
     ]
     body = render(reviews, selection, _short(repo, merge_base), _short(repo, head))
     return body, reviews

@@ -130,3 +130,41 @@ def test_stack_selection() -> None:
 def test_an_unknown_ref_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["review", "--repo", str(repo), "--base", "no-such-ref", "--list"]) == 2
     assert capsys.readouterr().err.startswith("error: git merge-base")
+
+
+def test_a_code_change_is_planned_with_the_base_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pull request that changes only code: the base is planned with the base's code, so
+    the comment shows what the code does instead of "no change"."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(PROJECT_DIR), str(clone)], check=True)
+    git(clone, "checkout", "-qb", "base")
+    git(clone, "rm", "-q", "Pulumi.prod.yaml")  # one stack keeps the test short
+    edit(
+        clone / "infra" / "components" / "workload_cluster.py",
+        "tags=(",
+        '"platform", args.settings.environment, "workload"',
+        '"platform", args.settings.environment, "regional"',
+    )
+    git(clone, "commit", "-qam", "base: workload clusters tagged regional")
+    git(clone, "checkout", "-qb", "change")
+    git(clone, "revert", "--no-edit", "HEAD")  # the head is this checkout's code again
+
+    body_file = tmp_path / "code.md"
+    arguments = [
+        "--repo",
+        str(clone),
+        "--base",
+        "base",
+        "--head",
+        "change",
+        "--out",
+        str(body_file),
+    ]
+    assert main(["review", *arguments]) == 1
+    body = body_file.read_text()
+    assert "planned with the base's code" in body
+    assert "| `dev` | program files changed | 0 | 2 | 0 | 0 | 0 |" in body
+    assert "~ civo:index/kubernetesCluster:KubernetesCluster london  [tags]" in body
+    capsys.readouterr()
