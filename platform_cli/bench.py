@@ -237,7 +237,7 @@ def plan_speed(folder: Path, sizes: Sizes) -> list[str]:
     lines = [
         "## Plan speed and scale",
         "",
-        "Each plan runs as `python -m infra plan` in a fresh process (imports included).",
+        "Each plan runs as `python -m platform_cli plan` in a fresh process (imports included).",
         "",
         "| config | resources | wall time | peak memory | time growth | resource growth |",
         "|---|---:|---:|---:|---:|---:|",
