@@ -10,6 +10,14 @@ from pathlib import Path
 from infra.stackconfig import stack_file_name
 from platform_cli import bench, configschema, diff, graph, plan, review
 
+DIFF_EXIT_CODES = """exit codes:
+  0  no change
+  1  changes
+  2  invalid config (either side; the old side's errors start `error: --against <ref>:`)
+  3  the change includes something `pulumi up` would refuse or the provider rejects:
+     a protected resource deleted or replaced, or a `!!` change
+"""
+
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
@@ -34,7 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan_parser.add_argument("--out", type=Path, help="output folder (default build/<stack>)")
 
     diff_parser = commands.add_parser(
-        "diff", help="what an edit to a stack config changes; exit 0 none, 1 some, 2 invalid"
+        "diff",
+        help="what an edit to a stack config changes; exit 0 none, 1 some, 2 invalid, 3 refused",
+        description="What an edit to a stack config adds, updates, replaces and removes.",
+        epilog=DIFF_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_stack_arguments(diff_parser)
     diff_parser.add_argument(

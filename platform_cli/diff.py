@@ -329,6 +329,16 @@ def stack_file_at(ref: str, stack: str, into: Path) -> Path:
     return path
 
 
+def _plan_against(path: Path, stack: str, against: str) -> PlanRun:
+    """The old side's plan; its problems name `--against`, so they cannot be mistaken for
+    problems in the new file."""
+    try:
+        return plan_stack_file(path, stack=stack)[1]
+    except InvalidConfigError as err:
+        lines = [line.replace("error: ", f"error: --against {against}: ", 1) for line in err.lines]
+        raise InvalidConfigError(lines) from None
+
+
 def command(
     *,
     new: Path,
@@ -343,7 +353,7 @@ def command(
             old = stack_file_at(against, stack, Path(scratch)) if stack else Path(against)
             # Both sides are one stack: URNs name it, so they must match to line up.
             name = stack or stack_of(new)
-            _, old_run, _ = plan_stack_file(old, stack=name)
+            old_run = _plan_against(old, name, against)
             _, new_run, notes = plan_stack_file(new, stack=name)
         except InvalidConfigError as err:
             return err.report(stderr)

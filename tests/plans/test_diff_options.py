@@ -157,3 +157,31 @@ def test_list_items_are_named_by_their_key() -> None:
     assert list(changed_paths({"d": destinations}, {"d": destinations[:1]})) == ["d[london/x]"]
     # The same items in another order still reach the provider as a change.
     assert list(changed_paths(old, {"rules": old["rules"][::-1]})) == ["rules"]
+
+
+def test_errors_in_the_against_file_name_it(
+    write_config: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = write_config("dev", lambda c: c.pop("platform:domain"), name="dev")
+    new_dir = tmp_path / "new"
+    new_dir.mkdir()
+    new = new_dir / "Pulumi.dev.yaml"
+    new.write_text(write_config("dev", name="valid").read_text())
+    assert main(["diff", "--config", str(new), "--against", str(old)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: --against {old}: platform:domain: Field required"
+    ]
+
+
+def test_scaling_the_management_cluster_replaces_nothing(
+    prod: PlanView, plan_config: Callable[..., PlanView]
+) -> None:
+    def grow(config: dict[str, Any]) -> None:
+        config["platform:mgmtCluster"]["nodeCount"] = 4
+
+    changes = diff_runs(prod.run, plan_config("prod", grow).run)
+    assert {c.kind for c in changes} == {"add", "update"}, [c.line() for c in changes]
+    # The new node's address is admitted by one new rule on the Vultr cluster.
+    assert {c.resource.name for c in changes if c.kind == "add"} == {
+        "chicago-fw-6443-mgmt-egress-3"
+    }
