@@ -33,6 +33,13 @@ def stack_path(stack: str | None, config: Path | None) -> Path:
     return plan.PROJECT_DIR / stack_file_name(stack)
 
 
+def bench_results(quick: bool) -> Path:
+    """Where `platform bench` writes by default: only a full run replaces the committed file."""
+    if quick:
+        return plan.PROJECT_DIR / "build" / "bench-quick.md"
+    return plan.PROJECT_DIR / "bench" / "RESULTS.md"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -63,11 +70,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     graph_parser = commands.add_parser("graph", help="topology picture: Mermaid text and SVG")
     add_stack_arguments(graph_parser)
     graph_parser.add_argument(
-        "--out", type=Path, default=Path("docs"), help="output folder (default docs/)"
+        "--out",
+        type=Path,
+        default=plan.PROJECT_DIR / "docs",
+        help="output folder (default docs/ in the project, wherever you run it from)",
     )
 
     bench_parser = commands.add_parser("bench", help="benchmarks, written to bench/RESULTS.md")
-    bench_parser.add_argument("--out", type=Path, default=plan.PROJECT_DIR / "bench" / "RESULTS.md")
+    bench_parser.add_argument(
+        "--out",
+        type=Path,
+        help="results file (default bench/RESULTS.md; with --quick build/bench-quick.md, "
+        "so a partial run never replaces the committed results)",
+    )
     bench_parser.add_argument("--quick", action="store_true", help="small sizes only (for CI)")
     bench_parser.add_argument(
         "--with-tests", action="store_true", help="also time the full test suite"
@@ -109,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "graph":
         return graph.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
     if args.command == "bench":
-        return bench.command(args.out, args.quick, args.with_tests, sys.stdout)
+        return bench.command(
+            args.out or bench_results(args.quick), args.quick, args.with_tests, sys.stdout
+        )
     if args.command == "review":
         return review.command(
             repo=args.repo,
