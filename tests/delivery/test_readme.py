@@ -18,12 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.stackconfig import StackFile, load, read_stack_file
+from infra.stackconfig import load, read_stack_file
 from platform_cli import main
-from platform_cli import plan as plan_module
-from platform_cli.runner import PROJECT_DIR, PlanRun
-from platform_cli.runner import run_program as run_program_once
-from tests.planview import PlanView
+from platform_cli.runner import PROJECT_DIR
+from tests.plan_cache import planned_stacks  # noqa: F401 (a fixture)
 
 README = PROJECT_DIR / "README.md"
 BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
@@ -77,27 +75,6 @@ def _git_clean(path: str) -> bool | None:
         ["git", "diff", "--quiet", "HEAD", "--", path], cwd=PROJECT_DIR, check=False
     )
     return None if done.returncode > 1 else done.returncode == 0
-
-
-@pytest.fixture
-def planned_stacks(stack_plans: dict[str, PlanView], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The program is deterministic: a stack file already planned this session is not
-    planned again (the commands still read, validate, diff and write everything)."""
-    done = {
-        _key(view.run.stack, PROJECT_DIR / f"Pulumi.{name}.yaml"): view.run
-        for name, view in stack_plans.items()
-    }
-    original = run_program_once
-
-    def run_program(stack_file: StackFile) -> PlanRun:
-        key = (stack_file.stack, tuple(sorted(stack_file.values.items())))
-        return done.get(key) or original(stack_file)
-
-    monkeypatch.setattr(plan_module, "run_program", run_program)
-
-
-def _key(stack: str, path: Path) -> tuple[str, tuple[tuple[str, str], ...]]:
-    return stack, tuple(sorted(read_stack_file(path).values.items()))
 
 
 @pytest.mark.usefixtures("planned_stacks")

@@ -14,6 +14,7 @@ import pytest
 from platform_cli import main
 from platform_cli.diff import Change, attention_lines, changed_paths, diff_runs, exit_code
 from platform_cli.runner import PlanRun, Registration
+from tests.plan_cache import planned_stacks  # noqa: F401 (a fixture)
 from tests.planview import PlanView
 
 
@@ -41,6 +42,7 @@ def test_key_rotation_replaces_the_access_key(
     assert exit_code(changes) == 1
 
 
+@pytest.mark.usefixtures("planned_stacks")
 def test_removing_the_prod_database_app_is_refused_and_names_what_is_kept(
     write_config: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
