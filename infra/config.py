@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    Strict,
     ValidationInfo,
     field_validator,
 )
@@ -70,8 +71,41 @@ def _hex32(value: str) -> str:
     return value
 
 
+# YAML reads `yes`, `'yes'` and `"true"` differently; only a real boolean is one here.
+Flag = Annotated[bool, Strict()]
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
+
+# The most addresses a list of trusted sources may admit together: one /8 of IPv4
+# (16,777,216, already far more than any organisation's own ranges) or one /32 of IPv6
+# (a whole ISP allocation). Past that a list is "the internet", split up.
+MAX_TRUSTED_ADDRESSES = {4: 2**24, 6: 2**96}
+
+
+def _admitted(cidrs: list[str], version: int) -> int:
+    networks = [ipaddress.ip_network(c) for c in cidrs]
+    if version == 4:
+        v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+        return sum(n.num_addresses for n in ipaddress.collapse_addresses(v4))
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    return sum(n.num_addresses for n in ipaddress.collapse_addresses(v6))
+
+
+def _narrow_union(cidrs: list[str]) -> list[str]:
+    """Judge what a CIDR list admits as a whole: ``0.0.0.0/1`` plus ``128.0.0.0/1`` is
+    the internet just as ``0.0.0.0/0`` is."""
+    for version, limit in MAX_TRUSTED_ADDRESSES.items():
+        total = _admitted(cidrs, version)
+        if total > limit:
+            widest = "a /8" if version == 4 else "a /32"
+            raise ValueError(
+                f"together these admit {total:,} IPv{version} addresses, more than {widest}; "
+                "list the addresses you own"
+            )
+    return cidrs
+
+
+TrustedCidrs = Annotated[list[Cidr], AfterValidator(_narrow_union)]
 NodeCount = Annotated[int, Field(ge=1, le=100)]
 
 
@@ -148,7 +182,7 @@ MgmtClusterSpec = Annotated[
 class _WorkloadFields(_Model):
     name: DnsLabel
     labels: dict[str, str] = Field(default_factory=dict)
-    enabled: bool = True
+    enabled: Flag = True
     # Change this to mint a new AWS access key for the cluster; the old key goes after.
     key_rotation: str = "1"
 
@@ -186,9 +220,9 @@ class DatabaseConfig(_Model):
     version: str
     size: Annotated[str, _member_of(catalog.CIVO_DB_SIZES, "Civo database size")] = "g3.db.small"
     nodes: Annotated[int, Field(ge=1, le=5)] = 1
-    protect: bool | None = None
-    retain_on_delete: bool | None = None
-    allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    protect: Flag | None = None
+    retain_on_delete: Flag | None = None
+    allowed_cidrs: TrustedCidrs = Field(default_factory=list)
     # Until apps declare `database: true` themselves, a stack may list app names here.
     apps: list[DnsLabel] = Field(default_factory=list)
 
@@ -289,8 +323,8 @@ class AppConfig(_Model):
     namespace: DnsLabel | None = None
     placement: LabelSelector
     service: ServicePort
-    public: bool = False
-    database: bool = False
+    public: Flag = False
+    database: Flag = False
     health_check_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/healthz"
     depends_on: list[DnsLabel] = Field(default_factory=list)
     load_balancing: AppLoadBalancing = Field(default_factory=AppLoadBalancing)
@@ -321,7 +355,7 @@ class LoadBalancingConfig(_Model):
     region_preference: list[DnsLabel] = Field(default_factory=list)
     plan_limits: CloudflarePlanLimits = Field(default_factory=CloudflarePlanLimits)
     # With a proxied load balancer in front, origins admit 80/443 only from Cloudflare.
-    origin_lockdown: bool = True
+    origin_lockdown: Flag = True
 
 
 # --- the whole stack ------------------------------------------------------------------
@@ -332,7 +366,7 @@ class CloudflareConfig(_Model):
     zone_id: Annotated[str, AfterValidator(_hex32)]
     # Mint zone-scoped DNS tokens for cert-manager and external-dns; switch off only for
     # accounts whose token cannot create tokens.
-    scoped_tokens: bool = True
+    scoped_tokens: Flag = True
 
 
 class DeploymentsConfig(_Model):
@@ -355,7 +389,7 @@ class PlatformConfig(_Model):
     acme_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
     cloudflare: CloudflareConfig
     aws_region: Annotated[str, _member_of(catalog.AWS_REGIONS, "AWS region")]
-    admin_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    admin_cidrs: Annotated[TrustedCidrs, Field(min_length=1)]
     mgmt_cluster: MgmtClusterSpec
     traffic_controller: TrafficControllerName = "envoy-gateway"
     chart_versions: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)

@@ -5,6 +5,10 @@ other module spells a host name or a secret path itself.
 
 from __future__ import annotations
 
+# The management cluster's name: its resource names, cloud names, IAM user and DNS owner
+# derive from it exactly as a workload cluster's do, so no workload cluster may take it.
+MGMT_CLUSTER = "mgmt"
+
 
 def is_production(environment: str) -> bool:
     return environment.startswith("prod")

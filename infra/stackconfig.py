@@ -7,8 +7,9 @@ same way.
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,12 +75,56 @@ def stack_of(path: Path) -> str:
     return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
 
 
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: object, line: int, first: int) -> None:
+        super().__init__(f"line {line}: duplicate key {key!r} (first on line {first})")
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A mapping that refuses a key given twice: plain YAML keeps the last one silently."""
+    first_line: dict[object, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in first_line:
+            raise _DuplicateKeyError(key, key_node.start_mark.line + 1, first_line[key])
+        first_line[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node)
+
+
+class _StackFileLoader(yaml.SafeLoader):
+    pass
+
+
+_StackFileLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _unique_mapping,
+)
+
+
+def existing_stacks(folder: Path) -> list[str]:
+    return sorted(stack_of(p) for p in folder.glob(stack_file_name("*")))
+
+
+def _document(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(), Loader=_StackFileLoader) or {}
+    except FileNotFoundError:
+        stacks = ", ".join(existing_stacks(path.parent)) or "none"
+        raise StackFileError(f"{path}: no such stack file; stacks here: {stacks}") from None
+    except (OSError, yaml.YAMLError, _DuplicateKeyError) as err:
+        raise StackFileError(f"{path}: {err}") from None
+
+
 def read_stack_file(path: Path) -> StackFile:
     stack = stack_of(path)
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise StackFileError(f"{path}: {err}") from None
+    document = _document(path)
+    if isinstance(document, dict) and "config" not in document:
+        written = next((k for k in document if ":" in str(k)), None)
+        if written is not None:
+            raise StackFileError(
+                f"{path}: {written!r} is at the top level; stack settings belong under "
+                "a top-level 'config:' mapping"
+            )
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise StackFileError(f"{path}: expected a mapping with a 'config' mapping")
     values: dict[str, str] = {}
@@ -89,6 +134,58 @@ def read_stack_file(path: Path) -> StackFile:
             secret_keys.append(key)
         values[key] = _as_pulumi_string(_replace_secure(key, value))
     return StackFile(stack=stack, values=values, secret_keys=secret_keys)
+
+
+# Keys that hold a credential: in a stack file they must be `secure:` values, which
+# Pulumi encrypts. (`pulumi config set --secret <key>` writes them so.)
+CREDENTIAL_KEYS = (
+    "civo:token",
+    "vultr:apiKey",
+    "cloudflare:apiToken",
+    "aws:accessKey",
+    "aws:secretKey",
+    "pulumiservice:accessToken",
+    f"{PREFIX}mgmtKubeconfig",
+)
+# The namespaces this program's stacks use; a key in a namespace one typo away from
+# one of these is a mistake, not another provider's setting.
+NAMESPACES = (
+    platform_config.NAMESPACE,
+    "aws",
+    "civo",
+    "vultr",
+    "cloudflare",
+    "pulumiservice",
+    "kubernetes",
+    "postgresql",
+    "random",
+    "pulumi",
+)
+
+
+def stack_problems(
+    values: Mapping[str, str], secret_keys: Collection[str]
+) -> list[validation.Problem]:
+    """Problems with the stack file's keys themselves, beyond the `platform:` model."""
+    problems = [
+        validation.Problem(
+            key,
+            "a credential in plain text; remove it and run "
+            f"`pulumi config set --secret {key}`, which stores it encrypted",
+        )
+        for key in CREDENTIAL_KEYS
+        if values.get(key, UNSET) != UNSET and key not in secret_keys
+    ]
+    for key in values:
+        namespace, _, rest = key.partition(":")
+        close = difflib.get_close_matches(namespace, NAMESPACES, n=1, cutoff=0.75)
+        if namespace not in NAMESPACES and close:
+            problems.append(
+                validation.Problem(
+                    key, f"unknown namespace {namespace!r}; did you mean '{close[0]}:{rest}'?"
+                )
+            )
+    return problems
 
 
 def _parse(value: str) -> Any:
@@ -109,8 +206,21 @@ def platform_section(values: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def load(values: Mapping[str, str]) -> validation.ValidConfig:
-    return validation.load(platform_section(values), aws_provider_region=values.get("aws:region"))
+def load(
+    values: Mapping[str, str], secret_keys: Collection[str] | None = None
+) -> validation.ValidConfig:
+    """The validated config; with ``secret_keys`` (the keys Pulumi holds as secrets) the
+    stack's keys are checked too."""
+    problems = stack_problems(values, secret_keys) if secret_keys is not None else []
+    try:
+        valid = validation.load(
+            platform_section(values), aws_provider_region=values.get("aws:region")
+        )
+    except validation.ConfigError as err:
+        raise validation.ConfigError([*problems, *err.problems]) from None
+    if problems:
+        raise validation.ConfigError(problems)
+    return valid
 
 
 def from_running_program() -> validation.ValidConfig:
@@ -121,7 +231,9 @@ def from_running_program() -> validation.ValidConfig:
     """
     values = pulumi.runtime.get_config_env()
     try:
-        return load({k: str(v) for k, v in values.items()})
+        return load(
+            {k: str(v) for k, v in values.items()}, pulumi.runtime.get_config_secret_keys_env()
+        )
     except validation.ConfigError as err:
         raise pulumi.RunError(f"invalid stack config:\n{err}") from None
 

@@ -17,7 +17,9 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from infra import naming
 from infra.config import NAMESPACE, PlatformConfig
+from infra.config_paths import did_you_mean, known_keys, with_item_names
 from infra.placement import Placement
 
 
@@ -77,8 +79,20 @@ def _problem(error: ErrorDetails) -> Problem:
         path += ".provider"
         message = "Field required"
     elif error["type"] == "extra_forbidden":
-        message = "unknown key"
+        loc = tuple(error["loc"])
+        message = "unknown key" + did_you_mean(str(loc[-1]), known_keys(PlatformConfig, loc))
     return Problem(f"{NAMESPACE}:{path}", message)
+
+
+def _named(problems: Iterable[Problem], raw: Mapping[str, Any]) -> ConfigError:
+    """Every problem, its list indices followed by the item's name as written."""
+    prefix = f"{NAMESPACE}:"
+    return ConfigError(
+        Problem(prefix + with_item_names(p.path.removeprefix(prefix), dict(raw)), p.message)
+        if p.path.startswith(prefix)
+        else p
+        for p in problems
+    )
 
 
 def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> ValidConfig:
@@ -90,7 +104,7 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
     try:
         config = PlatformConfig.model_validate(dict(raw))
     except ValidationError as err:
-        raise ConfigError(_problem(e) for e in err.errors()) from None
+        raise _named((_problem(e) for e in err.errors()), raw) from None
     placement = Placement.of(config)
     problems = [
         Problem(f"{NAMESPACE}:{path}", message)
@@ -105,7 +119,8 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
             )
         )
     if problems:
-        raise ConfigError(problems)
+        raise _named(problems, raw)
+    _warn_unprotected_production_database(config)
     if config.traffic_controller == "ingress-nginx":
         warnings.warn(
             "platform:trafficController: ingress-nginx was retired upstream in March 2026 and "
@@ -121,6 +136,23 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
             stacklevel=2,
         )
     return ValidConfig(config, placement)
+
+
+def _warn_unprotected_production_database(config: PlatformConfig) -> None:
+    if config.database is None or not config.is_production:
+        return
+    for key, value in (
+        ("platform:database.protect", config.database.protect),
+        ("platform:database.retainOnDelete", config.database.retain_on_delete),
+    ):
+        if value is False:
+            warnings.warn(
+                f"{key} is false in production stack "
+                f"{config.environment!r}: removing the database or an app's database "
+                "would delete its data",
+                ConfigWarning,
+                stacklevel=3,
+            )
 
 
 def _duplicates(names: list[str]) -> set[str]:
@@ -146,6 +178,13 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
     for name in _duplicates(cluster_names):
         for i in [i for i, n in enumerate(cluster_names) if n == name][1:]:
             yield f"clusters[{i}].name", f"duplicate cluster name {name!r}"
+    for i, name in enumerate(cluster_names):
+        if name == naming.MGMT_CLUSTER:
+            yield (
+                f"clusters[{i}].name",
+                f"{name!r} is the management cluster's name; its cloud names, IAM user and "
+                "DNS records would collide with the management cluster's",
+            )
 
     existing = config.mgmt_cluster.provider == "existing"
     if existing and config.mgmt_kubeconfig is None:

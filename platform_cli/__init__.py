@@ -10,6 +10,14 @@ from pathlib import Path
 from infra.stackconfig import stack_file_name
 from platform_cli import bench, configschema, diff, graph, plan, review
 
+DIFF_EXIT_CODES = """exit codes:
+  0  no change
+  1  changes
+  2  invalid config (either side; the old side's errors start `error: --against <ref>:`)
+  3  the change includes something `pulumi up` would refuse or the provider rejects:
+     a protected resource deleted or replaced, or a `!!` change
+"""
+
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
@@ -25,6 +33,13 @@ def stack_path(stack: str | None, config: Path | None) -> Path:
     return plan.PROJECT_DIR / stack_file_name(stack)
 
 
+def bench_results(quick: bool) -> Path:
+    """Where `platform bench` writes by default: only a full run replaces the committed file."""
+    if quick:
+        return plan.PROJECT_DIR / "build" / "bench-quick.md"
+    return plan.PROJECT_DIR / "bench" / "RESULTS.md"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,7 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan_parser.add_argument("--out", type=Path, help="output folder (default build/<stack>)")
 
     diff_parser = commands.add_parser(
-        "diff", help="what an edit to a stack config changes; exit 0 none, 1 some, 2 invalid"
+        "diff",
+        help="what an edit to a stack config changes; exit 0 none, 1 some, 2 invalid, 3 refused",
+        description="What an edit to a stack config adds, updates, replaces and removes.",
+        epilog=DIFF_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_stack_arguments(diff_parser)
     diff_parser.add_argument(
@@ -51,11 +70,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     graph_parser = commands.add_parser("graph", help="topology picture: Mermaid text and SVG")
     add_stack_arguments(graph_parser)
     graph_parser.add_argument(
-        "--out", type=Path, default=Path("docs"), help="output folder (default docs/)"
+        "--out",
+        type=Path,
+        default=plan.PROJECT_DIR / "docs",
+        help="output folder (default docs/ in the project, wherever you run it from)",
     )
 
     bench_parser = commands.add_parser("bench", help="benchmarks, written to bench/RESULTS.md")
-    bench_parser.add_argument("--out", type=Path, default=plan.PROJECT_DIR / "bench" / "RESULTS.md")
+    bench_parser.add_argument(
+        "--out",
+        type=Path,
+        help="results file (default bench/RESULTS.md; with --quick build/bench-quick.md, "
+        "so a partial run never replaces the committed results)",
+    )
     bench_parser.add_argument("--quick", action="store_true", help="small sizes only (for CI)")
     bench_parser.add_argument(
         "--with-tests", action="store_true", help="also time the full test suite"
@@ -97,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "graph":
         return graph.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
     if args.command == "bench":
-        return bench.command(args.out, args.quick, args.with_tests, sys.stdout)
+        return bench.command(
+            args.out or bench_results(args.quick), args.quick, args.with_tests, sys.stdout
+        )
     if args.command == "review":
         return review.command(
             repo=args.repo,

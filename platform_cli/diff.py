@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -18,6 +18,14 @@ from infra.stackconfig import stack_file_name, stack_of
 from platform_cli.grouping import cluster_of, outermost_component
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.replacements import failing_paths, replacement_paths
+from platform_cli.resource_options import (
+    ignored,
+    option_forces,
+    option_paths,
+    option_reason,
+    removal_notes,
+    replacement_notes,
+)
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
 
 Kind = Literal["add", "remove", "update", "replace", "fail"]
@@ -32,6 +40,10 @@ class Change:
     cluster: str
     paths: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    # What the resource's options (protect, retainOnDelete, ...) make of the change.
+    notes: list[str] = field(default_factory=list)
+    # `pulumi up` would stop here: a protected resource deleted or replaced.
+    refused: bool = False
 
     def line(self) -> str:
         text = f"{SYMBOL[self.kind]} {self.resource.type} {self.resource.name}"
@@ -40,7 +52,55 @@ class Change:
         if self.reasons:
             verb = "fails upstream" if self.kind == "fail" else "replace"
             text += f"  ({verb}: {'; '.join(self.reasons)})"
-        return text
+        return text + "".join(f"  <{note}>" for note in self.notes)
+
+
+# Fields that name a list item, tried in order: a cluster, app or origin by name, a
+# firewall rule by label, an AppProject destination by cluster and namespace.
+LIST_KEYS: tuple[tuple[str, ...], ...] = (
+    ("name",),
+    ("label",),
+    ("key",),
+    ("name", "namespace"),
+    ("server", "namespace"),
+)
+
+
+def _item_key(item: Any, fields: tuple[str, ...]) -> str | None:
+    if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
+        return None
+    return "/".join(item[f] for f in fields)
+
+
+def list_keys(*lists: list[Any]) -> tuple[str, ...] | None:
+    """The fields that name each item of every list uniquely, if some do."""
+    for fields in LIST_KEYS:
+        keyed = [[_item_key(item, fields) for item in items] for items in lists]
+        if all(None not in keys and len(set(keys)) == len(keys) for keys in keyed):
+            return fields
+    return None
+
+
+def _keyed_paths(old: list[Any], new: list[Any], prefix: str) -> Iterator[str] | None:
+    """Paths in two lists of named items, each item shown by its name; None when the
+    items have no name."""
+    fields = list_keys(old, new)
+    if fields is None:
+        return None
+    before = {_item_key(item, fields): item for item in old}
+    after = {_item_key(item, fields): item for item in new}
+
+    def paths() -> Iterator[str]:
+        for key in sorted(before.keys() | after.keys(), key=str):
+            if key not in before or key not in after:
+                yield f"{prefix}[{key}]"
+            else:
+                yield from changed_paths(before[key], after[key], f"{prefix}[{key}]")
+        if list(before) != list(after) and before.keys() == after.keys():
+            # The same items in another order are still a change to the provider.
+            yield prefix
+
+    return paths()
 
 
 def changed_paths(old: Any, new: Any, prefix: str = "") -> Iterator[str]:
@@ -51,9 +111,15 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> Iterator[str]:
                 yield path
             else:
                 yield from changed_paths(old[key], new[key], path)
-    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for i, (a, b) in enumerate(zip(old, new, strict=True)):
-            yield from changed_paths(a, b, f"{prefix}[{i}]")
+    elif isinstance(old, list) and isinstance(new, list) and old != new:
+        keyed = _keyed_paths(old, new, prefix)
+        if keyed is not None:
+            yield from keyed
+        elif len(old) == len(new):
+            for i, (a, b) in enumerate(zip(old, new, strict=True)):
+                yield from changed_paths(a, b, f"{prefix}[{i}]")
+        else:
+            yield prefix or "(value)"
     elif old != new:
         yield prefix or "(value)"
 
@@ -68,17 +134,16 @@ def _same_but_name(old: Registration, new: Registration) -> bool:
     )
 
 
+Forces = Callable[[str, str], bool]
+
+
 def _propagate_replacements(
-    changed: dict[str, list[str]], by_urn: dict[str, Registration]
+    changed: dict[str, list[str]], by_urn: dict[str, Registration], forces: Forces
 ) -> set[str]:
-    """Every resource that will be replaced: those whose own inputs force it, then, wave by
-    wave, those that take a replaced resource's outputs (a new id is a changed input) on
-    a replace-on-change input, and those whose provider is replaced."""
-    replaced = {
-        urn
-        for urn, paths in changed.items()
-        if any(replacement_paths(by_urn[urn].type, p) for p in paths)
-    }
+    """Every resource that will be replaced: those whose own inputs or options force it,
+    then, wave by wave, those that take a replaced resource's outputs (a new id is a
+    changed input) on a replace-on-change input, and those whose provider is replaced."""
+    replaced = {urn for urn, paths in changed.items() if any(forces(urn, p) for p in paths)}
     wave = set(replaced)
     while wave:
         following: set[str] = set()
@@ -91,7 +156,7 @@ def _propagate_replacements(
             paths = changed.setdefault(urn, []) if fed else changed.get(urn, [])
             paths += [k for k in fed if k not in paths]
             provider = (resource.provider or "").rsplit("::", 1)[0]
-            if provider in wave or any(replacement_paths(resource.type, k) for k in fed):
+            if provider in wave or any(forces(urn, k) for k in fed):
                 following.add(urn)
                 changed.setdefault(urn, [])
         replaced |= following
@@ -110,24 +175,44 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
 
     changed: dict[str, list[str]] = {}
     for urn in sorted(new_urns.keys() & old_urns.keys()):
-        paths = list(changed_paths(old_urns[urn].revealed_inputs, new_urns[urn].revealed_inputs))
+        before, after = old_urns[urn], new_urns[urn]
+        paths = [
+            p
+            for p in changed_paths(before.revealed_inputs, after.revealed_inputs)
+            if not ignored(after, p)
+        ]
+        paths += option_paths(before, after)
         if paths:
             changed[urn] = paths
-    replaced = _propagate_replacements(changed, new_urns)
+
+    def forces(urn: str, path: str) -> bool:
+        after = new_urns[urn]
+        return replacement_paths(after.type, path) or (
+            urn in old_urns and option_forces(old_urns[urn], after, path)
+        )
+
+    # Only resources in both plans can be replaced; an added one is simply created.
+    kept = {urn: r for urn, r in new_urns.items() if urn in old_urns}
+    replaced = _propagate_replacements(changed, kept, forces)
     changes: list[Change] = []
     for urn, paths in sorted(changed.items()):
         after = new_urns[urn]
+        before = old_urns.get(urn, after)
         fails = [p for p in paths if failing_paths(after.type, p)]
-        forced = [p for p in paths if replacement_paths(after.type, p)]
         kind: Kind = "fail" if fails else "replace" if urn in replaced else "update"
         item = change(kind, after, new_urns)
         item.paths = paths
         if fails:
             item.reasons = [f"the provider rejects a change to {p}" for p in fails]
         elif urn in replaced:
-            item.reasons = [f"{p} forces a new resource" for p in forced] or [
+            item.reasons = [
+                f"{p} forces a new resource" for p in paths if replacement_paths(after.type, p)
+            ] + [option_reason(before, after, p) for p in paths if option_forces(before, after, p)]
+            item.reasons = item.reasons or [
                 f"its provider {after.provider.split('::')[-2] if after.provider else ''} is replaced"
             ]
+        if kind == "replace":
+            item.notes, item.refused = replacement_notes(before, after)
         changes.append(item)
     removed = [old_urns[u] for u in sorted(old_urns.keys() - new_urns.keys())]
     added = [new_urns[u] for u in sorted(new_urns.keys() - old_urns.keys())]
@@ -137,10 +222,14 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
             removed.remove(renamed_from)
             item = change("replace", r, new_urns)
             item.reasons = [f"renamed from {renamed_from.name}: a new URN is a new resource"]
+            item.notes, item.refused = replacement_notes(renamed_from, r)
             changes.append(item)
         else:
             changes.append(change("add", r, new_urns))
-    changes += [change("remove", r, old_urns) for r in removed]
+    for r in removed:
+        item = change("remove", r, old_urns)
+        item.notes, item.refused = removal_notes(r)
+        changes.append(item)
     return changes
 
 
@@ -152,7 +241,37 @@ def summary(changes: list[Change]) -> str:
     )
     if counts["fail"]:
         text += f"; {counts['fail']} change(s) the provider would reject"
+    refused = sum(1 for c in changes if c.refused)
+    if refused:
+        text += f"; {refused} protected resource(s) `pulumi up` refuses to delete or replace"
     return text
+
+
+# Exit codes of `platform diff`; documented in --help and the README.
+NO_CHANGE, CHANGES, INVALID, REFUSED = 0, 1, 2, 3
+
+
+def exit_code(changes: list[Change]) -> int:
+    """3 when `pulumi up` would stop (a protected delete or replacement, a change the
+    provider rejects), 1 for any other change, 0 for none."""
+    if any(c.refused or c.kind == "fail" for c in changes):
+        return REFUSED
+    return CHANGES if changes else NO_CHANGE
+
+
+def attention_lines(changes: list[Change]) -> list[str]:
+    """Each resource `pulumi up` refuses to touch, and each it would leave behind, by name."""
+    refused = sorted(c.resource.name for c in changes if c.refused)
+    rejected = sorted(c.resource.name for c in changes if c.kind == "fail")
+    retained = sorted(
+        c.resource.name
+        for c in changes
+        if c.kind in ("remove", "replace") and any(n.startswith("retainOnDelete") for n in c.notes)
+    )
+    lines = [f"refused (protected): {name}" for name in refused]
+    lines += [f"rejected by the provider: {name}" for name in rejected]
+    lines += [f"left behind (retainOnDelete): {name}" for name in retained]
+    return lines
 
 
 def _grouped(changes: list[Change]) -> dict[str, dict[str, list[Change]]]:
@@ -169,6 +288,7 @@ def render_text(changes: list[Change]) -> list[str]:
         for group, items in groups.items():
             lines.append(f"  {group}")
             lines += [f"    {c.line()}" for c in items]
+    lines += attention_lines(changes)
     lines.append(summary(changes))
     return lines
 
@@ -180,6 +300,9 @@ def render_markdown(changes: list[Change], title: str) -> str:
         lines += ["> [!WARNING]", f"> {len(replaced)} resource(s) would be replaced:"]
         lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in replaced]
         lines.append("")
+    attention = attention_lines(changes)
+    if attention:
+        lines += ["> [!CAUTION]", *[f"> - {line}" for line in attention], ""]
     for cluster, groups in _grouped(changes).items():
         lines += [f"<details><summary>{cluster}</summary>", "", "```diff"]
         for group, items in groups.items():
@@ -206,6 +329,16 @@ def stack_file_at(ref: str, stack: str, into: Path) -> Path:
     return path
 
 
+def _plan_against(path: Path, stack: str, against: str) -> PlanRun:
+    """The old side's plan; its problems name `--against`, so they cannot be mistaken for
+    problems in the new file."""
+    try:
+        return plan_stack_file(path, stack=stack)[1]
+    except InvalidConfigError as err:
+        lines = [line.replace("error: ", f"error: --against {against}: ", 1) for line in err.lines]
+        raise InvalidConfigError(lines) from None
+
+
 def command(
     *,
     new: Path,
@@ -220,7 +353,7 @@ def command(
             old = stack_file_at(against, stack, Path(scratch)) if stack else Path(against)
             # Both sides are one stack: URNs name it, so they must match to line up.
             name = stack or stack_of(new)
-            _, old_run, _ = plan_stack_file(old, stack=name)
+            old_run = _plan_against(old, name, against)
             _, new_run, notes = plan_stack_file(new, stack=name)
         except InvalidConfigError as err:
             return err.report(stderr)
@@ -235,4 +368,4 @@ def command(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_markdown(changes, title) + "\n")
     print(f"wrote {target}", file=stdout)
-    return 1 if changes else 0
+    return exit_code(changes)

@@ -66,6 +66,11 @@ def mock_ip(*parts: str) -> str:
     return str(MOCK_ADDRESSES[1 + offset])
 
 
+def _created(node: int) -> str:
+    """Node n of a pool was created n minutes after the first: scaling up adds the newest."""
+    return f"2026-01-01T00:{node:02d}:00Z"
+
+
 def _kubeconfig(server: str) -> str:
     return PLACEHOLDER_KUBECONFIG.replace("https://127.0.0.1:6443", server)
 
@@ -89,7 +94,12 @@ def _vultr_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     host = f"{mock_id('vultr', name)}.vultr-k8s.com"
     pools = dict(inputs.get("nodePools") or {})
     pools["nodes"] = [
-        {"id": mock_id("vultr-node", f"{name}-{i}"), "label": f"{name}-{i}", "status": "active"}
+        {
+            "id": mock_id("vultr-node", f"{name}-{i}"),
+            "label": f"{name}-{i}",
+            "status": "active",
+            "dateCreated": _created(i),
+        }
         for i in range(int(pools.get("nodeQuantity", 1)))
     ]
     return {
@@ -195,7 +205,10 @@ _CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "versions": [{"engine": "PostgreSQL", "version": "17", "default": True}]
     },
     "civo:index/getInstances:getInstances": lambda a: {
-        "instances": [{"hostname": n, "publicIp": mock_ip("node", n)} for n in _filter_values(a)]
+        "instances": [
+            {"hostname": n, "publicIp": mock_ip("node", n), "createdAt": _created(i)}
+            for i, n in enumerate(_filter_values(a))
+        ]
     },
     "vultr:index/getInstance:getInstance": lambda a: {
         "mainIp": mock_ip("node", *_filter_values(a)),

@@ -34,7 +34,7 @@ def validate(stack_file: StackFile) -> tuple[ValidConfig, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConfigWarning)
         try:
-            valid = load(stack_file.values)
+            valid = load(stack_file.values, stack_file.secret_keys)
         except ConfigError as err:
             raise InvalidConfigError([str(p) for p in err.problems]) from None
     notes = [f"warning: {w.message}" for w in caught if issubclass(w.category, ConfigWarning)]
@@ -69,18 +69,22 @@ def _tree_lines(run: PlanRun) -> list[str]:
     for r in run.registrations:
         children[r.parent].append(r)
     known = {r.urn for r in run.registrations}
-    lines = [f"stack {run.stack}: {len(run.registrations)} resources"]
+    components = sum(1 for r in run.registrations if not r.custom)
+    # Pulumi counts components as resources; say how many, so the lines below add up.
+    lines = [
+        f"stack {run.stack}: {len(run.registrations)} resources ({components} of them components)"
+    ]
 
     def walk(parent: str | None, depth: int) -> None:
         kids = children.get(parent, [])
-        components = sorted((k for k in kids if not k.custom), key=lambda k: (k.type, k.name))
-        leaves = Counter(k.type for k in kids if k.custom)
-        for component in components:
+        # A level's own resources come before its components: printed after them, they
+        # would read as the last component's.
+        for typ, count in sorted(Counter(k.type for k in kids if k.custom).items()):
+            lines.append(f"{'  ' * depth}{count:>4} x {typ}")
+        for component in sorted((k for k in kids if not k.custom), key=lambda k: (k.type, k.name)):
             total = _count_below(component.urn, children)
             lines.append(f"{'  ' * depth}{component.type} {component.name} ({total} resources)")
             walk(component.urn, depth + 1)
-        for typ, count in sorted(leaves.items()):
-            lines.append(f"{'  ' * depth}{count:>4} x {typ}")
 
     roots = [r for r in run.registrations if r.parent not in known]
     for parent in sorted({r.parent for r in roots}, key=str):

@@ -78,6 +78,12 @@ class Registration:
     inputs: dict[str, Any]
     # Inputs with secrets opened, kept in memory only so tests can validate object shapes.
     revealed_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The options that decide what `pulumi up` does with a change, beyond the inputs:
+    # None for deleteBeforeReplace means "as the provider says".
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool | None = None
+    replacement_trigger: Any = None
+    revealed_trigger: Any = field(default=None, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +97,9 @@ class Registration:
             "protect": self.protect,
             "retainOnDelete": self.retain_on_delete,
             "ignoreChanges": self.ignore_changes,
+            "replaceOnChanges": self.replace_on_changes,
+            "deleteBeforeReplace": self.delete_before_replace,
+            "replacementTrigger": self.replacement_trigger,
             "inputs": self.inputs,
         }
 
@@ -124,6 +133,11 @@ class RecordingMonitor(MockMonitor):
                 response.object.fields[key].struct_value.update(
                     {SIGNATURE_KEY: SECRET_SIGNATURE, "value": plain}
                 )
+        trigger = (
+            json_format.MessageToDict(request.replacement_trigger)
+            if request.HasField("replacement_trigger")
+            else None
+        )
         self.registrations.append(
             Registration(
                 urn=response.urn,
@@ -143,6 +157,14 @@ class RecordingMonitor(MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 inputs=redact(json_format.MessageToDict(request.object)),
                 revealed_inputs=reveal(json_format.MessageToDict(request.object)),
+                replace_on_changes=sorted(request.replaceOnChanges),
+                delete_before_replace=(
+                    bool(request.deleteBeforeReplace)
+                    if request.deleteBeforeReplaceDefined
+                    else None
+                ),
+                replacement_trigger=redact(trigger),
+                revealed_trigger=reveal(trigger),
             )
         )
         return response

@@ -7,6 +7,7 @@ per-environment branches, and no component's internals: each hands the next a co
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from infra import naming
 from infra.addons.argocd import ProjectScope
 from infra.app_urls import dependency_urls, preference_order
 from infra.clusters.base import EVERYWHERE, FirewallSource
@@ -50,7 +51,7 @@ settings = ClusterSettings(
     dns_token=dns_token,
 )
 mgmt = MgmtCluster(
-    "mgmt",
+    naming.MGMT_CLUSTER,
     MgmtClusterArgs(
         settings=settings,
         cluster=config.mgmt_cluster,

@@ -123,7 +123,11 @@ def _node_addresses(
     name: str, spec: CivoClusterSpec, cluster: civo.KubernetesCluster, parent: pulumi.Resource
 ) -> list[pulumi.Output[str]]:
     """Civo nodes have public addresses and no NAT: egress leaves from each node's IP.
-    The pool's instance names find the nodes among the account's instances."""
+    The pool's instance names find the nodes among the account's instances.
+
+    Address i is node i's, oldest node first; never the i-th smallest address, which a
+    new node would shift, handing existing rules other addresses (a Vultr firewall rule
+    cannot be updated, so each would be replaced). Scaling up adds one address at the end."""
     nodes = civo.get_instances_output(
         region=spec.region,
         filters=cluster.pools.instance_names.apply(
@@ -131,5 +135,9 @@ def _node_addresses(
         ),
         opts=pulumi.InvokeOutputOptions(parent=parent),
     )
-    node_ips = nodes.instances.apply(lambda found: sorted(i.public_ip for i in found))
+    node_ips = nodes.instances.apply(
+        lambda found: [
+            i.public_ip for i in sorted(found, key=lambda i: (i.created_at or "", i.hostname))
+        ]
+    )
     return [node_ips.apply(nth_address(name, i)) for i in range(spec.node_count)]

@@ -131,7 +131,9 @@ def _node_addresses(
 
 
 def _node_ids(pool: vultr.outputs.KubernetesNodePools | None) -> list[str]:
-    return sorted(n.id for n in (pool.nodes if pool and pool.nodes else []) if n.id)
+    # Oldest node first, as in civo.py: a new node must not shift the others' rules.
+    nodes = [n for n in (pool.nodes if pool and pool.nodes else []) if n.id]
+    return [str(n.id) for n in sorted(nodes, key=lambda n: (n.date_created or "", str(n.id)))]
 
 
 def _id_filter(index: int) -> Callable[[list[str]], list[vultr.GetInstanceFilterArgs]]:

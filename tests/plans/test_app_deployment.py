@@ -179,30 +179,30 @@ def _app(config: dict[str, Any], name: str) -> dict[str, Any]:
         (
             lambda c: _app(c, "weather").update(placement={"matchLabels": {"geo": "mars"}}),
             [
-                "error: platform:apps[2].placement: matches no enabled cluster (enabled: ['frankfurt', 'london'])"
+                "error: platform:apps[2](weather).placement: matches no enabled cluster (enabled: ['frankfurt', 'london'])"
             ],
         ),
         (
             lambda c: _app(c, "weather").update(dependsOn=["dashboard"]),
             [
-                "error: platform:apps[2].dependsOn: dependency cycle weather -> dashboard -> weather",
-                "error: platform:apps[5].dependsOn: dependency cycle dashboard -> weather -> dashboard",
+                "error: platform:apps[2](weather).dependsOn: dependency cycle weather -> dashboard -> weather",
+                "error: platform:apps[5](dashboard).dependsOn: dependency cycle dashboard -> weather -> dashboard",
             ],
         ),
         (
             lambda c: _app(c, "dashboard").update(dependsOn=["weather", "pollen"]),
-            ["error: platform:apps[5].dependsOn[1]: unknown app 'pollen'"],
+            ["error: platform:apps[5](dashboard).dependsOn[1]: unknown app 'pollen'"],
         ),
         (
             lambda c: c.pop("platform:database"),
             [
-                "error: platform:apps[1].database: needs the shared database, but platform:database is not set"
+                "error: platform:apps[1](blog).database: needs the shared database, but platform:database is not set"
             ],
         ),
         (
             lambda c: _app(c, "traffic").update(namespace="temperature"),
             [
-                "error: platform:apps[4].namespace: namespace 'temperature' on cluster 'frankfurt' already belongs to app 'temperature'"
+                "error: platform:apps[4](traffic).namespace: namespace 'temperature' on cluster 'frankfurt' already belongs to app 'temperature'"
             ],
         ),
     ],

@@ -66,7 +66,11 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
         _mgmt(nodeCount=0),
         ["error: platform:mgmtCluster.nodeCount: Input should be greater than or equal to 1"],
     ),
-    ("unknown key", _set("domian", "x.example.com"), ["error: platform:domian: unknown key"]),
+    (
+        "unknown key",
+        _set("domian", "x.example.com"),
+        ["error: platform:domian: unknown key; did you mean 'domain'?"],
+    ),
     (
         "unknown nested key",
         _mgmt(nodes=3),

@@ -124,7 +124,7 @@ def test_draining_a_cluster_changes_only_origins(
 
     changes = diff_runs(prod.run, plan_config("prod", drain).run)
     assert [(c.kind, c.resource.name, c.paths) for c in changes] == [
-        ("update", "hello-world-global-newyork", ["origins[0].enabled"])
+        ("update", "hello-world-global-newyork", ["origins[newyork].enabled"])
     ]
 
 
@@ -214,7 +214,7 @@ def test_drain_diff_markdown_lists_the_change(
     text = markdown.read_text()
     assert "0 to add, 3 to update, 0 to replace, 0 to remove" in text
     assert (
-        "~ cloudflare:index/loadBalancerPool:LoadBalancerPool blog-global-frankfurt  [origins[0].enabled]"
+        "~ cloudflare:index/loadBalancerPool:LoadBalancerPool blog-global-frankfurt  [origins[frankfurt].enabled]"
         in text
     )
 

@@ -188,9 +188,9 @@ def _set_lb(**fields: Any) -> Callable[[dict[str, Any]], None]:
         (
             _set_lb(planLimits={"maxOrigins": 1}),
             [
-                "error: platform:apps[0].placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
-                "error: platform:apps[1].placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
-                "error: platform:apps[5].placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
+                "error: platform:apps[0](hello-world).placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
+                "error: platform:apps[1](blog).placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
+                "error: platform:apps[5](dashboard).placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
             ],
         ),
         (

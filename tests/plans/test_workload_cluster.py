@@ -182,22 +182,22 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
     [
         (
             lambda c: c["platform:clusters"].append(dict(c["platform:clusters"][0])),
-            ["error: platform:clusters[2].name: duplicate cluster name 'london'"],
+            ["error: platform:clusters[2](london).name: duplicate cluster name 'london'"],
         ),
         (
             lambda c: c["platform:clusters"][0]["labels"].update(region="eu"),
             [
-                "error: platform:clusters[0].labels: label keys ['region'] are reserved; the platform sets them itself"
+                "error: platform:clusters[0](london).labels: label keys ['region'] are reserved; the platform sets them itself"
             ],
         ),
         (
             lambda c: c["platform:clusters"][1].update(autoscaling={"minNodes": 1, "maxNodes": 3}),
-            ["error: platform:clusters[1].autoscaling: unknown key"],
+            ["error: platform:clusters[1](frankfurt).autoscaling: unknown key"],
         ),
         (
             lambda c: c["platform:clusters"][1].update(name="Frankfurt_1"),
             [
-                "error: platform:clusters[1].name: 'Frankfurt_1' is not a DNS label (lowercase letters, digits and '-', starting with a letter, at most 63 characters)"
+                "error: platform:clusters[1](Frankfurt_1).name: 'Frankfurt_1' is not a DNS label (lowercase letters, digits and '-', starting with a letter, at most 63 characters)"
             ],
         ),
     ],

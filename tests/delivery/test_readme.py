@@ -1,0 +1,186 @@
+"""The README's commands work as shown: every command in its `bash` blocks is either run
+here, offline, with its documented output checked, or listed below with the reason it
+cannot run here."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from infra.stackconfig import load, read_stack_file
+from platform_cli import main
+from platform_cli.runner import PROJECT_DIR
+from tests.plan_cache import planned_stacks  # noqa: F401 (a fixture)
+
+README = PROJECT_DIR / "README.md"
+BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
+
+# Commands that need what a test run does not have, each with the reason.
+NOT_RUN = {
+    "bash scripts/check.sh": "runs this test suite",
+    "platform bench --with-tests": "takes minutes; it also runs the test suite",
+    "platform bench --quick": "takes about a minute; scripts/check.sh runs it after the tests",
+    "python3.11 -m venv .venv && .venv/bin/pip install -e .": "installs packages",
+}
+# And every `pulumi …` command: they need the Pulumi CLI, a backend and credentials.
+PULUMI_CLI = "pulumi "
+
+
+def readme_commands() -> list[str]:
+    """Each command line of the README's bash blocks, without its trailing comment."""
+    commands = []
+    for block in BLOCK.findall(README.read_text()):
+        for line in block.splitlines():
+            command = re.sub(r"\s+#.*$", "", line).strip()
+            if command and not command.startswith("#"):
+                commands.append(command)
+    return commands
+
+
+def _call(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(argv)
+    return code, out.getvalue()
+
+
+def _shell(command: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.Popen(
+        shlex.split(command),
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _git_clean(path: str) -> bool | None:
+    """Whether a file matches HEAD; None outside a git checkout."""
+    if shutil.which("git") is None:
+        return None
+    done = subprocess.run(
+        ["git", "diff", "--quiet", "HEAD", "--", path], cwd=PROJECT_DIR, check=False
+    )
+    return None if done.returncode > 1 else done.returncode == 0
+
+
+@pytest.mark.usefixtures("planned_stacks")
+def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
+    commands = readme_commands()
+    # Started first, in their own processes, exactly as typed: they run while the others do.
+    shells = {
+        c: _shell(c)
+        for c in ("bash scripts/plan.sh", "python -m platform_cli plan --stack prod")
+        if c in commands
+    }
+    old = tmp_path / "old.yaml"
+    old.write_text((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
+    new = tmp_path / "new.yaml"
+    new.write_text(old.read_text() + "  platform:drain: [frankfurt]\n")
+    any_yaml = tmp_path / "any.yaml"
+    any_yaml.write_text(old.read_text())
+    prod_clean = _git_clean("Pulumi.prod.yaml")
+
+    def check_plan_dev() -> None:
+        code, out = _call(["plan", "--stack", "dev", "--out", str(tmp_path / "dev")])
+        assert code == 0 and out.startswith("stack dev: ")
+        assert {p.name for p in (tmp_path / "dev").iterdir()} == {
+            "resources.json",
+            "outputs.json",
+        }
+
+    def check_plan_any() -> None:
+        code, out = _call(["plan", "--config", str(any_yaml), "--out", str(tmp_path / "any")])
+        assert code == 0 and out.startswith("stack any: ")
+
+    def check_diff_ref() -> None:
+        if prod_clean is None:
+            pytest.skip("not a git checkout")
+        # origin/main is HEAD here: an offline checkout has no remote.
+        code, out = _call(
+            ["diff", "--stack", "prod", "--against", "HEAD", "--markdown", str(tmp_path / "d.md")]
+        )
+        assert code == (0 if prod_clean else 1), out
+
+    def check_diff_files() -> None:
+        code, out = _call(
+            [
+                "diff",
+                "--config",
+                str(new),
+                "--against",
+                str(old),
+                "--markdown",
+                str(tmp_path / "f.md"),
+            ]
+        )
+        assert code == 1, out
+        assert "0 to add, 3 to update, 0 to replace, 0 to remove" in out
+
+    def check_graph() -> None:
+        code, out = _call(["graph", "--stack", "dev", "--out", str(tmp_path / "docs")])
+        assert code == 0 and (tmp_path / "docs" / "topology-dev.mmd").is_file(), out
+
+    def check_review() -> None:
+        if prod_clean is None:
+            pytest.skip("not a git checkout")
+        code, _ = _call(["review", "--base", "HEAD", "--out", str(tmp_path / "review.md")])
+        assert code in (0, 1) and (tmp_path / "review.md").is_file()
+
+    in_process: dict[str, Callable[[], None]] = {
+        "platform plan --stack dev [--out DIR]": check_plan_dev,
+        "platform plan --config path/to/any.yaml": check_plan_any,
+        "platform diff --stack prod --against origin/main": check_diff_ref,
+        "platform diff --config new.yaml --against old.yaml": check_diff_files,
+        "platform graph --stack dev": check_graph,
+        "platform review --base origin/main": check_review,
+        "platform config-schema --check": lambda: _assert_zero(["config-schema", "--check"]),
+    }
+    unknown = [
+        c
+        for c in commands
+        if c not in NOT_RUN
+        and c not in in_process
+        and c not in shells
+        and not c.startswith(PULUMI_CLI)
+    ]
+    assert unknown == [], "README commands this test neither runs nor lists in NOT_RUN"
+    for command, check in in_process.items():
+        assert command in commands, f"README no longer shows {command!r}: update this test"
+        check()
+    outputs = {c: p.communicate(timeout=600) for c, p in shells.items()}
+    for command, (_, err) in outputs.items():
+        assert shells[command].returncode == 0, err
+    plan_sh = outputs["bash scripts/plan.sh"][0]
+    assert plan_sh.startswith("stack dev: ")
+    assert f"wrote {PROJECT_DIR / 'build' / 'dev' / 'resources.json'}" in plan_sh
+    # The detection-time figure the README quotes, as `platform plan` prints it.
+    assert (
+        "  blog.example.com: 45 s = interval 30 s + (retries 2 + 1) x timeout 5 s"
+        in outputs["python -m platform_cli plan --stack prod"][0].splitlines()
+    )
+
+
+def _assert_zero(argv: list[str]) -> None:
+    code, out = _call(argv)
+    assert code == 0, out
+
+
+def test_the_failover_drill_example_is_accepted_by_prod() -> None:
+    (drained,) = re.findall(r"for example `drain: \[(\w+)\]`", README.read_text())
+    values = dict(read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").values)
+    values["platform:drain"] = json.dumps([drained])
+    assert load(values).config.drain == [drained]
