@@ -16,7 +16,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from infra.components.pulumi_deployments import WATCHED_PATHS
 from infra.stackconfig import stack_file_name, stack_of
@@ -120,26 +120,6 @@ def _empty_run(stack: str) -> PlanRun:
     )
 
 
-def _registration(data: dict[str, Any]) -> Registration:
-    inputs = data["inputs"]
-    return Registration(
-        urn=data["urn"],
-        type=data["type"],
-        name=data["name"],
-        # Components are the project's own types; resources.json of older code has no flag.
-        custom=data.get("custom", not data["type"].startswith("platform:index:")),
-        parent=data["parent"],
-        provider=data["provider"],
-        dependencies=data["dependencies"],
-        property_dependencies=data["propertyDependencies"],
-        protect=data["protect"],
-        retain_on_delete=data["retainOnDelete"],
-        ignore_changes=data["ignoreChanges"],
-        inputs=inputs,
-        revealed_inputs=inputs,
-    )
-
-
 def plan_with_code_at(repo: Path, ref: str, stack_file: Path, stack: str) -> PlanRun:
     """The plan the code at ``ref`` makes of a stack file, in a scratch worktree: what the
     stack looks like before a change to the program. It is read back from resources.json,
@@ -173,7 +153,7 @@ def plan_with_code_at(repo: Path, ref: str, stack_file: Path, stack: str) -> Pla
             git(repo, "worktree", "remove", "--force", str(tree))
     return PlanRun(
         stack=stack,
-        registrations=[_registration(r) for r in resources],
+        registrations=[Registration.from_json(r) for r in resources],
         stack_outputs={},
         component_outputs={},
         warnings=[],
@@ -182,7 +162,11 @@ def plan_with_code_at(repo: Path, ref: str, stack_file: Path, stack: str) -> Pla
 
 def _redacted(run: PlanRun) -> PlanRun:
     return replace(
-        run, registrations=[replace(r, revealed_inputs=r.inputs) for r in run.registrations]
+        run,
+        registrations=[
+            replace(r, revealed_inputs=r.inputs, revealed_trigger=r.replacement_trigger)
+            for r in run.registrations
+        ],
     )
 
 

@@ -103,6 +103,31 @@ class Registration:
             "inputs": self.inputs,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Registration:
+        """A registration read back from resources.json, where secrets are redacted, so
+        its revealed inputs are the redacted ones. Keys that older code did not write
+        take their defaults; components are the project's own `platform:` types."""
+        return cls(
+            urn=data["urn"],
+            type=data["type"],
+            name=data["name"],
+            custom=data.get("custom", not data["type"].startswith("platform:index:")),
+            parent=data["parent"],
+            provider=data["provider"],
+            dependencies=data["dependencies"],
+            property_dependencies=data["propertyDependencies"],
+            protect=data["protect"],
+            retain_on_delete=data["retainOnDelete"],
+            ignore_changes=data["ignoreChanges"],
+            inputs=data["inputs"],
+            revealed_inputs=data["inputs"],
+            replace_on_changes=data.get("replaceOnChanges", []),
+            delete_before_replace=data.get("deleteBeforeReplace"),
+            replacement_trigger=data.get("replacementTrigger"),
+            revealed_trigger=data.get("replacementTrigger"),
+        )
+
 
 class DuplicateUrnError(Exception):
     pass

@@ -141,6 +141,7 @@ def test_a_code_change_is_planned_with_the_base_code(
     subprocess.run(["git", "clone", "-q", str(PROJECT_DIR), str(clone)], check=True)
     git(clone, "checkout", "-qb", "base")
     git(clone, "rm", "-q", "Pulumi.prod.yaml")  # one stack keeps the test short
+    git(clone, "commit", "-qm", "dev only")
     edit(
         clone / "infra" / "components" / "workload_cluster.py",
         "tags=(",
