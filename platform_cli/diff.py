@@ -17,11 +17,19 @@ from typing import Any, Literal, TextIO
 from infra.stackconfig import stack_file_name, stack_of
 from platform_cli.grouping import cluster_of, outermost_component
 from platform_cli.plan import InvalidConfigError, plan_stack_file
-from platform_cli.replacements import failing_paths, replacement_paths
+from platform_cli.replacements import (
+    delete_before_replace,
+    forced_paths,
+    ignored_paths,
+    refusal,
+    rejection_stage,
+)
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
 
 Kind = Literal["add", "remove", "update", "replace", "fail"]
 SYMBOL = {"add": "+", "remove": "-", "update": "~", "replace": "+-", "fail": "!!"}
+# A replacement whose old resource is deleted before the new one exists (briefly absent).
+DELETE_FIRST = "-+"
 
 
 @dataclass
@@ -32,13 +40,20 @@ class Change:
     cluster: str
     paths: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    # A replacement that deletes the old resource before creating the new one.
+    delete_first: bool = False
+
+    @property
+    def symbol(self) -> str:
+        return DELETE_FIRST if self.delete_first else SYMBOL[self.kind]
 
     def line(self) -> str:
-        text = f"{SYMBOL[self.kind]} {self.resource.type} {self.resource.name}"
+        text = f"{self.symbol} {self.resource.type} {self.resource.name}"
         if self.paths:
             text += f"  [{', '.join(self.paths)}]"
         if self.reasons:
-            verb = "fails upstream" if self.kind == "fail" else "replace"
+            verb = {"fail": "fails upstream", "replace": "replace"}.get(self.kind, "")
+            verb = "delete, then replace" if self.delete_first else verb
             text += f"  ({verb}: {'; '.join(self.reasons)})"
         return text
 
@@ -69,21 +84,26 @@ def _same_but_name(old: Registration, new: Registration) -> bool:
 
 
 def _propagate_replacements(
-    changed: dict[str, list[str]], by_urn: dict[str, Registration]
-) -> set[str]:
-    """Every resource that will be replaced: those whose own inputs force it, then, wave by
-    wave, those that take a replaced resource's outputs (a new id is a changed input) on
-    a replace-on-change input, and those whose provider is replaced."""
-    replaced = {
-        urn
-        for urn, paths in changed.items()
-        if any(replacement_paths(by_urn[urn].type, p) for p in paths)
-    }
+    changed: dict[str, list[str]],
+    old_urns: dict[str, Registration],
+    by_urn: dict[str, Registration],
+) -> dict[str, list[str]]:
+    """Every resource that will be replaced, with the paths that force it: those whose own
+    inputs force it, then, wave by wave, those that take a replaced resource's outputs (a
+    new id is a changed input, unknown until `up`) on a replace-on-change input, and those
+    whose provider is replaced (no paths: the engine replaces them with it)."""
+
+    def forced(urn: str, unknown: list[str]) -> list[str]:
+        new, old = by_urn[urn], old_urns[urn]
+        paths = changed.get(urn, [])
+        return forced_paths(new.type, paths, old.revealed_inputs, new.revealed_inputs, unknown)
+
+    replaced = {urn: paths for urn in changed if (paths := forced(urn, []))}
     wave = set(replaced)
     while wave:
-        following: set[str] = set()
+        following: dict[str, list[str]] = {}
         for urn, resource in by_urn.items():
-            if urn in replaced:
+            if urn in replaced or urn not in old_urns:
                 continue
             fed = [
                 k for k, sources in resource.property_dependencies.items() if wave & set(sources)
@@ -91,11 +111,12 @@ def _propagate_replacements(
             paths = changed.setdefault(urn, []) if fed else changed.get(urn, [])
             paths += [k for k in fed if k not in paths]
             provider = (resource.provider or "").rsplit("::", 1)[0]
-            if provider in wave or any(replacement_paths(resource.type, k) for k in fed):
-                following.add(urn)
+            by_inputs = forced(urn, fed) if fed else []
+            if provider in wave or by_inputs:
+                following[urn] = by_inputs
                 changed.setdefault(urn, [])
-        replaced |= following
-        wave = following
+        replaced.update(following)
+        wave = set(following)
     return replaced
 
 
@@ -113,21 +134,37 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
         paths = list(changed_paths(old_urns[urn].revealed_inputs, new_urns[urn].revealed_inputs))
         if paths:
             changed[urn] = paths
-    replaced = _propagate_replacements(changed, new_urns)
+    replaced = _propagate_replacements(changed, old_urns, new_urns)
     changes: list[Change] = []
     for urn, paths in sorted(changed.items()):
         after = new_urns[urn]
-        fails = [p for p in paths if failing_paths(after.type, p)]
-        forced = [p for p in paths if replacement_paths(after.type, p)]
-        kind: Kind = "fail" if fails else "replace" if urn in replaced else "update"
+        # A replacement creates the resource anew: only plan-time checks still refuse.
+        stages = {
+            p: s
+            for p in paths
+            if (s := rejection_stage(after.type, p)) == "preview"
+            or (s == "up" and urn not in replaced)
+        }
+        kind: Kind = "fail" if stages else "replace" if urn in replaced else "update"
         item = change(kind, after, new_urns)
         item.paths = paths
-        if fails:
-            item.reasons = [f"the provider rejects a change to {p}" for p in fails]
+        if stages:
+            item.reasons = [
+                f"the provider rejects a change to {p} at `pulumi {s}`" for p, s in stages.items()
+            ]
         elif urn in replaced:
+            forced = replaced[urn]
             item.reasons = [f"{p} forces a new resource" for p in forced] or [
                 f"its provider {after.provider.split('::')[-2] if after.provider else ''} is replaced"
             ]
+            before = old_urns[urn]
+            item.delete_first = delete_before_replace(
+                after.type,
+                forced,
+                before.revealed_inputs,
+                after.revealed_inputs,
+                after.delete_before_replace,
+            )
         changes.append(item)
     removed = [old_urns[u] for u in sorted(old_urns.keys() - new_urns.keys())]
     added = [new_urns[u] for u in sorted(new_urns.keys() - old_urns.keys())]
@@ -144,12 +181,25 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
     return changes
 
 
+def refusals(changes: list[Change]) -> list[str]:
+    """`error:` lines for in-place updates the provider would silently not apply."""
+    return [
+        refusal(c.resource.type, c.resource.name, path)
+        for c in changes
+        if c.kind == "update"
+        for path in ignored_paths(c.resource.type, c.paths)
+    ]
+
+
 def summary(changes: list[Change]) -> str:
     counts = {kind: sum(1 for c in changes if c.kind == kind) for kind in SYMBOL}
+    delete_first = sum(1 for c in changes if c.delete_first)
     text = (
         f"{counts['add']} to add, {counts['update']} to update, "
         f"{counts['replace']} to replace, {counts['remove']} to remove"
     )
+    if delete_first:
+        text += f" ({delete_first} replaced by deleting first)"
     if counts["fail"]:
         text += f"; {counts['fail']} change(s) the provider would reject"
     return text
@@ -175,10 +225,19 @@ def render_text(changes: list[Change]) -> list[str]:
 
 def render_markdown(changes: list[Change], title: str) -> str:
     lines = [f"### `platform diff`: {title}", "", f"**{summary(changes)}**", ""]
+    refused = refusals(changes)
+    if refused:
+        lines += ["> [!CAUTION]", "> `pulumi up` would record these changes and not make them:"]
+        lines += [f"> - {line.removeprefix('error: ')}" for line in refused]
+        lines.append("")
     replaced = [c for c in changes if c.kind == "replace"]
     if replaced:
         lines += ["> [!WARNING]", f"> {len(replaced)} resource(s) would be replaced:"]
-        lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in replaced]
+        lines += [
+            f"> - `{c.resource.name}`{' (deleted first)' if c.delete_first else ''}: "
+            f"{'; '.join(c.reasons)}"
+            for c in replaced
+        ]
         lines.append("")
     for cluster, groups in _grouped(changes).items():
         lines += [f"<details><summary>{cluster}</summary>", "", "```diff"]
@@ -235,4 +294,9 @@ def command(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_markdown(changes, title) + "\n")
     print(f"wrote {target}", file=stdout)
+    refused = refusals(changes)
+    for line in refused:
+        print(line, file=stderr)
+    if refused:
+        return 2
     return 1 if changes else 0

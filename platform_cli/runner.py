@@ -78,6 +78,8 @@ class Registration:
     inputs: dict[str, Any]
     # Inputs with secrets opened, kept in memory only so tests can validate object shapes.
     revealed_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The `delete_before_replace` option: None when the program leaves it to the provider.
+    delete_before_replace: bool | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -143,6 +145,11 @@ class RecordingMonitor(MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 inputs=redact(json_format.MessageToDict(request.object)),
                 revealed_inputs=reveal(json_format.MessageToDict(request.object)),
+                delete_before_replace=(
+                    bool(request.deleteBeforeReplace)
+                    if request.deleteBeforeReplaceDefined
+                    else None
+                ),
             )
         )
         return response
