@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 import yaml
 
+from infra.runbooks import RESIZE_DATABASE, RESIZE_NODE_POOL
+
 
 @dataclass(frozen=True)
 class Upstream:
@@ -233,8 +235,8 @@ RULES: dict[str, Rule] = {
         _AWS,
         "internal/service/secretsmanager/secret.go + internal/provider/sdkv2/region.go",
         replace=("name", "namePrefix", "region"),
-        # Used only when deleting or adding a replica, never sent by Update.
-        ignored=("recoveryWindowInDays", "forceOverwriteReplicaSecret"),
+        # recoveryWindowInDays and forceOverwriteReplicaSecret are never sent by Update, but
+        # they are not dropped: the state keeps the new value and the delete uses it.
     ),
     "aws:secretsmanager/secretVersion:SecretVersion": Rule(
         _AWS,
@@ -496,8 +498,6 @@ def ignored_paths(type_token: str, paths: Collection[str]) -> list[str]:
 
 
 # How to make a silently dropped change happen, per (type, field).
-RESIZE_DATABASE = "docs/runbooks/resize-database.md"
-RESIZE_NODE_POOL = "docs/runbooks/resize-node-pool.md"
 _HOW_TO: dict[tuple[str, str], str] = {
     ("civo:index/database:Database", "size"): (
         "platform:database.size: Civo cannot resize database {name} in place (its API takes "

@@ -19,10 +19,10 @@ from infra.clusters.base import FirewallSource
 from infra.config import DatabaseConfig
 from infra.credentials.secrets_manager import json_secret
 from infra.outputs import secret
+from infra.runbooks import RESIZE_DATABASE
 
 PORTS = {"postgresql": 5432}
 ADMIN_DATABASE = "postgres"
-RESIZE_RUNBOOK = "docs/runbooks/resize-database.md"
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def size_applied(wanted: str) -> Callable[[str], str]:
         if actual and actual != wanted:
             raise RuntimeError(
                 f"platform:database.size: Civo still runs this database as {actual}, not "
-                f"{wanted}: it cannot resize a database in place; see {RESIZE_RUNBOOK}"
+                f"{wanted}: it cannot resize a database in place; see {RESIZE_DATABASE}"
             )
         return actual
 

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import ediri_vultr as vultr
 import pytest
 import yaml
 
+from infra.clusters.vultr import plan_applied
 from infra.components.shared_database import size_applied
 from platform_cli import diff, main
 from platform_cli.diff import Change, diff_runs, refusals, render_markdown, render_text
@@ -185,9 +187,22 @@ def test_resizing_by_moving_to_a_new_database_is_planned_and_allowed(
 
 
 def test_a_database_civo_did_not_resize_fails_the_run() -> None:
+    """After an `up`, the provider reads the real size back: a resize it dropped shows."""
     assert size_applied("g3.db.large")("g3.db.large") == "g3.db.large"
     with pytest.raises(RuntimeError, match=r"^platform:database.size: Civo still runs"):
         size_applied("g3.db.large")("g3.db.medium")
+
+
+def test_a_node_plan_vultr_did_not_apply_fails_the_run() -> None:
+    def pool(plan: str) -> vultr.outputs.KubernetesNodePools:
+        return vultr.outputs.KubernetesNodePools(label="chicago-pool", node_quantity=3, plan=plan)
+
+    assert plan_applied("chicago", "vhf-8c-32gb")(pool("vhf-8c-32gb")) == "vhf-8c-32gb"
+    with pytest.raises(
+        RuntimeError,
+        match=r"^cluster chicago: nodeSize vhf-8c-32gb is not applied.*resize-node-pool\.md$",
+    ):
+        plan_applied("chicago", "vhf-8c-32gb")(pool("vc2-4c-8gb"))
 
 
 def test_new_credentials_for_the_same_existing_cluster_replace_nothing(
