@@ -342,6 +342,19 @@ RULES: dict[str, Rule] = {
     ),
 }
 
+# Bridged packages that auto-name every `name` input (`prov.SetAutonaming(255, "-")`). A
+# resource whose `name` the program sets itself is then replaced delete-first: the bridge's
+# Diff sets DeleteBeforeReplace when an auto-nameable property was not filled in by the
+# auto-namer (pulumi-terraform-bridge pkg/tfbridge/provider.go Diff and schema.go
+# nameRequiresDeleteBeforeReplace; none of these set UniqueNameFields).
+AUTONAMING: dict[str, str] = {
+    _CIVO: "pulumi-civo v2.4.8 provider/resources.go L95",
+    _VULTR: "dirien/pulumi-vultr v2.26.1 provider/resources.go L229 (inferred for 2.27.1)",
+    _PG: "pulumi-postgresql v3.18.0 provider/resources.go L149 (inferred for 3.18.2)",
+    # Inferred: pulumi-aws's resources.go could not be read; it auto-names `name` inputs.
+    _AWS: "pulumi-aws provider/resources.go (unread)",
+}
+
 # provider.go L1559-1566: a Kubernetes object is replaced when its identity changes.
 KUBERNETES_IDENTITY = ("metadata.name", "metadata.namespace")
 _KUBERNETES_CLUSTER_KEYS = ("kubeconfig", "context", "cluster")
@@ -457,6 +470,8 @@ def delete_before_replace(
         return False
     rule = RULES.get(type_token)
     if rule is not None and rule.delete_before_replace:
+        return True
+    if rule is not None and rule.package in AUTONAMING and new_inputs.get("name"):
         return True
     if _is_kubernetes_object(type_token):
         # pulumi-kubernetes provider.go L1645-1658: a named object that keeps its name and

@@ -355,3 +355,16 @@ def test_a_replacement_applies_what_an_update_would_drop() -> None:
         database, {"size": "a", "networkId": "n1"}, {"size": "b", "networkId": "n2"}
     )
     assert change.kind == "replace" and refusals([change]) == []
+
+
+def test_a_bridged_resource_named_by_the_program_is_replaced_deleting_first() -> None:
+    firewall = "civo:index/firewall:Firewall"
+    named = one_change(firewall, {"name": "fw", "networkId": "a"}, {"name": "fw", "networkId": "b"})
+    assert (named.kind, named.delete_first) == ("replace", True)
+    # Without an explicit name the provider auto-names a fresh one: new first.
+    auto = one_change(firewall, {"networkId": "a"}, {"networkId": "b"})
+    assert (auto.kind, auto.delete_first) == ("replace", False)
+    # Cloudflare's bridge does not auto-name: its named resources are created first.
+    pool = "cloudflare:index/loadBalancerPool:LoadBalancerPool"
+    change = one_change(pool, {"name": "p", "accountId": "a"}, {"name": "p", "accountId": "b"})
+    assert (change.kind, change.delete_first) == ("replace", False)
