@@ -337,8 +337,11 @@ RULES: dict[str, Rule] = {
     "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": _CUSTOM_RESOURCE,
     "kubernetes:gateway.networking.k8s.io/v1:GatewayClass": _CUSTOM_RESOURCE,
     # --- providers: bridged providers' config changes update them in place ---------------
+    # pulumi-terraform-bridge pkg/tfbridge/provider.go DiffConfig: a config change replaces
+    # the provider only where the provider schema says ForceNew; terraform-provider-postgresql
+    # @ ff936b95 postgresql/provider.go has none. A new host is an in-place provider update.
     "pulumi:providers:postgresql": Rule(
-        _PG, "pulumi-terraform-bridge provider config", note="no replacement on config change"
+        _PG, "pulumi-terraform-bridge pkg/tfbridge/provider.go DiffConfig", note="no ForceNew"
     ),
 }
 
