@@ -363,10 +363,6 @@ KUBERNETES_IDENTITY = ("metadata.name", "metadata.namespace")
 _KUBERNETES_CLUSTER_KEYS = ("kubeconfig", "context", "cluster")
 
 
-def rule_for(type_token: str) -> Rule | None:
-    return RULES.get(type_token)
-
-
 def _matches(path: str, fields: Collection[str]) -> bool:
     return any(path == f or path.startswith((f"{f}.", f"{f}[")) for f in fields)
 
