@@ -15,7 +15,7 @@ import yaml
 
 from infra.clusters.vultr import plan_applied
 from infra.components.shared_database import size_applied
-from platform_cli import diff, main
+from platform_cli import diff, main, review
 from platform_cli.diff import Change, diff_runs, refusals, render_markdown, render_text
 from platform_cli.plan import plan_stack_file
 from platform_cli.replacements import (
@@ -368,3 +368,20 @@ def test_a_bridged_resource_named_by_the_program_is_replaced_deleting_first() ->
     pool = "cloudflare:index/loadBalancerPool:LoadBalancerPool"
     change = one_change(pool, {"name": "p", "accountId": "a"}, {"name": "p", "accountId": "b"})
     assert (change.kind, change.delete_first) == ("replace", False)
+
+
+def test_the_review_fails_on_an_edit_the_provider_would_drop(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = "civo:index/database:Database"
+    dropped = one_change(database, {"size": "g3.db.small"}, {"size": "g3.db.large"})
+    applied = one_change(database, {"nodes": 1}, {"nodes": 3})
+
+    def reviewed(change: Change) -> int:
+        stack = review.StackReview("prod", "Pulumi.prod.yaml changed", changes=[change])
+        monkeypatch.setattr(review, "review", lambda *_: ("body", [stack]))
+        return main(["review", "--base", "main", "--out", str(tmp_path / "r.md")])
+
+    assert reviewed(applied) == 1
+    assert reviewed(dropped) == 2
+    capsys.readouterr()
