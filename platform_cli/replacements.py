@@ -167,6 +167,7 @@ RULES: dict[str, Rule] = {
             "numTargetNodes",
             "targetNodesSize",
         ),
+        note="kubernetesVersion is checked against Civo's API at preview (L529-578): not offline",
     ),
     "civo:index/database:Database": Rule(
         _CIVO,
@@ -291,7 +292,7 @@ RULES: dict[str, Rule] = {
     # --- pulumiservice (native) ---------------------------------------------------------
     "pulumiservice:index:DeploymentSettings": Rule(
         "pulumi-pulumiservice",
-        "provider/pkg/resources/deployment_settings.go v1.3.0 L740-765",
+        "provider/pkg/resources/deployment_settings.go v1.3.0 L743-764",
         replace=("organization", "project", "stack"),
         # The Diff response sets `DeleteBeforeReplace: true` for every replacement.
         delete_before_replace=True,
