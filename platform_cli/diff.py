@@ -184,7 +184,9 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
 def refusals(changes: list[Change]) -> list[str]:
     """`error:` lines for in-place updates the provider would silently not apply."""
     return [
-        refusal(c.resource.type, c.resource.name, path)
+        refusal(
+            c.resource.type, c.resource.name, path, management=c.group.startswith("MgmtCluster ")
+        )
         for c in changes
         if c.kind == "update"
         for path in ignored_paths(c.resource.type, c.paths)

@@ -529,23 +529,18 @@ _HOW_TO: dict[tuple[str, str], str] = {
     ),
     ("vultr:index/kubernetes:Kubernetes", "nodePools.plan"): (
         "{config}.nodeSize: Vultr cannot change the plan of cluster {name}'s node pool in "
-        f"place; replace the pool or the cluster, see {RESIZE_NODE_POOL}"
+        f"place; move to a new cluster of the new size, see {RESIZE_NODE_POOL}"
     ),
 }
 
 
-def _config_key(type_token: str, name: str) -> str:
-    if type_token.startswith("vultr:") and name == "mgmt":
-        return "platform:mgmtCluster"
-    return f"platform:clusters[{name}]"
-
-
-def refusal(type_token: str, name: str, path: str) -> str:
-    """The `error:` line for a change the provider would silently drop."""
+def refusal(type_token: str, name: str, path: str, *, management: bool = False) -> str:
+    """The `error:` line for a change the provider would silently drop; ``management``
+    says the resource belongs to the management cluster rather than a workload cluster."""
     field = next((f for (t, f) in _HOW_TO if t == type_token and _matches(path, (f,))), None)
     if field is not None:
-        text = _HOW_TO[(type_token, field)]
-        return "error: " + text.format(name=name, config=_config_key(type_token, name))
+        config = "platform:mgmtCluster" if management else f"platform:clusters[{name}]"
+        return "error: " + _HOW_TO[(type_token, field)].format(name=name, config=config)
     return (
         f"error: {type_token} {name}: the provider never applies a change to {path} "
         "on update; the preview would show an update that changes nothing"

@@ -23,6 +23,7 @@ from platform_cli.replacements import (
     RULES,
     delete_before_replace,
     kubernetes_provider_replaces,
+    refusal,
     stale_reviews,
 )
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
@@ -335,6 +336,11 @@ def test_a_rejected_change_says_whether_preview_or_up_fails() -> None:
     assert change.reasons == ["the provider rejects a change to cni at `pulumi preview`"]
     change = one_change(cluster, {"pools": {"size": "a"}}, {"pools": {"size": "b"}})
     assert change.reasons == ["the provider rejects a change to pools.size at `pulumi up`"]
+
+
+def test_a_vultr_management_cluster_refusal_names_its_own_key() -> None:
+    line = refusal("vultr:index/kubernetes:Kubernetes", "mgmt", "nodePools.plan", management=True)
+    assert line.startswith("error: platform:mgmtCluster.nodeSize: Vultr cannot change the plan")
 
 
 def test_a_helm_setting_applied_only_at_install_is_refused() -> None:
