@@ -17,7 +17,13 @@ from typing import Any, Literal, TextIO
 from infra.stackconfig import stack_file_name, stack_of
 from platform_cli.grouping import cluster_of, outermost_component
 from platform_cli.plan import InvalidConfigError, plan_stack_file
-from platform_cli.replacements import failing_paths, replacement_paths
+from platform_cli.replacements import (
+    delete_before_replace,
+    forced_paths,
+    ignored_paths,
+    refusal,
+    rejection_stage,
+)
 from platform_cli.resource_options import (
     ignored,
     option_forces,
@@ -30,6 +36,8 @@ from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
 
 Kind = Literal["add", "remove", "update", "replace", "fail"]
 SYMBOL = {"add": "+", "remove": "-", "update": "~", "replace": "+-", "fail": "!!"}
+# A replacement whose old resource is deleted before the new one exists (briefly absent).
+DELETE_FIRST = "-+"
 
 
 @dataclass
@@ -44,13 +52,20 @@ class Change:
     notes: list[str] = field(default_factory=list)
     # `pulumi up` would stop here: a protected resource deleted or replaced.
     refused: bool = False
+    # A replacement that deletes the old resource before creating the new one.
+    delete_first: bool = False
+
+    @property
+    def symbol(self) -> str:
+        return DELETE_FIRST if self.delete_first else SYMBOL[self.kind]
 
     def line(self) -> str:
-        text = f"{SYMBOL[self.kind]} {self.resource.type} {self.resource.name}"
+        text = f"{self.symbol} {self.resource.type} {self.resource.name}"
         if self.paths:
             text += f"  [{', '.join(self.paths)}]"
         if self.reasons:
-            verb = "fails upstream" if self.kind == "fail" else "replace"
+            verb = {"fail": "fails upstream", "replace": "replace"}.get(self.kind, "")
+            verb = "delete, then replace" if self.delete_first else verb
             text += f"  ({verb}: {'; '.join(self.reasons)})"
         return text + "".join(f"  <{note}>" for note in self.notes)
 
@@ -138,17 +153,30 @@ Forces = Callable[[str, str], bool]
 
 
 def _propagate_replacements(
-    changed: dict[str, list[str]], by_urn: dict[str, Registration], forces: Forces
-) -> set[str]:
-    """Every resource that will be replaced: those whose own inputs or options force it,
-    then, wave by wave, those that take a replaced resource's outputs (a new id is a
-    changed input) on a replace-on-change input, and those whose provider is replaced."""
-    replaced = {urn for urn, paths in changed.items() if any(forces(urn, p) for p in paths)}
+    changed: dict[str, list[str]],
+    old_urns: dict[str, Registration],
+    by_urn: dict[str, Registration],
+) -> dict[str, list[str]]:
+    """Every resource that will be replaced, with the paths that force it: those whose own
+    inputs or options force it, then, wave by wave, those that take a replaced resource's
+    outputs (a new id is a changed input, unknown until `up`) on a replace-on-change input,
+    and those whose provider is replaced (no paths: the engine replaces them with it)."""
+
+    def forced(urn: str, unknown: list[str]) -> list[str]:
+        new, old = by_urn[urn], old_urns[urn]
+        paths = changed.get(urn, [])
+        by_provider = forced_paths(
+            new.type, paths, old.revealed_inputs, new.revealed_inputs, unknown
+        )
+        by_options = [p for p in paths if option_forces(old, new, p) and p not in by_provider]
+        return by_provider + by_options
+
+    replaced = {urn: paths for urn in changed if urn in old_urns and (paths := forced(urn, []))}
     wave = set(replaced)
     while wave:
-        following: set[str] = set()
+        following: dict[str, list[str]] = {}
         for urn, resource in by_urn.items():
-            if urn in replaced:
+            if urn in replaced or urn not in old_urns:
                 continue
             fed = [
                 k for k, sources in resource.property_dependencies.items() if wave & set(sources)
@@ -156,11 +184,12 @@ def _propagate_replacements(
             paths = changed.setdefault(urn, []) if fed else changed.get(urn, [])
             paths += [k for k in fed if k not in paths]
             provider = (resource.provider or "").rsplit("::", 1)[0]
-            if provider in wave or any(forces(urn, k) for k in fed):
-                following.add(urn)
+            by_inputs = forced(urn, fed) if fed else []
+            if provider in wave or by_inputs:
+                following[urn] = by_inputs
                 changed.setdefault(urn, [])
-        replaced |= following
-        wave = following
+        replaced.update(following)
+        wave = set(following)
     return replaced
 
 
@@ -184,33 +213,42 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
         paths += option_paths(before, after)
         if paths:
             changed[urn] = paths
-
-    def forces(urn: str, path: str) -> bool:
-        after = new_urns[urn]
-        return replacement_paths(after.type, path) or (
-            urn in old_urns and option_forces(old_urns[urn], after, path)
-        )
-
-    # Only resources in both plans can be replaced; an added one is simply created.
-    kept = {urn: r for urn, r in new_urns.items() if urn in old_urns}
-    replaced = _propagate_replacements(changed, kept, forces)
+    replaced = _propagate_replacements(changed, old_urns, new_urns)
     changes: list[Change] = []
     for urn, paths in sorted(changed.items()):
         after = new_urns[urn]
         before = old_urns.get(urn, after)
-        fails = [p for p in paths if failing_paths(after.type, p)]
-        kind: Kind = "fail" if fails else "replace" if urn in replaced else "update"
+        # A replacement creates the resource anew: only plan-time checks still refuse.
+        stages = {
+            p: s
+            for p in paths
+            if (s := rejection_stage(after.type, p)) == "preview"
+            or (s == "up" and urn not in replaced)
+        }
+        kind: Kind = "fail" if stages else "replace" if urn in replaced else "update"
         item = change(kind, after, new_urns)
         item.paths = paths
-        if fails:
-            item.reasons = [f"the provider rejects a change to {p}" for p in fails]
-        elif urn in replaced:
+        if stages:
             item.reasons = [
-                f"{p} forces a new resource" for p in paths if replacement_paths(after.type, p)
-            ] + [option_reason(before, after, p) for p in paths if option_forces(before, after, p)]
-            item.reasons = item.reasons or [
+                f"the provider rejects a change to {p} at `pulumi {s}`" for p, s in stages.items()
+            ]
+        elif urn in replaced:
+            forced = replaced[urn]
+            item.reasons = [
+                option_reason(before, after, p)
+                if option_forces(before, after, p)
+                else f"{p} forces a new resource"
+                for p in forced
+            ] or [
                 f"its provider {after.provider.split('::')[-2] if after.provider else ''} is replaced"
             ]
+            item.delete_first = delete_before_replace(
+                after.type,
+                forced,
+                before.revealed_inputs,
+                after.revealed_inputs,
+                after.delete_before_replace,
+            )
         if kind == "replace":
             item.notes, item.refused = replacement_notes(before, after)
         changes.append(item)
@@ -233,12 +271,27 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
     return changes
 
 
+def refusals(changes: list[Change]) -> list[str]:
+    """`error:` lines for in-place updates the provider would silently not apply."""
+    return [
+        refusal(
+            c.resource.type, c.resource.name, path, management=c.group.startswith("MgmtCluster ")
+        )
+        for c in changes
+        if c.kind == "update"
+        for path in ignored_paths(c.resource.type, c.paths)
+    ]
+
+
 def summary(changes: list[Change]) -> str:
     counts = {kind: sum(1 for c in changes if c.kind == kind) for kind in SYMBOL}
+    delete_first = sum(1 for c in changes if c.delete_first)
     text = (
         f"{counts['add']} to add, {counts['update']} to update, "
         f"{counts['replace']} to replace, {counts['remove']} to remove"
     )
+    if delete_first:
+        text += f" ({delete_first} replaced by deleting first)"
     if counts["fail"]:
         text += f"; {counts['fail']} change(s) the provider would reject"
     refused = sum(1 for c in changes if c.refused)
@@ -295,10 +348,19 @@ def render_text(changes: list[Change]) -> list[str]:
 
 def render_markdown(changes: list[Change], title: str) -> str:
     lines = [f"### `platform diff`: {title}", "", f"**{summary(changes)}**", ""]
+    refused = refusals(changes)
+    if refused:
+        lines += ["> [!CAUTION]", "> `pulumi up` would record these changes and not make them:"]
+        lines += [f"> - {line.removeprefix('error: ')}" for line in refused]
+        lines.append("")
     replaced = [c for c in changes if c.kind == "replace"]
     if replaced:
         lines += ["> [!WARNING]", f"> {len(replaced)} resource(s) would be replaced:"]
-        lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in replaced]
+        lines += [
+            f"> - `{c.resource.name}`{' (deleted first)' if c.delete_first else ''}: "
+            f"{'; '.join(c.reasons)}"
+            for c in replaced
+        ]
         lines.append("")
     attention = attention_lines(changes)
     if attention:
@@ -368,4 +430,10 @@ def command(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_markdown(changes, title) + "\n")
     print(f"wrote {target}", file=stdout)
+    # A change the provider would silently drop: say how to make it real instead (exit 2).
+    dropped = refusals(changes)
+    for line in dropped:
+        print(line, file=stderr)
+    if dropped:
+        return INVALID
     return exit_code(changes)

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from infra.components.pulumi_deployments import WATCHED_PATHS
 from infra.stackconfig import stack_file_name, stack_of
-from platform_cli.diff import Change, diff_runs, render_markdown
+from platform_cli.diff import Change, diff_runs, refusals, render_markdown
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun, Registration
 
@@ -326,7 +326,8 @@ def command(
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
-    """Exit 0 when nothing changes, 1 when something does, 2 on an invalid stack or ref."""
+    """Exit 0 when nothing changes, 1 when something does, 2 on an invalid stack or ref
+    or an edit the provider would silently not apply."""
     try:
         if list_only:
             print(json.dumps(changed_stacks(repo, base, head)), file=stdout)
@@ -340,6 +341,7 @@ def command(
     target.write_text(body + "\n")
     print(body, file=stdout)
     print(f"wrote {target}", file=stderr)
-    if any(r.errors for r in reviews):
+    # An edit the provider would silently drop fails the review like an invalid config.
+    if any(r.errors or refusals(r.changes) for r in reviews):
         return 2
     return 1 if any(r.changes or r.removed for r in reviews) else 0

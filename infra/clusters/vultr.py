@@ -19,6 +19,7 @@ from infra.clusters.base import (
 )
 from infra.config import VultrClusterSpec
 from infra.outputs import secret
+from infra.runbooks import RESIZE_NODE_POOL
 
 
 def _ip_type(cidr: pulumi.Input[str]) -> str:
@@ -100,9 +101,12 @@ def create(
     egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs] or _node_addresses(
         name, spec, cluster, parent
     )
-    kubeconfig = secret(
-        cluster.kube_config.apply(lambda encoded: base64.b64decode(encoded).decode())
+    # Waiting on the pool check keeps everything on the cluster from using a pool that
+    # did not get the plan the config asks for.
+    checked = pulumi.Output.all(
+        cluster.kube_config, cluster.node_pools.apply(plan_applied(name, spec.node_size))
     )
+    kubeconfig = secret(checked.apply(lambda parts: base64.b64decode(parts[0]).decode()))
     return ClusterHandle(
         name=name,
         provider_name="vultr",
@@ -112,6 +116,29 @@ def create(
         egress_cidrs=egress,
         k8s_provider=kubernetes_provider(name, kubeconfig, parent),
     )
+
+
+def plan_applied(
+    cluster: str, wanted: str
+) -> Callable[[vultr.outputs.KubernetesNodePools | None], str]:
+    """Fails the run when Vultr reports another node plan than config asks for.
+
+    terraform-provider-vultr v2.27.1 updates a node pool without its plan
+    (resource_vultr_kubernetes.go L288-297) and then reads the real plan back, so after an
+    `up` that "changed" it the output still holds the old one.
+    """
+
+    def check(pool: vultr.outputs.KubernetesNodePools | None) -> str:
+        actual = pool.plan if pool else wanted
+        if actual != wanted:
+            raise RuntimeError(
+                f"cluster {cluster}: nodeSize {wanted} is not applied; Vultr still runs its "
+                f"node pool as {actual} and cannot change a pool's plan in place; see "
+                f"{RESIZE_NODE_POOL}"
+            )
+        return actual
+
+    return check
 
 
 def _node_addresses(

@@ -4,7 +4,7 @@ receives the admin credentials."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from infra.clusters.base import FirewallSource
 from infra.config import DatabaseConfig
 from infra.credentials.secrets_manager import json_secret
 from infra.outputs import secret
+from infra.runbooks import RESIZE_DATABASE
 
 PORTS = {"postgresql": 5432}
 ADMIN_DATABASE = "postgres"
@@ -50,9 +51,30 @@ def _offered(versions: Sequence[civo.outputs.GetDatabaseVersionVersionResult], w
     return wanted
 
 
+def size_applied(wanted: str) -> Callable[[str], str]:
+    """Fails the run when Civo reports another size than config asks for.
+
+    terraform-provider-civo v1.1.4 never sends `size` on update (civogo v0.3.89
+    UpdateDatabaseRequest has name, nodes, firewall_id and region only) and then reads the
+    real size back, so after an `up` that "changed" it the output still holds the old one.
+    Failing here turns that silent no-op into an error that says what to do instead.
+    """
+
+    def check(actual: str) -> str:
+        if actual and actual != wanted:
+            raise RuntimeError(
+                f"platform:database.size: Civo still runs this database as {actual}, not "
+                f"{wanted}: it cannot resize a database in place; see {RESIZE_DATABASE}"
+            )
+        return actual
+
+    return check
+
+
 class SharedDatabase(pulumi.ComponentResource):
     host: pulumi.Output[str]
     port: pulumi.Output[int]
+    size: pulumi.Output[str]
     admin_secret_path: str
     app_secret_paths: dict[str, str]
 
@@ -147,10 +169,12 @@ class SharedDatabase(pulumi.ComponentResource):
         }
         self.host = instance.endpoint
         self.port = instance.port
+        self.size = instance.size.apply(size_applied(db.size))
         self.register_outputs(
             {
                 "host": self.host,
                 "port": self.port,
+                "size": self.size,
                 "adminSecretPath": self.admin_secret_path,
                 "appSecretPaths": self.app_secret_paths,
             }

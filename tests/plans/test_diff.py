@@ -158,8 +158,8 @@ def test_changing_a_region_is_flagged_before_it_fails(
     # ... but refuses to move a cluster to another network or region: say so up front.
     cluster = changes["newyork"]
     assert cluster.kind == "fail"
-    assert "the provider rejects a change to region" in cluster.reasons
-    assert "the provider rejects a change to networkId" in cluster.reasons
+    assert "the provider rejects a change to region at `pulumi up`" in cluster.reasons
+    assert "the provider rejects a change to networkId at `pulumi up`" in cluster.reasons
 
 
 def test_reordering_lists_changes_nothing(
