@@ -78,6 +78,8 @@ class Registration:
     inputs: dict[str, Any]
     # Inputs with secrets opened, kept in memory only so tests can validate object shapes.
     revealed_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    # What the (mock) provider answered, redacted as the engine would store it in state.
+    outputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -143,6 +145,7 @@ class RecordingMonitor(MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 inputs=redact(json_format.MessageToDict(request.object)),
                 revealed_inputs=reveal(json_format.MessageToDict(request.object)),
+                outputs=redact(json_format.MessageToDict(response.object)),
             )
         )
         return response

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -22,6 +22,18 @@ from infra import naming
 from infra.versions import CHARTS
 
 HELM_TIMEOUT_SECONDS = 600
+PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
+POD_SECURITY = "pod-security.kubernetes.io"
+
+
+def pod_security_labels(level: PodSecurityLevel) -> dict[str, str]:
+    """Enforce ``level``; audit and warn at `restricted` everywhere, so what an exception
+    allows still shows up in the audit log and in kubectl's warnings."""
+    return {
+        f"{POD_SECURITY}/enforce": level,
+        f"{POD_SECURITY}/audit": "restricted",
+        f"{POD_SECURITY}/warn": "restricted",
+    }
 
 
 @dataclass(frozen=True)
@@ -61,11 +73,16 @@ class AddonContext:
     def name(self, *parts: str) -> str:
         return "-".join((self.cluster, *parts))
 
-    def namespace(self, name: str) -> Namespace:
+    def namespace(self, name: str, pod_security: PodSecurityLevel = "restricted") -> Namespace:
+        """A namespace at the strictest Pod Security level unless the caller says why not."""
         resource = k8s.core.v1.Namespace(
             self.name("ns", name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=name, labels={"app.kubernetes.io/managed-by": "pulumi"}
+                name=name,
+                labels={
+                    "app.kubernetes.io/managed-by": "pulumi",
+                    **pod_security_labels(pod_security),
+                },
             ),
             opts=self.opts(),
         )
