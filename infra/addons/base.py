@@ -13,27 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import naming
+from infra.pod_security import EXCEPTION, PodSecurityLevel
+from infra.pod_security import labels as pod_security_labels
 from infra.versions import CHARTS
 
 HELM_TIMEOUT_SECONDS = 600
-PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
-POD_SECURITY = "pod-security.kubernetes.io"
-
-
-def pod_security_labels(level: PodSecurityLevel) -> dict[str, str]:
-    """Enforce ``level``; audit and warn at `restricted` everywhere, so what an exception
-    allows still shows up in the audit log and in kubectl's warnings."""
-    return {
-        f"{POD_SECURITY}/enforce": level,
-        f"{POD_SECURITY}/audit": "restricted",
-        f"{POD_SECURITY}/warn": "restricted",
-    }
 
 
 @dataclass(frozen=True)
@@ -73,8 +63,13 @@ class AddonContext:
     def name(self, *parts: str) -> str:
         return "-".join((self.cluster, *parts))
 
-    def namespace(self, name: str, pod_security: PodSecurityLevel = "restricted") -> Namespace:
-        """A namespace at the strictest Pod Security level unless the caller says why not."""
+    def namespace(
+        self, name: str, pod_security: PodSecurityLevel = "restricted", reason: str = ""
+    ) -> Namespace:
+        """A namespace at the strictest Pod Security level unless the caller says why not;
+        the reason is kept on the namespace, where the pod-security rule looks for it."""
+        if pod_security != "restricted" and not reason:
+            raise ValueError(f"namespace {name!r}: say why it cannot be restricted")
         resource = k8s.core.v1.Namespace(
             self.name("ns", name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -83,6 +78,7 @@ class AddonContext:
                     "app.kubernetes.io/managed-by": "pulumi",
                     **pod_security_labels(pod_security),
                 },
+                annotations={EXCEPTION: reason} if reason else None,
             ),
             opts=self.opts(),
         )

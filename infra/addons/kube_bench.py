@@ -81,7 +81,11 @@ def pod_spec(provider: str) -> k8s.core.v1.PodSpecArgs:
 
 class KubeBench:
     def __init__(self, ctx: AddonContext, provider: str) -> None:
-        namespace = ctx.namespace(NAMESPACE, pod_security="privileged")
+        namespace = ctx.namespace(
+            NAMESPACE,
+            pod_security="privileged",
+            reason="kube-bench reads the node's processes and files (hostPID, hostPath)",
+        )
         self.cron_job = k8s.batch.v1.CronJob(
             ctx.name(NAME),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=NAMESPACE),
