@@ -159,5 +159,7 @@ def test_what_the_platform_now_writes_passes() -> None:
         {"platform/exposure": "admin", VULTR_RULES: "203.0.113.0/24,80;203.0.113.0/24,443"}
     )
     assert violations(ENVOY_PROXY, restricted, protect=True) == []
-    closed_default = {"spec": {"namespaceResourceWhitelist": [], "destinations": []}}
+    closed_default: dict[str, Any] = {
+        "spec": {"namespaceResourceWhitelist": [], "destinations": []}
+    }
     assert violations("kubernetes:argoproj.io/v1alpha1:AppProject", closed_default, True) == []
