@@ -52,7 +52,9 @@ def test_a_role_in_each_app_namespace_and_nowhere_else(prod: PlanView, cluster: 
 
 @pytest.mark.parametrize("cluster", sorted(PROD_NAMESPACES))
 def test_rules_name_every_group_kind_and_verb(prod: PlanView, cluster: str) -> None:
-    for namespace, role in roles_of(prod, cluster).items():
+    roles = roles_of(prod, cluster)
+    assert roles
+    for namespace, role in roles.items():
         rules = role["rules"]
         assert isinstance(rules, list) and rules
         for rule in rules:
