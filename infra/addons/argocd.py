@@ -49,7 +49,8 @@ def values(hostname: str, bcrypt_hash: pulumi.Input[str]) -> dict[str, Any]:
 
 
 # Namespaced kinds apps may not create, each a way around a platform control. Argo CD
-# matches group and kind as globs (util/glob in argoproj/argo-cd v3.4.4).
+# matches group and kind as shell patterns (argoproj/argo-cd
+# pkg/apis/application/v1alpha1/types.go `isResourceInList`, filepath.Match).
 APP_FORBIDDEN_KINDS = [
     # Quotas and limits belong to the platform, not to the apps they constrain.
     {"group": "", "kind": "ResourceQuota"},

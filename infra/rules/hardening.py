@@ -181,7 +181,8 @@ def _pod_security_labels(resource_type: str, props: Props, _protect: bool) -> It
 
 
 def _forbidden(group: str, kind: str, listed: list[Mapping[str, Any]]) -> bool:
-    """Argo CD matches an AppProject's group and kind entries as globs."""
+    """Argo CD matches an AppProject's group and kind entries as shell patterns
+    (pkg/apis/application/v1alpha1/types.go `isResourceInList`)."""
     return any(
         fnmatchcase(group, str(e.get("group", ""))) and fnmatchcase(kind, str(e.get("kind", "")))
         for e in listed
