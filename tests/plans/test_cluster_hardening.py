@@ -40,11 +40,10 @@ def test_app_namespaces_enforce_restricted(prod: PlanView, cluster: str) -> None
 def test_platform_namespaces_are_as_strict_as_their_charts_allow(
     prod: PlanView, cluster: str
 ) -> None:
-    platform = {
-        name: meta
-        for name, meta in namespaces(prod, cluster).items()
-        if name in PLATFORM_NAMESPACES
-    }
+    found = namespaces(prod, cluster)
+    platform = {name: meta for name, meta in found.items() if name in PLATFORM_NAMESPACES}
+    # Every namespace is an app's or listed as the platform's, which apps may not use.
+    assert set(found) - set(platform) == set(PROD_NAMESPACES.get(cluster, []))
     below = {name: meta["labels"][ENFORCE] for name, meta in platform.items()}
     below = {name: level for name, level in below.items() if level != "restricted"}
     # The one exception, and it says why on the namespace.
