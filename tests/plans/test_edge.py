@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from infra.rules import violations
 from platform_cli.mocks import CLOUDFLARE_IPV4
 from tests.planview import PlanView
 
@@ -121,3 +122,10 @@ def test_ingress_nginx_service_carries_the_firewall(ingress_nginx_plan: PlanView
         assert service["annotations"]["platform/exposure"] in {"cloudflare", "admin", "public"}
         assert CIVO_FIREWALL_ID in service["annotations"]
     assert any(name.endswith("-ingress-nginx") for name in releases)
+    broken = [
+        (r.name, message)
+        for r in ingress_nginx_plan.resources
+        for rail, message in violations(r.type, r.revealed_inputs, r.protect)
+        if rail == "restricted-load-balancers"
+    ]
+    assert broken == []
