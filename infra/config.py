@@ -382,6 +382,16 @@ class DeploymentsConfig(_Model):
 TrafficControllerName = Literal["envoy-gateway", "ingress-nginx"]
 
 
+class ArgoCDConfig(_Model):
+    """Who reaches Argo CD's UI and API on the management cluster's 80/443."""
+
+    # admin: adminCidrs plus allowedCidrs. public: the whole internet (e.g. for a git
+    # host's webhooks from addresses you cannot list), behind TLS and Argo CD's login.
+    exposure: Literal["admin", "public"] = "admin"
+    # More sources for `admin`, e.g. your git host's published webhook ranges.
+    allowed_cidrs: list[Cidr] = Field(default_factory=list)
+
+
 class PlatformConfig(_Model):
     environment: DnsLabel
     domain: Annotated[str, AfterValidator(_domain)]
@@ -392,6 +402,7 @@ class PlatformConfig(_Model):
     admin_cidrs: Annotated[TrustedCidrs, Field(min_length=1)]
     mgmt_cluster: MgmtClusterSpec
     traffic_controller: TrafficControllerName = "envoy-gateway"
+    argocd: ArgoCDConfig = Field(default_factory=ArgoCDConfig)
     chart_versions: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     clusters: list[_ClusterEntry] = Field(default_factory=list)
     database: DatabaseConfig | None = None

@@ -62,6 +62,23 @@ def secret_path(environment: str, *parts: str) -> str:
     return "/".join((secrets_prefix(environment), *parts))
 
 
+def app_secret_path(environment: str, database: str, app: str) -> str:
+    """An app's own database credentials: the only secrets a cluster identity may read."""
+    return secret_path(environment, database, app)
+
+
+def admin_secret_path(environment: str, database: str) -> str:
+    """A database's admin credentials; ``"*"`` as database gives the pattern of them all."""
+    return secret_path(environment, database, "admin")
+
+
+def secret_arn_pattern(region: str, account_id: str, path: str) -> str:
+    """The ARN of the secret named ``path`` and nothing else: Secrets Manager appends a
+    dash and six random characters to every name, so ``-??????`` matches exactly those
+    (a trailing ``*`` would also match ``<path>-other``)."""
+    return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{path}-??????"
+
+
 # --- names in cloud accounts ----------------------------------------------------------
 
 
@@ -92,6 +109,11 @@ def load_balancer_monitor(environment: str, app: str) -> str:
 def cluster_cloud_name(cluster: str) -> str:
     """The name a cluster, its network and its firewall carry in the cloud account."""
     return cluster
+
+
+def load_balancer_firewall(cluster: str) -> str:
+    """The Civo firewall in front of a cluster's load balancer."""
+    return f"{cluster_cloud_name(cluster)}-lb"
 
 
 def database_network(database: str) -> str:

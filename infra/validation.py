@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from infra import naming
-from infra.config import NAMESPACE, PlatformConfig
+from infra.access import PLATFORM_NAMESPACES
+from infra.config import NAMESPACE, AppConfig, PlatformConfig
 from infra.config_paths import did_you_mean, known_keys, with_item_names
 from infra.placement import Placement
 
@@ -202,6 +203,9 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
             "and these, so Argo CD could not reach them",
         )
 
+    if config.argocd.exposure == "public" and config.argocd.allowed_cidrs:
+        yield "argocd.allowedCidrs", "only used with exposure 'admin'; 'public' admits everyone"
+
     for key in ("drain", "loadBalancing.regionPreference"):
         names = config.drain if key == "drain" else config.load_balancing.region_preference
         for i, name in enumerate(names):
@@ -233,6 +237,7 @@ def _app_problems(
             yield f"{where}.placement", f"matches no enabled cluster (enabled: {sorted(enabled)})"
         if app.database and config.database is None:
             yield f"{where}.database", "needs the shared database, but platform:database is not set"
+        yield from _credential_problems(where, app)
     yield from _shared_namespaces(config, placement)
     if config.database is not None and config.apps:
         for i, name in enumerate(config.database.apps):
@@ -240,6 +245,18 @@ def _app_problems(
                 yield f"database.apps[{i}]", f"unknown app {name!r}"
     yield from _plan_limit_problems(config, placement)
     yield from _drain_problems(config, placement)
+
+
+def _credential_problems(where: str, app: AppConfig) -> Iterator[tuple[str, str]]:
+    """Names that would hand an app credentials that are not its own."""
+    if app.target_namespace in PLATFORM_NAMESPACES:
+        yield (
+            f"{where}.namespace" if app.namespace else f"{where}.name",
+            f"namespace {app.target_namespace!r} belongs to the platform; "
+            "an app there would share its credentials",
+        )
+    if app.database and app.name == "admin":
+        yield f"{where}.name", "'admin' names the database's admin credentials; rename the app"
 
 
 def _drain_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:

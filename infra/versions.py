@@ -40,3 +40,7 @@ CIVO_CLUSTER_TYPE = "k3s"
 # The oldest Kubernetes minor the platform supports: Civo's current k3s default line.
 # Core objects are validated against this version's OpenAPI schema.
 MIN_KUBERNETES_VERSION = "1.32.0"
+
+# kube-bench's image, as aquasecurity/kube-bench v0.15.6 pins it in its job.yaml; the
+# benchmarks it is run with are in infra/addons/kube_bench.py.
+KUBE_BENCH_IMAGE = "docker.io/aquasec/kube-bench:v0.15.6"

@@ -322,12 +322,14 @@ RULES: dict[str, Rule] = {
     # L155-157 `.type`; with enableSecretMutable (every provider here sets it) data and
     # stringData update in place unless the new Secret is immutable (L28-29).
     "kubernetes:core/v1:Secret": Rule(_K8S, _K8S_DIFF, replace=("type",)),
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": Rule(
-        _K8S, _K8S_DIFF, note="identity only"
-    ),
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": Rule(
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": Rule(_K8S, _K8S_DIFF, note="identity only"),
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": Rule(
         _K8S, _K8S_DIFF, replace=("roleRef",)
-    ),  # L65-69
+    ),  # L65-69, L192-194
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": Rule(_K8S, _K8S_DIFF, note="identity only"),
+    # Only Job is in diff.go's table (L78-82); a CronJob's jobTemplate updates in place.
+    "kubernetes:batch/v1:CronJob": Rule(_K8S, _K8S_DIFF, note="identity only"),
+    "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy": _CUSTOM_RESOURCE,
     "kubernetes:argoproj.io/v1alpha1:ApplicationSet": _CUSTOM_RESOURCE,
     "kubernetes:argoproj.io/v1alpha1:AppProject": _CUSTOM_RESOURCE,
     "kubernetes:cert-manager.io/v1:ClusterIssuer": _CUSTOM_RESOURCE,

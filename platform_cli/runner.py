@@ -84,6 +84,8 @@ class Registration:
     delete_before_replace: bool | None = None
     replacement_trigger: Any = None
     revealed_trigger: Any = field(default=None, repr=False)
+    # What the (mock) provider answered, redacted as the engine would store it in state.
+    outputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -190,6 +192,7 @@ class RecordingMonitor(MockMonitor):
                 ),
                 replacement_trigger=redact(trigger),
                 revealed_trigger=reveal(trigger),
+                outputs=redact(json_format.MessageToDict(response.object)),
             )
         )
         return response

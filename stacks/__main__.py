@@ -8,6 +8,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from infra import naming
+from infra.access import cluster_access
 from infra.addons.argocd import ProjectScope
 from infra.app_urls import dependency_urls, preference_order
 from infra.clusters.base import EVERYWHERE, FirewallSource
@@ -56,6 +57,11 @@ mgmt = MgmtCluster(
         settings=settings,
         cluster=config.mgmt_cluster,
         admin_cidrs=config.admin_cidrs,
+        web_sources=(
+            EVERYWHERE
+            if config.argocd.exposure == "public"
+            else FirewallSource.of([*config.admin_cidrs, *config.argocd.allowed_cidrs])
+        ),
         kubeconfig=(
             pulumi.Output.secret(config.mgmt_kubeconfig.get_secret_value())
             if config.mgmt_kubeconfig
@@ -71,6 +77,7 @@ cloudflare_ranges = cloudflare.get_ip_ranges_output().ipv4_cidrs if where.fronte
 locked_web_sources = FirewallSource.of(
     [*config.admin_cidrs, *(c for cluster in config.enabled_clusters for c in cluster.egress_cidrs)]
 )
+access = cluster_access(config, where)
 clusters: dict[str, WorkloadCluster] = {}
 for cluster in config.enabled_clusters:
     fronted = cluster.name in where.fronted
@@ -84,6 +91,7 @@ for cluster in config.enabled_clusters:
             web_sources=locked_web_sources if fronted else EVERYWHERE,
             cloudflare_ranges=cloudflare_ranges if fronted else None,
             argocd=mgmt.argocd_target,
+            access=access[cluster.name],
         ),
     )
 

@@ -31,7 +31,14 @@ def values(hostname: str, bcrypt_hash: pulumi.Input[str]) -> dict[str, Any]:
         "configs": {
             # TLS ends at the traffic controller; argocd-server speaks HTTP behind it.
             "params": {"server.insecure": True},
-            "cm": {"admin.enabled": True, "exec.enabled": False},
+            "cm": {
+                "admin.enabled": True,
+                "exec.enabled": False,
+                # argocd-manager may not list every kind in every namespace; without this
+                # one 403 fails the whole cluster's cache (gitops-engine pkg/cache/cluster.go,
+                # argo-cd v3.4.4), with it the forbidden kinds are left out.
+                "resource.respectRBAC": "normal",
+            },
             "secret": {
                 "argocdServerAdminPassword": bcrypt_hash,
                 "argocdServerAdminPasswordMtime": PASSWORD_MTIME,
@@ -39,6 +46,28 @@ def values(hostname: str, bcrypt_hash: pulumi.Input[str]) -> dict[str, Any]:
         },
         "dex": {"enabled": False},
     }
+
+
+# Namespaced kinds apps may not create, each a way around a platform control. Argo CD
+# matches group and kind as shell patterns (argoproj/argo-cd
+# pkg/apis/application/v1alpha1/types.go `isResourceInList`, filepath.Match).
+APP_FORBIDDEN_KINDS = [
+    # Quotas and limits belong to the platform, not to the apps they constrain.
+    {"group": "", "kind": "ResourceQuota"},
+    {"group": "", "kind": "LimitRange"},
+    # An ExternalSecret or SecretStore would read AWS with the cluster's key.
+    {"group": "external-secrets.io", "kind": "*"},
+    {"group": "generators.external-secrets.io", "kind": "*"},
+    # A Certificate or Issuer would use the cluster's DNS token for any name in the zone.
+    {"group": "cert-manager.io", "kind": "*"},
+    {"group": "acme.cert-manager.io", "kind": "*"},
+    # Policies only add allowances: an app's own would undo its namespace's default deny.
+    {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
+    # Routes and grants on the shared front door could claim another app's host.
+    {"group": "networking.k8s.io", "kind": "Ingress"},
+    {"group": "gateway.networking.k8s.io", "kind": "*"},
+    {"group": "gateway.envoyproxy.io", "kind": "*"},
+]
 
 
 @dataclass(frozen=True)
@@ -61,11 +90,7 @@ def project_spec(scope: ProjectScope) -> dict[str, Any]:
         ],
         # Apps get no cluster-scoped resources at all (namespaces come from the platform).
         "clusterResourceWhitelist": [],
-        # Quotas and limits belong to the platform, not to the apps they constrain.
-        "namespaceResourceBlacklist": [
-            {"group": "", "kind": "ResourceQuota"},
-            {"group": "", "kind": "LimitRange"},
-        ],
+        "namespaceResourceBlacklist": APP_FORBIDDEN_KINDS,
     }
 
 

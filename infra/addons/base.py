@@ -19,6 +19,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import naming
+from infra.pod_security import EXCEPTION, PodSecurityLevel
+from infra.pod_security import labels as pod_security_labels
 from infra.versions import CHARTS
 
 HELM_TIMEOUT_SECONDS = 600
@@ -61,11 +63,22 @@ class AddonContext:
     def name(self, *parts: str) -> str:
         return "-".join((self.cluster, *parts))
 
-    def namespace(self, name: str) -> Namespace:
+    def namespace(
+        self, name: str, pod_security: PodSecurityLevel = "restricted", reason: str = ""
+    ) -> Namespace:
+        """A namespace at the strictest Pod Security level unless the caller says why not;
+        the reason is kept on the namespace, where the pod-security rule looks for it."""
+        if pod_security != "restricted" and not reason:
+            raise ValueError(f"namespace {name!r}: say why it cannot be restricted")
         resource = k8s.core.v1.Namespace(
             self.name("ns", name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=name, labels={"app.kubernetes.io/managed-by": "pulumi"}
+                name=name,
+                labels={
+                    "app.kubernetes.io/managed-by": "pulumi",
+                    **pod_security_labels(pod_security),
+                },
+                annotations={EXCEPTION: reason} if reason else None,
             ),
             opts=self.opts(),
         )

@@ -3,10 +3,13 @@
 The chart installs the Gateway API CRDs but no GatewayClass; this module adds the
 GatewayClass, one shared Gateway (HTTP that only redirects, HTTPS with the wildcard
 certificate) and an HTTPRoute per served host, attached to the HTTPS listener only.
+The GatewayClass points at an EnvoyProxy that puts the cloud's load-balancer firewall
+annotations on Envoy's Service (see infra.edge).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pulumi
@@ -25,6 +28,21 @@ from infra.addons.traffic import (
 NAMESPACE = "envoy-gateway-system"
 GATEWAY_CLASS = "envoy-gateway"
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
+ENVOY_PROXY_API = "gateway.envoyproxy.io/v1alpha1"
+ENVOY_PROXY = "platform"
+
+
+def envoy_proxy_spec(service_annotations: pulumi.Input[Mapping[str, str]]) -> dict[str, Any]:
+    """Envoy's Service is a LoadBalancer (the default), carrying these annotations
+    (envoyproxies CRD, envoyproxy/gateway v1.9.0: spec.provider.kubernetes.envoyService)."""
+    return {
+        "provider": {
+            "type": "Kubernetes",
+            "kubernetes": {
+                "envoyService": {"type": "LoadBalancer", "annotations": service_annotations}
+            },
+        }
+    }
 
 
 def values() -> dict[str, Any]:
@@ -61,18 +79,42 @@ def https_route(
 class EnvoyGateway:
     kind: Literal["envoy-gateway"] = "envoy-gateway"
     certificate_namespace = NAMESPACE
+    proxy_namespace = NAMESPACE
 
-    def __init__(self, ctx: AddonContext) -> None:
+    def __init__(
+        self, ctx: AddonContext, service_annotations: pulumi.Input[Mapping[str, str]]
+    ) -> None:
         self.certificate_secret = wildcard_secret_name(ctx)
         namespace = ctx.namespace(NAMESPACE)
         self.release = ctx.release("gateway-helm", namespace, values(), release_name="eg")
+        # Created before the class that names it, as Envoy Gateway's docs advise, so the
+        # Service never exists without its firewall.
+        proxy = ctx.custom_resource(
+            "envoyproxy",
+            ENVOY_PROXY_API,
+            "EnvoyProxy",
+            ENVOY_PROXY,
+            namespace=NAMESPACE,
+            spec=envoy_proxy_spec(service_annotations),
+            depends_on=[self.release],
+        )
         gateway_class = ctx.custom_resource(
             "gatewayclass",
             GATEWAY_API,
             "GatewayClass",
             GATEWAY_CLASS,
-            spec={"controllerName": CONTROLLER_NAME},
-            depends_on=[self.release],
+            spec={
+                "controllerName": CONTROLLER_NAME,
+                # Without a namespace Envoy Gateway looks in `default`
+                # (internal/provider/kubernetes/controller.go, v1.9.0).
+                "parametersRef": {
+                    "group": "gateway.envoyproxy.io",
+                    "kind": "EnvoyProxy",
+                    "name": ENVOY_PROXY,
+                    "namespace": NAMESPACE,
+                },
+            },
+            depends_on=[proxy],
         )
         listeners: list[dict[str, Any]] = [
             {

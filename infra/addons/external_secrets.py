@@ -1,8 +1,9 @@
 """External Secrets Operator and the ClusterSecretStore that reads AWS Secrets Manager
-with this cluster's own access key."""
+with this cluster's own access key, for the namespaces of its database apps only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -20,6 +21,14 @@ def values() -> dict[str, Any]:
     return {"installCRDs": True}
 
 
+def store_conditions(namespaces: Sequence[str]) -> list[dict[str, Any]]:
+    """Which namespaces may use the store. Without conditions ESO admits every
+    namespace, so a cluster with no database apps names only the operator's own (where
+    no ExternalSecret lives). Names, not regexes: ESO 2.9.0 matches `namespaceRegexes`
+    unanchored (pkg/controllers/secretstore/client_manager.go, tag v2.9.0)."""
+    return [{"namespaces": sorted(set(namespaces)) or [NAMESPACE]}]
+
+
 class ExternalSecrets:
     def __init__(
         self,
@@ -27,6 +36,7 @@ class ExternalSecrets:
         aws_region: str,
         access_key_id: pulumi.Input[str],
         secret_access_key: pulumi.Input[str],
+        namespaces: Sequence[str] = (),
     ) -> None:
         namespace = ctx.namespace(NAMESPACE)
         credentials = ctx.secret(
@@ -46,6 +56,7 @@ class ExternalSecrets:
             "ClusterSecretStore",
             STORE_NAME,
             spec={
+                "conditions": store_conditions(namespaces),
                 "provider": {
                     "aws": {
                         "service": "SecretsManager",
@@ -57,7 +68,7 @@ class ExternalSecrets:
                             }
                         },
                     }
-                }
+                },
             },
             depends_on=[self.release, credentials],
         )

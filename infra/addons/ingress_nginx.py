@@ -7,6 +7,7 @@ as the controller's default, so an Ingress names its host and no Secret of its o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pulumi
@@ -19,12 +20,20 @@ NAMESPACE = "ingress-nginx"
 INGRESS_CLASS = "nginx"
 
 
-def values(certificate: str) -> dict[str, Any]:
+def values(
+    certificate: str, service_annotations: pulumi.Input[Mapping[str, str]]
+) -> dict[str, Any]:
     return {
         "controller": {
             "ingressClassResource": {"name": INGRESS_CLASS, "default": True},
             "extraArgs": {"default-ssl-certificate": f"{NAMESPACE}/{certificate}"},
-            "service": {"type": "LoadBalancer", "externalTrafficPolicy": "Local"},
+            "service": {
+                "type": "LoadBalancer",
+                "externalTrafficPolicy": "Local",
+                # The cloud's load-balancer firewall (infra.edge); the chart's
+                # `loadBalancerSourceRanges` is ignored by both clouds' controllers.
+                "annotations": service_annotations,
+            },
         }
     }
 
@@ -32,11 +41,16 @@ def values(certificate: str) -> dict[str, Any]:
 class IngressNginx:
     kind: Literal["ingress-nginx"] = "ingress-nginx"
     certificate_namespace = NAMESPACE
+    proxy_namespace = NAMESPACE
 
-    def __init__(self, ctx: AddonContext) -> None:
+    def __init__(
+        self, ctx: AddonContext, service_annotations: pulumi.Input[Mapping[str, str]]
+    ) -> None:
         self.certificate_secret = wildcard_secret_name(ctx)
         namespace = ctx.namespace(NAMESPACE)
-        self.release = ctx.release("ingress-nginx", namespace, values(self.certificate_secret))
+        self.release = ctx.release(
+            "ingress-nginx", namespace, values(self.certificate_secret, service_annotations)
+        )
         self.installed: pulumi.Resource = self.release
 
     def route(

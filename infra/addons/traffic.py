@@ -10,15 +10,17 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from infra import naming
-from infra.addons.base import AddonContext
+from infra.addons.base import AddonContext, Namespace
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 GATEWAY_NAME = "platform"
 HTTPS_LISTENER = "https"
 HTTP_LISTENER = "http"
 PROXIED_ANNOTATION = "external-dns.alpha.kubernetes.io/cloudflare-proxied"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class TrafficController(Protocol):
     def certificate_secret(self) -> str: ...
 
     @property
+    def proxy_namespace(self) -> str:
+        """Where the proxies that forward to apps run: the one namespace apps admit."""
+        ...
+
+    @property
     def installed(self) -> pulumi.Resource:
         """The controller's release: once it exists, so do the route CRDs it brings."""
         ...
@@ -63,3 +70,34 @@ class TrafficController(Protocol):
 
 def wildcard_secret_name(ctx: AddonContext) -> str:
     return naming.wildcard_certificate_secret(ctx.cluster)
+
+
+def isolate_namespace(
+    ctx: AddonContext, namespace: Namespace, proxies: str
+) -> k8s.networking.v1.NetworkPolicy:
+    """Default-deny ingress for every pod in ``namespace``, except from its own pods and
+    from the traffic controller's proxies in ``proxies``."""
+    return k8s.networking.v1.NetworkPolicy(
+        ctx.name("isolate", namespace.name),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-ingress", namespace=namespace.name),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+            policy_types=["Ingress"],
+            ingress=[
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                    from_=[
+                        k8s.networking.v1.NetworkPolicyPeerArgs(
+                            pod_selector=k8s.meta.v1.LabelSelectorArgs()
+                        ),
+                        k8s.networking.v1.NetworkPolicyPeerArgs(
+                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                # Set by the API server itself, so no tenant can forge it.
+                                match_labels={NAMESPACE_NAME_LABEL: proxies}
+                            )
+                        ),
+                    ]
+                )
+            ],
+        ),
+        opts=ctx.opts(depends_on=namespace.after),
+    )

@@ -13,6 +13,7 @@ from infra.config import (
     ExistingClusterSpec,
     VultrClusterSpec,
 )
+from infra.edge import EXPOSURE, Exposure
 
 API_PORT = 6443
 
@@ -50,6 +51,24 @@ class ClusterRequest:
     # For `existing` clusters only: the kubeconfig Pulumi is handed.
     kubeconfig: pulumi.Input[str] | None = None
 
+    @property
+    def exposure(self) -> Exposure:
+        """Who the cluster's load balancer admits, the same sources as its 80/443."""
+        if self.cloudflare_ranges is not None:
+            return "cloudflare"
+        if any(s.cidr in ("0.0.0.0/0", "::/0") for s in self.web_sources):
+            return "public"
+        return "admin"
+
+    def web_cidrs(self) -> pulumi.Output[list[str]]:
+        """Every source admitted on 80/443 as a CIDR, Cloudflare's ranges included."""
+        static = pulumi.Output.all(*(s.cidr for s in self.web_sources))
+        if self.cloudflare_ranges is None:
+            return static.apply(list)
+        return pulumi.Output.all(static, self.cloudflare_ranges).apply(
+            lambda parts: [*parts[0], *parts[1]]
+        )
+
 
 @dataclass(frozen=True)
 class ClusterHandle:
@@ -62,6 +81,13 @@ class ClusterHandle:
     # cluster's firewall must admit for Argo CD to reach it.
     egress_cidrs: Sequence[pulumi.Output[str]]
     k8s_provider: k8s.Provider
+    # What the traffic controller's LoadBalancer Service carries so the cloud's load
+    # balancer admits the same sources as the nodes' 80/443 (see infra.edge).
+    load_balancer_annotations: pulumi.Output[dict[str, str]]
+
+
+def exposure_annotation(request: ClusterRequest) -> dict[str, str]:
+    return {EXPOSURE: request.exposure}
 
 
 def kubernetes_provider(

@@ -12,10 +12,12 @@ from infra.clusters.base import (
     API_PORT,
     ClusterHandle,
     ClusterRequest,
+    exposure_annotation,
     kubernetes_provider,
     nth_address,
 )
 from infra.config import CivoClusterSpec
+from infra.edge import CIVO_FIREWALL_ID
 from infra.outputs import secret
 from infra.versions import CIVO_CLUSTER_TYPE
 
@@ -27,15 +29,6 @@ def _ingress(
 ) -> civo.FirewallIngressRuleArgs:
     return civo.FirewallIngressRuleArgs(
         action="allow", protocol="tcp", port_range=port, cidrs=cidrs, label=label
-    )
-
-
-def _web_cidrs(request: ClusterRequest) -> pulumi.Input[Sequence[pulumi.Input[str]]]:
-    static = [s.cidr for s in request.web_sources]
-    if request.cloudflare_ranges is None:
-        return static
-    return pulumi.Output.all(pulumi.Output.all(*static), request.cloudflare_ranges).apply(
-        lambda parts: [*parts[0], *parts[1]]
     )
 
 
@@ -67,7 +60,7 @@ def create(
     name = request.name
     cloud_name = naming.cluster_cloud_name(name)
     child = pulumi.ResourceOptions(parent=parent)
-    web = _web_cidrs(request)
+    web = request.web_cidrs()
     network = civo.Network(f"{name}-network", label=cloud_name, region=spec.region, opts=child)
     firewall = civo.Firewall(
         f"{name}-firewall",
@@ -80,6 +73,19 @@ def create(
             _ingress("http", "80", web),
             _ingress("https", "443", web),
         ],
+        egress_rules=[_egress("tcp"), _egress("udp"), _egress("icmp")],
+        opts=child,
+    )
+    # The load balancer's own firewall: Civo's controller attaches the open default one
+    # unless the Service names another. Its traffic reaches the nodes on their private
+    # addresses and NodePorts, which the node firewall's 80/443 rules do not cover.
+    lb_firewall = civo.Firewall(
+        f"{name}-lb-firewall",
+        name=naming.load_balancer_firewall(name),
+        region=spec.region,
+        network_id=network.id,
+        create_default_rules=False,
+        ingress_rules=[_ingress("http", "80", web), _ingress("https", "443", web)],
         egress_rules=[_egress("tcp"), _egress("udp"), _egress("icmp")],
         opts=child,
     )
@@ -116,6 +122,9 @@ def create(
         api_endpoint=cluster.api_endpoint,
         egress_cidrs=egress,
         k8s_provider=kubernetes_provider(name, kubeconfig, parent),
+        load_balancer_annotations=lb_firewall.id.apply(
+            lambda firewall_id: {**exposure_annotation(request), CIVO_FIREWALL_ID: firewall_id}
+        ),
     )
 
 

@@ -7,6 +7,7 @@ import yaml
 
 from infra.clusters.base import ClusterHandle, ClusterRequest, kubernetes_provider
 from infra.config import ExistingClusterSpec
+from infra.edge import EXPOSURE
 from infra.outputs import secret
 
 
@@ -39,4 +40,6 @@ def create(
         api_endpoint=pulumi.Output.unsecret(kubeconfig.apply(api_server)),
         egress_cidrs=[pulumi.Output.from_input(c) for c in spec.egress_cidrs],
         k8s_provider=kubernetes_provider(request.name, kubeconfig, parent),
+        # The platform does not own this cluster's load balancers; its owner restricts them.
+        load_balancer_annotations=pulumi.Output.from_input({EXPOSURE: "unmanaged"}),
     )

@@ -15,9 +15,11 @@ from infra.clusters.base import (
     ClusterHandle,
     ClusterRequest,
     FirewallSource,
+    exposure_annotation,
     kubernetes_provider,
 )
 from infra.config import VultrClusterSpec
+from infra.edge import VULTR_FIREWALL_RULES, VULTR_VPC, vultr_firewall_rules
 from infra.outputs import secret
 from infra.runbooks import RESIZE_NODE_POOL
 
@@ -115,6 +117,20 @@ def create(
         api_endpoint=cluster.endpoint.apply(lambda host: naming.https_url(host, API_PORT)),
         egress_cidrs=egress,
         k8s_provider=kubernetes_provider(name, kubeconfig, parent),
+        load_balancer_annotations=_load_balancer_annotations(request),
+    )
+
+
+def _load_balancer_annotations(request: ClusterRequest) -> pulumi.Output[dict[str, str]]:
+    """The same sources as the node rules above; `cloudflare` stands for Cloudflare's
+    ranges, which Vultr keeps itself."""
+    cloudflare = request.cloudflare_ranges is not None
+    return pulumi.Output.all(*(s.cidr for s in request.web_sources)).apply(
+        lambda cidrs: {
+            **exposure_annotation(request),
+            VULTR_FIREWALL_RULES: vultr_firewall_rules(cidrs, cloudflare),
+            VULTR_VPC: "true",
+        }
     )
 
 

@@ -1,8 +1,10 @@
 """AppDeployment: one app, described once, run on every cluster its label selector picks.
 
 Argo CD places it: one ApplicationSet on the management cluster. Pulumi adds what Argo
-CD should not own on each placed cluster: the route to the app's host, and for database
-apps the ExternalSecret that brings its own credentials (never the admin's).
+CD should not own on each placed cluster: the namespace (Pod Security `restricted`,
+default-deny ingress but for the traffic controller), argocd-manager's Role in it, the
+route to the app's host, and for database apps the ExternalSecret that brings its own
+credentials (never the admin's).
 
 The generator is a *merge* of a clusters generator and a list generator, keyed on the
 cluster name. The clusters generator's selector decides placement, the same selector
@@ -24,7 +26,8 @@ from infra import naming
 from infra.addons.argocd import API_VERSION as ARGOCD_API
 from infra.addons.external_secrets import API_VERSION as ESO_API
 from infra.addons.external_secrets import STORE_NAME
-from infra.addons.traffic import Route
+from infra.addons.traffic import Route, isolate_namespace
+from infra.components import argocd_registration
 from infra.components.contracts import AppTarget, ArgoCDTarget
 from infra.config import AppConfig
 
@@ -104,11 +107,9 @@ def application_set_spec(args: AppDeploymentArgs) -> dict[str, Any]:
                 "project": args.project,
                 "source": application_source(app),
                 "destination": {"server": "{{ .server }}", "namespace": app.target_namespace},
-                "syncPolicy": {
-                    "automated": {"prune": True, "selfHeal": True},
-                    "syncOptions": ["CreateNamespace=true"],
-                    "retry": RETRY,
-                },
+                # No CreateNamespace: the platform creates the namespace with its Pod
+                # Security labels, and Argo CD may not touch cluster-scoped kinds.
+                "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "retry": RETRY},
             },
         },
     }
@@ -146,7 +147,9 @@ class AppDeployment(pulumi.ComponentResource):
         urls: dict[str, str] = {}
         for cluster, target in sorted(args.targets.items()):
             ctx = target.context(parent=self)
-            namespace = ctx.namespace(app.target_namespace)
+            namespace = ctx.namespace(app.target_namespace, pod_security="restricted")
+            argocd_registration.grant_namespace(ctx, namespace)
+            isolate_namespace(ctx, namespace, target.traffic.proxy_namespace)
             host = naming.app_cluster_host(app.name, cluster, args.domain)
             # A public app's per-cluster host is a load-balancer origin and stays DNS-only.
             # A private app's is how other clusters call it, so it goes through Cloudflare,

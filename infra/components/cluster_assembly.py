@@ -3,22 +3,24 @@ cluster gets, in the order they need each other.
 
 traffic controller (brings the Gateway API CRDs) -> cert-manager -> issuers -> the
 wildcard certificate; external-dns after the route CRDs; External Secrets with the
-cluster's own AWS key; sealed-secrets. MgmtCluster and WorkloadCluster both build on it.
+cluster's own AWS key; sealed-secrets; the weekly kube-bench CronJob. MgmtCluster and WorkloadCluster both build on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 
+from infra.access import ClusterAccess
 from infra.addons.base import AddonContext
 from infra.addons.cert_manager import CertManager
 from infra.addons.envoy_gateway import EnvoyGateway
 from infra.addons.external_dns import ExternalDns
 from infra.addons.external_secrets import ExternalSecrets
 from infra.addons.ingress_nginx import IngressNginx
+from infra.addons.kube_bench import KubeBench
 from infra.addons.sealed_secrets import SealedSecrets
 from infra.addons.traffic import TrafficController
 from infra.clusters import ClusterHandle, ClusterRequest, create_cluster
@@ -41,6 +43,10 @@ class BaselineArgs:
     dns_domain_filters: Sequence[str]
     aws_region: str
     aws_key: AwsAccessKey
+    # Annotations for the traffic controller's LoadBalancer Service (infra.edge).
+    load_balancer_annotations: pulumi.Input[Mapping[str, str]]
+    # Namespaces the secret store serves.
+    secret_namespaces: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,11 @@ class Baseline:
 
 
 def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
+    annotations = args.load_balancer_annotations
     traffic: TrafficController = (
-        EnvoyGateway(ctx) if args.traffic_controller == "envoy-gateway" else IngressNginx(ctx)
+        EnvoyGateway(ctx, annotations)
+        if args.traffic_controller == "envoy-gateway"
+        else IngressNginx(ctx, annotations)
     )
     cert_manager = CertManager(ctx, args.dns_token, args.acme_email, depends_on=[traffic.installed])
     certificate = cert_manager.certificate(
@@ -68,7 +77,11 @@ def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
         ctx, args.dns_token, args.dns_domain_filters, sources, depends_on=[traffic.installed]
     )
     secrets = ExternalSecrets(
-        ctx, args.aws_region, args.aws_key.access_key_id, args.aws_key.secret_access_key
+        ctx,
+        args.aws_region,
+        args.aws_key.access_key_id,
+        args.aws_key.secret_access_key,
+        args.secret_namespaces,
     )
     sealed = SealedSecrets(ctx)
     return Baseline(
@@ -94,9 +107,11 @@ def assemble_cluster(
     dns_domain_filters: Sequence[str],
     key_rotation: str,
     parent: pulumi.Resource,
+    access: ClusterAccess | None = None,
 ) -> AssembledCluster:
     """A cluster from its backend, its own credentials, and the baseline add-ons on it."""
     name = request.name
+    access = access or ClusterAccess()
     handle = create_cluster(request, parent=parent)
     ctx = AddonContext(
         cluster=name,
@@ -119,8 +134,16 @@ def assemble_cluster(
             dns_domain_filters=dns_domain_filters,
             aws_region=settings.aws_region,
             aws_key=aws_secret_reader(
-                name, settings.environment, settings.aws_region, key_rotation, parent
+                name,
+                settings.environment,
+                settings.aws_region,
+                key_rotation,
+                paths=access.secret_paths,
+                parent=parent,
             ),
+            secret_namespaces=access.secret_namespaces,
+            load_balancer_annotations=handle.load_balancer_annotations,
         ),
     )
+    KubeBench(ctx, handle.provider_name)
     return AssembledCluster(handle, ctx, baseline)

@@ -11,7 +11,7 @@ import pulumi
 from infra import naming
 from infra.addons.argocd import ArgoCD, ProjectScope
 from infra.clusters import ClusterRequest
-from infra.clusters.base import EVERYWHERE, FirewallSource
+from infra.clusters.base import FirewallSource
 from infra.components.cluster_assembly import assemble_cluster
 from infra.components.contracts import ArgoCDTarget, ClusterSettings
 from infra.config import MgmtClusterSpec
@@ -22,6 +22,8 @@ class MgmtClusterArgs:
     settings: ClusterSettings
     cluster: MgmtClusterSpec
     admin_cidrs: Sequence[str]
+    # Who reaches Argo CD on 80/443: nodes and load balancer alike.
+    web_sources: Sequence[FirewallSource]
     key_rotation: str = "1"
     # Only for an `existing` cluster.
     kubeconfig: pulumi.Input[str] | None = None
@@ -48,8 +50,7 @@ class MgmtCluster(pulumi.ComponentResource):
                 name=name,
                 spec=args.cluster,
                 api_sources=FirewallSource.of(args.admin_cidrs),
-                # Argo CD's UI and API are public, behind TLS and its own login.
-                web_sources=EVERYWHERE,
+                web_sources=args.web_sources,
                 tags=("platform", args.settings.environment, "management"),
                 kubeconfig=args.kubeconfig,
             ),

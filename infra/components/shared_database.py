@@ -132,10 +132,14 @@ class SharedDatabase(pulumi.ComponentResource):
             region=db.region,
             network_id=network.id,
             firewall_id=firewall.id,
-            opts=keep,
+            # pulumi-civo does not mark the password secret (terraform-provider-civo's
+            # schema lacks `Sensitive`); without this it is plaintext in the state.
+            opts=pulumi.ResourceOptions.merge(
+                keep, pulumi.ResourceOptions(additional_secret_outputs=["password"])
+            ),
         )
         admin_password = secret(instance.password)
-        self.admin_secret_path = naming.secret_path(args.environment, name, "admin")
+        self.admin_secret_path = naming.admin_secret_path(args.environment, name)
         json_secret(
             f"{name}-admin-credentials",
             self.admin_secret_path,
@@ -213,7 +217,7 @@ class SharedDatabase(pulumi.ComponentResource):
             privileges=[],
             opts=pulumi.ResourceOptions(parent=self, provider=admin),
         )
-        path = naming.secret_path(args.environment, name, app)
+        path = naming.app_secret_path(args.environment, name, app)
         app_password = secret(password.result)
         json_secret(
             f"{name}-{app}-credentials",

@@ -4,11 +4,12 @@ own AWS identity and DNS token, registered in Argo CD on the management cluster.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
 from infra import naming
+from infra.access import ClusterAccess
 from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
 from infra.components import argocd_registration
@@ -28,6 +29,8 @@ class WorkloadClusterArgs:
     argocd: ArgoCDTarget
     # Set when a proxied load balancer fronts the cluster: 80/443 then admit these too.
     cloudflare_ranges: pulumi.Output[list[str]] | None = None
+    # What the apps placed here need: namespaces Argo CD manages, secrets the store reads.
+    access: ClusterAccess = field(default_factory=ClusterAccess)
 
 
 class WorkloadCluster(pulumi.ComponentResource):
@@ -60,6 +63,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             dns_domain_filters=[domain],
             key_rotation=args.cluster.key_rotation,
             parent=self,
+            access=args.access,
         )
         handle, ctx, baseline = cluster.handle, cluster.context, cluster.baseline
         argocd_registration.register(
@@ -68,6 +72,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             argocd_namespace=args.argocd.namespace,
             server=handle.api_endpoint,
             labels=args.labels,
+            namespaces=args.access.app_namespaces,
             depends_on=[args.argocd.namespace_ready],
         )
         self.app_target = AppTarget(

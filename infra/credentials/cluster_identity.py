@@ -1,10 +1,10 @@
-"""Per-cluster credentials: an AWS identity that reads only this environment's secrets,
-and a Cloudflare token that edits DNS in this zone only."""
+"""Per-cluster credentials: an AWS identity that reads only the secrets of the apps placed
+on its cluster, and a Cloudflare token that edits DNS in this zone only."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -20,23 +20,33 @@ SECRET_READ_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:Describe
 DNS_PERMISSION_GROUPS = ("DNS Write", "Zone Read")
 
 
-def secret_read_policy(region: str, account_id: str, environment: str) -> str:
-    prefix = naming.secrets_prefix(environment)
-    resource = f"arn:aws:secretsmanager:{region}:{account_id}:secret:{prefix}/*"
-    return json.dumps(
+def secret_read_policy(region: str, account_id: str, environment: str, paths: Sequence[str]) -> str:
+    """Read exactly ``paths``; never any database's admin credentials, whatever else
+    a later edit allows. A cluster with no database apps keeps the policy (so placing
+    one updates it in place) with only the denial."""
+    statements: list[dict[str, object]] = []
+    if paths:
+        statements.append(
+            {
+                "Sid": "ReadPlacedAppSecrets",
+                "Effect": "Allow",
+                "Action": SECRET_READ_ACTIONS,
+                "Resource": [
+                    naming.secret_arn_pattern(region, account_id, p) for p in sorted(paths)
+                ],
+            }
+        )
+    statements.append(
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "ReadEnvironmentSecrets",
-                    "Effect": "Allow",
-                    "Action": SECRET_READ_ACTIONS,
-                    "Resource": resource,
-                }
-            ],
-        },
-        indent=2,
+            "Sid": "NeverAdminSecrets",
+            "Effect": "Deny",
+            "Action": "secretsmanager:*",
+            "Resource": naming.secret_arn_pattern(
+                region, account_id, naming.admin_secret_path(environment, "*")
+            ),
+        }
     )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
 
 
 @dataclass(frozen=True)
@@ -46,9 +56,15 @@ class AwsAccessKey:
 
 
 def aws_secret_reader(
-    cluster: str, environment: str, region: str, rotation: str, parent: pulumi.Resource
+    cluster: str,
+    environment: str,
+    region: str,
+    rotation: str,
+    *,
+    paths: Sequence[str],
+    parent: pulumi.Resource,
 ) -> AwsAccessKey:
-    """An IAM user of the cluster's own, allowed to read `platform/<env>/*` and nothing else.
+    """An IAM user of the cluster's own, allowed to read ``paths`` and nothing else.
 
     Changing ``rotation`` replaces the access key (the new key is created first).
     """
@@ -65,7 +81,7 @@ def aws_secret_reader(
         f"{cluster}-secret-reader",
         user=user.name,
         policy=account.account_id.apply(
-            lambda account_id: secret_read_policy(region, account_id, environment)
+            lambda account_id: secret_read_policy(region, account_id, environment, paths)
         ),
         opts=child,
     )

@@ -3,12 +3,12 @@ package is where they are gathered, for the CrossGuard pack, the offline plan an
 
 from __future__ import annotations
 
-from infra.rules import guardrails
+from infra.rules import guardrails, hardening
 from infra.rules.base import Guardrail, Props
 
 __all__ = ["GUARDRAILS", "Guardrail", "violations"]
 
-GUARDRAILS: list[Guardrail] = [*guardrails.RULES]
+GUARDRAILS: list[Guardrail] = [*guardrails.RULES, *hardening.RULES]
 
 
 def violations(resource_type: str, props: Props, protect: bool) -> list[tuple[str, str]]:

@@ -137,9 +137,21 @@ def test_a_code_change_is_planned_with_the_base_code(
 ) -> None:
     """A pull request that changes only code: the base is planned with the base's code, so
     the comment shows what the code does instead of "no change"."""
+    # The head is planned with this checkout's code as it is on disk, so the repository
+    # is made from the working tree's files, committed or not.
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(PROJECT_DIR), str(clone)], check=True)
-    git(clone, "checkout", "-qb", "base")
+    tracked = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_DIR, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, tracked):
+        if (PROJECT_DIR / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT_DIR / name, clone / name)
+    git(clone, "init", "-q", "-b", "base")
+    git(clone, "add", ".")
+    git(clone, "commit", "-qm", "the working tree")
     git(clone, "rm", "-q", "Pulumi.prod.yaml")  # one stack keeps the test short
     git(clone, "commit", "-qm", "dev only")
     edit(

@@ -29,6 +29,8 @@ FREE_FORM: dict[str, dict[str, str]] = {
     },
     "ingress-nginx": {
         "controller.extraArgs": "each key becomes a controller flag (values.yaml `extraArgs: {}`)",
+        "controller.service.annotations": "each key becomes a Service annotation "
+        "(values.yaml `controller.service.annotations: {}`)",
     },
 }
 

@@ -73,7 +73,7 @@ def test_application_set_shape(prod: PlanView, app: str) -> None:
     assert template["destination"] == {"server": "{{ .server }}", "namespace": app}
     sync = template["syncPolicy"]
     assert sync["automated"] == {"prune": True, "selfHeal": True}
-    assert "CreateNamespace=true" in sync["syncOptions"]
+    assert "syncOptions" not in sync  # the platform creates the namespace, not Argo CD
     assert sync["retry"]["backoff"]["factor"] == 2
     assert spec["syncPolicy"]["preserveResourcesOnDeletion"] is (app == "blog")
 

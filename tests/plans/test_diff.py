@@ -86,7 +86,8 @@ def test_adding_an_app_touches_only_that_app_and_the_project(
     assert {"news", "news-applicationset", "news-global-lb", "london-route-news"} <= names(
         changes, "add"
     )
-    assert names(changes, "update") == {"mgmt-appproject-prod"}
+    # Argo CD's registration of london now lists the new app's namespace.
+    assert names(changes, "update") == {"mgmt-appproject-prod", "london-argocd-cluster"}
 
 
 def test_moving_an_app_between_clusters(
@@ -97,22 +98,23 @@ def test_moving_an_app_between_clusters(
 
     changes = diff_runs(prod.run, plan_config("prod", move_weather).run)
     assert names(changes, "replace") == set()
-    assert names(changes, "remove") == {
-        "london-ns-weather",
-        "london-route-weather",
-        "weather-global-london",
+    namespace = {"ns-weather", "route-weather", "isolate-weather", "argocd-manager-weather"}
+    namespace.add("argocd-manager-weather-binding")
+    assert names(changes, "remove") == {f"london-{n}" for n in namespace} | {
+        "weather-global-london"
     }
-    assert names(changes, "add") == {
-        "frankfurt-ns-weather",
-        "frankfurt-route-weather",
-        "weather-global-frankfurt",
+    assert names(changes, "add") == {f"frankfurt-{n}" for n in namespace} | {
+        "weather-global-frankfurt"
     }
-    # Dashboard's URL for weather changes on both of its clusters.
+    # Dashboard's URL for weather changes on both of its clusters; both registrations
+    # change the namespaces Argo CD may manage there.
     assert names(changes, "update") == {
         "weather-applicationset",
         "weather-global-lb",
         "dashboard-applicationset",
         "mgmt-appproject-prod",
+        "london-argocd-cluster",
+        "frankfurt-argocd-cluster",
     }
 
 

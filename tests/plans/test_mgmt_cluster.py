@@ -112,7 +112,8 @@ def test_kubernetes_api_admits_only_admin_cidrs(backend_plan: tuple[str, PlanVie
         rules = {r["label"]: r for r in firewall.inputs["ingressRules"]}
         assert rules["kubernetes-api"]["portRange"] == "6443"
         assert rules["kubernetes-api"]["cidrs"] == ["203.0.113.0/24"]
-        assert rules["https"]["cidrs"] == ["0.0.0.0/0"]
+        # Argo CD's 80/443 admit the admin CIDRs only, unless argocd.exposure says public.
+        assert rules["https"]["cidrs"] == ["203.0.113.0/24"]
         assert firewall.inputs["createDefaultRules"] is False
     elif backend == "vultr":
         api = [

@@ -1,0 +1,48 @@
+"""The cloud load balancer in front of a cluster's traffic controller, and who may reach it.
+
+Node firewalls do not guard this path: each cloud's controller gives a `LoadBalancer`
+Service a load balancer of its own, with a public address, forwarding to the nodes'
+NodePorts. Neither Civo's nor Vultr's controller reads `loadBalancerSourceRanges`; each
+restricts its load balancer only through a Service annotation, which the cluster backend
+fills in and the traffic controller puts on its Service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+# civo/civo-cloud-controller-manager v0.1.9, cloud-controller-manager/civo/loadbalancer.go:
+# the ID of an existing Civo firewall. Without it Civo attaches its default, open one.
+CIVO_FIREWALL_ID = "kubernetes.civo.com/firewall-id"
+# vultr/vultr-cloud-controller-manager v0.18.0, docs/load-balancers.md: `source,port`
+# pairs joined by `;`, the source a CIDR or the literal `cloudflare`. Without it the
+# load balancer has no firewall rules at all.
+VULTR_FIREWALL_RULES = "service.beta.kubernetes.io/vultr-loadbalancer-firewall-rules"
+VULTR_FIREWALL_RULES_CONFIGMAP = "service.beta.kubernetes.io/vultr-loadbalancer-firewall-rules-cm"
+# Forward to the nodes over the cluster's VPC, not their public addresses.
+VULTR_VPC = "service.beta.kubernetes.io/vultr-loadbalancer-vpc"
+FIREWALL_ANNOTATIONS = (CIVO_FIREWALL_ID, VULTR_FIREWALL_RULES, VULTR_FIREWALL_RULES_CONFIGMAP)
+
+# What the platform means a load balancer to admit, stated on it so a rule can check it.
+EXPOSURE = "platform/exposure"
+Exposure = Literal["cloudflare", "admin", "public", "unmanaged"]
+# cloudflare: fronted by a proxied Cloudflare load balancer; Cloudflare and admin CIDRs.
+# admin: the admin CIDRs (and any the config adds) only.
+# public: the whole internet, on purpose.
+# unmanaged: an `existing` cluster, whose load balancers the platform does not own.
+RESTRICTED: frozenset[Exposure] = frozenset({"cloudflare", "admin"})
+WEB_PORTS = (80, 443)
+CLOUDFLARE = "cloudflare"
+
+
+def vultr_firewall_rules(cidrs: Sequence[str], cloudflare: bool) -> str:
+    """The firewall-rules annotation: every source on 80 and 443. No spaces: the
+    controller splits on `;` and `,` and parses what is left as it is."""
+    sources = [*([CLOUDFLARE] if cloudflare else []), *dict.fromkeys(cidrs)]
+    return ";".join(f"{source},{port}" for source in sources for port in WEB_PORTS)
+
+
+def vultr_sources(rules: str) -> list[str]:
+    """The sources of a firewall-rules annotation."""
+    return [entry.split(",", 1)[0] for entry in rules.split(";") if entry]

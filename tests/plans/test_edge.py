@@ -1,0 +1,131 @@
+"""The cloud load balancers in front of the traffic controllers admit what the node
+firewalls admit: Cloudflare and the admin CIDRs on fronted clusters, the admin CIDRs
+(by default) on the management cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.rules import violations
+from platform_cli.mocks import CLOUDFLARE_IPV4
+from tests.planview import PlanView
+
+ADMIN = ["203.0.113.0/24", "198.51.100.16/28"]
+CIVO_FIREWALL_ID = "kubernetes.civo.com/firewall-id"
+VULTR_RULES = "service.beta.kubernetes.io/vultr-loadbalancer-firewall-rules"
+# Every prod workload cluster runs a public app, so a proxied load balancer fronts each.
+FRONTED_CIVO = ["frankfurt", "london", "newyork"]
+
+
+def service_annotations(plan: PlanView, cluster: str) -> dict[str, str]:
+    proxy = plan.one("gateway.envoyproxy.io/v1alpha1:EnvoyProxy", f"{cluster}-envoyproxy")
+    service = proxy.revealed_inputs["spec"]["provider"]["kubernetes"]["envoyService"]
+    assert service["type"] == "LoadBalancer"
+    annotations: dict[str, str] = service["annotations"]
+    return annotations
+
+
+def lb_firewall_rules(plan: PlanView, cluster: str) -> dict[str, list[str]]:
+    firewall = plan.one("civo:index/firewall:Firewall", f"{cluster}-lb-firewall")
+    assert firewall.inputs["createDefaultRules"] is False
+    return {r["portRange"]: r["cidrs"] for r in firewall.inputs["ingressRules"]}
+
+
+@pytest.mark.parametrize("cluster", FRONTED_CIVO)
+def test_civo_load_balancer_admits_only_cloudflare_and_admins(prod: PlanView, cluster: str) -> None:
+    annotations = service_annotations(prod, cluster)
+    assert annotations["platform/exposure"] == "cloudflare"
+    proxy = prod.one("gateway.envoyproxy.io/v1alpha1:EnvoyProxy", f"{cluster}-envoyproxy")
+    firewall = prod.one("civo:index/firewall:Firewall", f"{cluster}-lb-firewall")
+    # The firewall-id annotation is that firewall's id.
+    assert annotations[CIVO_FIREWALL_ID]
+    assert proxy.property_dependencies["spec"] == [firewall.urn]
+    assert lb_firewall_rules(prod, cluster) == {
+        "80": ADMIN + CLOUDFLARE_IPV4,
+        "443": ADMIN + CLOUDFLARE_IPV4,
+    }
+
+
+def test_vultr_load_balancer_admits_only_cloudflare_and_admins(prod: PlanView) -> None:
+    annotations = service_annotations(prod, "chicago")
+    assert annotations["platform/exposure"] == "cloudflare"
+    assert annotations[VULTR_RULES] == (
+        "cloudflare,80;cloudflare,443;"
+        "203.0.113.0/24,80;203.0.113.0/24,443;198.51.100.16/28,80;198.51.100.16/28,443"
+    )
+    assert annotations["service.beta.kubernetes.io/vultr-loadbalancer-vpc"] == "true"
+
+
+@pytest.mark.parametrize("cluster", [*FRONTED_CIVO, "chicago", "mgmt"])
+def test_the_gateway_class_uses_the_envoy_proxy(prod: PlanView, cluster: str) -> None:
+    gateway_class = prod.one("gateway.networking.k8s.io/v1:GatewayClass", f"{cluster}-gatewayclass")
+    assert gateway_class.inputs["spec"]["parametersRef"] == {
+        "group": "gateway.envoyproxy.io",
+        "kind": "EnvoyProxy",
+        "name": "platform",
+        "namespace": "envoy-gateway-system",
+    }
+    proxy = prod.one("gateway.envoyproxy.io/v1alpha1:EnvoyProxy", f"{cluster}-envoyproxy")
+    assert proxy.inputs["metadata"] == {"name": "platform", "namespace": "envoy-gateway-system"}
+    assert proxy.urn in gateway_class.dependencies
+
+
+def test_argocd_admits_only_admins_by_default(prod: PlanView) -> None:
+    annotations = service_annotations(prod, "mgmt")
+    assert annotations["platform/exposure"] == "admin"
+    assert lb_firewall_rules(prod, "mgmt") == {"80": ADMIN, "443": ADMIN}
+    nodes = prod.one("civo:index/firewall:Firewall", "mgmt-firewall").inputs["ingressRules"]
+    assert {r["portRange"]: r["cidrs"] for r in nodes if r["portRange"] != "6443"} == {
+        "80": ADMIN,
+        "443": ADMIN,
+    }
+
+
+def test_argocd_exposure_is_a_choice(plan_config: Callable[..., PlanView]) -> None:
+    def webhooks(config: dict[str, Any]) -> None:
+        config["platform:argocd"] = {"allowedCidrs": ["192.0.2.0/24"]}
+
+    def public(config: dict[str, Any]) -> None:
+        config["platform:argocd"] = {"exposure": "public"}
+
+    widened = plan_config("prod", webhooks)
+    assert lb_firewall_rules(widened, "mgmt")["443"] == [*ADMIN, "192.0.2.0/24"]
+    opened = plan_config("prod", public)
+    assert service_annotations(opened, "mgmt")["platform/exposure"] == "public"
+    assert lb_firewall_rules(opened, "mgmt")["443"] == ["0.0.0.0/0"]
+
+
+def test_public_exposure_takes_no_extra_cidrs(
+    plan_errors: Callable[..., tuple[int, list[str]]],
+) -> None:
+    def both(config: dict[str, Any]) -> None:
+        config["platform:argocd"] = {"exposure": "public", "allowedCidrs": ["192.0.2.0/24"]}
+
+    code, errors = plan_errors(both)
+    assert code == 2
+    assert (
+        "error: platform:argocd.allowedCidrs: only used with exposure 'admin'; "
+        "'public' admits everyone" in errors
+    )
+
+
+def test_ingress_nginx_service_carries_the_firewall(ingress_nginx_plan: PlanView) -> None:
+    releases = ingress_nginx_plan.releases()
+    for name, inputs in releases.items():
+        if not name.endswith("-ingress-nginx"):
+            continue
+        service = inputs["values"]["controller"]["service"]
+        assert service["type"] == "LoadBalancer"
+        assert service["annotations"]["platform/exposure"] in {"cloudflare", "admin", "public"}
+        assert CIVO_FIREWALL_ID in service["annotations"]
+    assert any(name.endswith("-ingress-nginx") for name in releases)
+    broken = [
+        (r.name, message)
+        for r in ingress_nginx_plan.resources
+        for rail, message in violations(r.type, r.revealed_inputs, r.protect)
+        if rail == "restricted-load-balancers"
+    ]
+    assert broken == []
