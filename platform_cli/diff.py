@@ -151,7 +151,9 @@ def _propagate_replacements(
             if urn in replaced:
                 continue
             fed = [
-                k for k, sources in resource.property_dependencies.items() if wave & set(sources)
+                k
+                for k, sources in resource.property_dependencies.items()
+                if wave & set(sources) and not ignored(resource, k)
             ]
             paths = changed.setdefault(urn, []) if fed else changed.get(urn, [])
             paths += [k for k in fed if k not in paths]
