@@ -261,10 +261,11 @@ def exit_code(changes: list[Change]) -> int:
     return CHANGES if changes else NO_CHANGE
 
 
-def attention_lines(changes: list[Change]) -> list[str]:
-    """Each resource `pulumi up` refuses to touch, and each it would leave behind, by name."""
+def attention_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
+    """Each resource `pulumi up` refuses to touch, and each it would leave behind, by name;
+    with ``rejected_too`` also each change the provider rejects."""
     refused = sorted(c.resource.name for c in changes if c.refused)
-    rejected = sorted(c.resource.name for c in changes if c.kind == "fail")
+    rejected = sorted(c.resource.name for c in changes if c.kind == "fail" and rejected_too)
     retained = sorted(
         c.resource.name
         for c in changes
@@ -302,7 +303,8 @@ def render_markdown(changes: list[Change], title: str) -> str:
         lines += ["> [!WARNING]", f"> {len(replaced)} resource(s) would be replaced:"]
         lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in replaced]
         lines.append("")
-    attention = attention_lines(changes)
+    # Rejected changes have their own `!!` lines, and their own warning in a review.
+    attention = attention_lines(changes, rejected_too=False)
     if attention:
         lines += ["> [!CAUTION]", *[f"> - {line}" for line in attention], ""]
     for cluster, groups in _grouped(changes).items():

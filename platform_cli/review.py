@@ -18,7 +18,7 @@ from typing import TextIO
 
 from infra.components.pulumi_deployments import WATCHED_PATHS
 from infra.stackconfig import stack_file_name, stack_of
-from platform_cli.diff import Change, diff_runs, render_markdown
+from platform_cli.diff import REFUSED, Change, diff_runs, exit_code, render_markdown
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun
 
@@ -264,7 +264,8 @@ def command(
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
-    """Exit 0 when nothing changes, 1 when something does, 2 on an invalid stack or ref."""
+    """Exit 0 when nothing changes, 1 when something does, 2 on an invalid stack or ref,
+    3 when `pulumi up` would refuse a change (as `platform diff`)."""
     try:
         if list_only:
             print(json.dumps(changed_stacks(repo, base, head)), file=stdout)
@@ -280,4 +281,6 @@ def command(
     print(f"wrote {target}", file=stderr)
     if any(r.errors for r in reviews):
         return 2
+    if any(exit_code(r.changes) == REFUSED for r in reviews):
+        return REFUSED
     return 1 if any(r.changes or r.removed for r in reviews) else 0
