@@ -210,7 +210,10 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
         names = config.drain if key == "drain" else config.load_balancing.region_preference
         for i, name in enumerate(names):
             if name not in enabled:
-                yield f"{key}[{i}]", f"{name!r} is not an enabled cluster"
+                yield (
+                    f"{key}[{i}]",
+                    f"{name!r} is not an enabled cluster" + did_you_mean(name, sorted(enabled)),
+                )
 
     yield from _app_problems(config, placement, enabled)
 
@@ -229,7 +232,10 @@ def _app_problems(
         where = f"apps[{i}]"
         for j, dep in enumerate(app.depends_on):
             if dep not in known:
-                yield f"{where}.dependsOn[{j}]", f"unknown app {dep!r}"
+                yield (
+                    f"{where}.dependsOn[{j}]",
+                    f"unknown app {dep!r}" + did_you_mean(dep, sorted(known)),
+                )
         cycle = _cycle_from(app.name, edges)
         if cycle:
             yield f"{where}.dependsOn", "dependency cycle " + " -> ".join(cycle)
@@ -242,7 +248,10 @@ def _app_problems(
     if config.database is not None and config.apps:
         for i, name in enumerate(config.database.apps):
             if name not in known:
-                yield f"database.apps[{i}]", f"unknown app {name!r}"
+                yield (
+                    f"database.apps[{i}]",
+                    f"unknown app {name!r}" + did_you_mean(name, sorted(known)),
+                )
     yield from _plan_limit_problems(config, placement)
     yield from _drain_problems(config, placement)
 

@@ -179,7 +179,9 @@ def _propagate_replacements(
             if urn in replaced or urn not in old_urns:
                 continue
             fed = [
-                k for k, sources in resource.property_dependencies.items() if wave & set(sources)
+                k
+                for k, sources in resource.property_dependencies.items()
+                if wave & set(sources) and not ignored(resource, k)
             ]
             paths = changed.setdefault(urn, []) if fed else changed.get(urn, [])
             paths += [k for k in fed if k not in paths]
@@ -312,10 +314,11 @@ def exit_code(changes: list[Change]) -> int:
     return CHANGES if changes else NO_CHANGE
 
 
-def attention_lines(changes: list[Change]) -> list[str]:
-    """Each resource `pulumi up` refuses to touch, and each it would leave behind, by name."""
+def attention_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
+    """Each resource `pulumi up` refuses to touch, and each it would leave behind, by name;
+    with ``rejected_too`` also each change the provider rejects."""
     refused = sorted(c.resource.name for c in changes if c.refused)
-    rejected = sorted(c.resource.name for c in changes if c.kind == "fail")
+    rejected = sorted(c.resource.name for c in changes if c.kind == "fail" and rejected_too)
     retained = sorted(
         c.resource.name
         for c in changes
@@ -362,7 +365,8 @@ def render_markdown(changes: list[Change], title: str) -> str:
             for c in replaced
         ]
         lines.append("")
-    attention = attention_lines(changes)
+    # Rejected changes have their own `!!` lines, and their own warning in a review.
+    attention = attention_lines(changes, rejected_too=False)
     if attention:
         lines += ["> [!CAUTION]", *[f"> - {line}" for line in attention], ""]
     for cluster, groups in _grouped(changes).items():

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from infra.components.pulumi_deployments import WATCHED_PATHS
 from infra.stackconfig import stack_file_name, stack_of
-from platform_cli.diff import Change, diff_runs, refusals, render_markdown
+from platform_cli.diff import REFUSED, Change, diff_runs, exit_code, refusals, render_markdown
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun, Registration
 
@@ -327,7 +327,8 @@ def command(
     stderr: TextIO,
 ) -> int:
     """Exit 0 when nothing changes, 1 when something does, 2 on an invalid stack or ref
-    or an edit the provider would silently not apply."""
+    or an edit the provider would silently not apply, 3 when `pulumi up` would refuse a
+    change (as `platform diff`)."""
     try:
         if list_only:
             print(json.dumps(changed_stacks(repo, base, head)), file=stdout)
@@ -344,4 +345,6 @@ def command(
     # An edit the provider would silently drop fails the review like an invalid config.
     if any(r.errors or refusals(r.changes) for r in reviews):
         return 2
+    if any(exit_code(r.changes) == REFUSED for r in reviews):
+        return REFUSED
     return 1 if any(r.changes or r.removed for r in reviews) else 0

@@ -87,12 +87,12 @@ def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
         for c in ("bash scripts/plan.sh", "python -m platform_cli plan --stack prod")
         if c in commands
     }
-    old = tmp_path / "old.yaml"
-    old.write_text((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
-    new = tmp_path / "new.yaml"
-    new.write_text(old.read_text() + "  platform:drain: [frankfurt]\n")
-    any_yaml = tmp_path / "any.yaml"
-    any_yaml.write_text(old.read_text())
+    # The placeholder files, named as dev's so the session's plan of dev serves them.
+    dev = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    old, new, any_yaml = (tmp_path / d / "Pulumi.dev.yaml" for d in ("old", "new", "any"))
+    for path, text in ((old, dev), (new, dev + "  platform:drain: [frankfurt]\n"), (any_yaml, dev)):
+        path.parent.mkdir()
+        path.write_text(text)
     prod_clean = _git_clean("Pulumi.prod.yaml")
 
     def check_plan_dev() -> None:
@@ -105,7 +105,7 @@ def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
 
     def check_plan_any() -> None:
         code, out = _call(["plan", "--config", str(any_yaml), "--out", str(tmp_path / "any")])
-        assert code == 0 and out.startswith("stack any: ")
+        assert code == 0 and out.startswith("stack dev: ")
 
     def check_diff_ref() -> None:
         if prod_clean is None:

@@ -76,7 +76,8 @@ def test_a_config_edit_gets_one_comment_body_with_its_diff(
     git(repo, "commit", "-qam", "frankfurt gets a node; london bigger nodes")
 
     body_file = tmp_path / "review.md"
-    assert run_review(repo, body_file) == 1
+    # A change `pulumi up` would not get through: the review says so in its exit code.
+    assert run_review(repo, body_file) == 3
     body = body_file.read_text()
     assert body.startswith(MARKER + "\n")
     assert "| `dev` | `Pulumi.dev.yaml` changed | 0 | 2 | 0 | 0 | 1 |" in body

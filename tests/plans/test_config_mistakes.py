@@ -96,6 +96,11 @@ CASES: list[tuple[str, Edit, list[str]]] = [
         ["error: platform:clusters[0](london).nodeCont: unknown key; did you mean 'nodeCount'?"],
     ),
     (
+        "misspelt cluster name",
+        _set("platform:drain", ["londn"]),
+        ["error: platform:drain[0]: 'londn' is not an enabled cluster; did you mean 'london'?"],
+    ),
+    (
         "misspelt top-level key",
         _set("platform:domian", "example.com"),
         ["error: platform:domian: unknown key; did you mean 'domain'?"],

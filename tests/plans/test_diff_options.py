@@ -187,3 +187,17 @@ def test_scaling_the_management_cluster_replaces_nothing(
     assert {c.resource.name for c in changes if c.kind == "add"} == {
         "chicago-fw-6443-mgmt-egress-3"
     }
+
+
+def test_an_ignored_input_fed_by_a_replaced_resource_is_no_update() -> None:
+    key = _resource("key", {}, revealed_trigger="1")
+    reader = replace(
+        _resource("reader", {"secret": "x"}, ignore_changes=["secret"]),
+        property_dependencies={"secret": [key.urn]},
+    )
+    changes = _diff_many([key, reader], [replace(key, revealed_trigger="2"), reader])
+    assert [(c.resource.name, c.kind) for c in changes] == [("key", "replace")]
+
+
+def _diff_many(old: list[Registration], new: list[Registration]) -> list[Change]:
+    return diff_runs(PlanRun("s", old, {}, {}, []), PlanRun("s", new, {}, {}, []))
