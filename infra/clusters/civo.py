@@ -65,7 +65,7 @@ def create(
     request: ClusterRequest, spec: CivoClusterSpec, parent: pulumi.Resource
 ) -> ClusterHandle:
     name = request.name
-    cloud_name = naming.cluster_cloud_name(name)
+    cloud_name = naming.cluster_cloud_name(request.environment, name)
     child = pulumi.ResourceOptions(parent=parent)
     web = _web_cidrs(request)
     network = civo.Network(f"{name}-network", label=cloud_name, region=spec.region, opts=child)
@@ -131,5 +131,9 @@ def _node_addresses(
         ),
         opts=pulumi.InvokeOutputOptions(parent=parent),
     )
-    node_ips = nodes.instances.apply(lambda found: sorted(i.public_ip for i in found))
+    # terraform-provider-civo v1.1.4 civo/instances/datasource_instances.go fills
+    # `private_ip` with the instance's public address (and `public_ip` with its private
+    # one). Whether k3s nodes are listed at all is unproven: with none found, the plan
+    # stops and asks for `egressCidrs` (see nth_address).
+    node_ips = nodes.instances.apply(lambda found: sorted(i.private_ip for i in found))
     return [node_ips.apply(nth_address(name, i)) for i in range(spec.node_count)]

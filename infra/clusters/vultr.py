@@ -56,7 +56,7 @@ def create(
     scaling = spec.autoscaling
     cluster = vultr.Kubernetes(
         name,
-        label=naming.cluster_cloud_name(name),
+        label=naming.cluster_cloud_name(request.environment, name),
         region=spec.region,
         version=spec.kubernetes_version,
         # VKE creates and owns the firewall group; the rules below are ours.
@@ -70,7 +70,12 @@ def create(
             min_nodes=scaling.min_nodes if scaling else None,
             max_nodes=scaling.max_nodes if scaling else None,
         ),
-        opts=pulumi.ResourceOptions(parent=parent),
+        # With the autoscaler on, the pool's size is the autoscaler's: a refresh reads its
+        # count, and an `up` would send the configured one back (node_quantity has no diff
+        # suppression: vultr/terraform-provider-vultr#472; the fix #711 was reverted).
+        opts=pulumi.ResourceOptions(
+            parent=parent, ignore_changes=["nodePools.nodeQuantity"] if scaling else None
+        ),
     )
     for port, sources in (
         (API_PORT, request.api_sources),
@@ -97,9 +102,11 @@ def create(
                     opts=pulumi.ResourceOptions(parent=parent),
                 )
 
-    egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs] or _node_addresses(
-        name, spec, cluster, parent
-    )
+    egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs]
+    if not egress and scaling is None:
+        egress = _node_addresses(name, spec, cluster, parent)
+    # An autoscaled pool's addresses change as nodes come and go, so a lookup of a fixed
+    # count would miss some: validation requires `egressCidrs` where its egress is used.
     kubeconfig = secret(
         cluster.kube_config.apply(lambda encoded: base64.b64decode(encoded).decode())
     )

@@ -106,7 +106,11 @@ def application_set_spec(args: AppDeploymentArgs) -> dict[str, Any]:
                 "destination": {"server": "{{ .server }}", "namespace": app.target_namespace},
                 "syncPolicy": {
                     "automated": {"prune": True, "selfHeal": True},
-                    "syncOptions": ["CreateNamespace=true"],
+                    # No CreateNamespace: Pulumi creates the namespace on every placed
+                    # cluster, and the project's empty clusterResourceWhitelist would fail
+                    # the sync of a namespace Argo CD had to create (argo-cd v3.4.4
+                    # controller/sync_namespace.go, app_project_types.go
+                    # IsGroupKindNamePermitted).
                     "retry": RETRY,
                 },
             },
