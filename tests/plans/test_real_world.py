@@ -169,3 +169,52 @@ def test_civo_egress_is_the_nodes_public_address(stack_plans: dict[str, PlanView
     # The mock answers as terraform-provider-civo v1.1.4 does, with the addresses swapped.
     assert "192.168.1.10/32" not in cidrs
     assert any(c.startswith("100.") for c in cidrs), cidrs
+
+
+def test_proxied_hosts_are_one_label_below_the_zone(stack_plan: PlanView) -> None:
+    zone = {"dev": "dev.example.com", "prod": "example.com"}[stack_plan.stack]
+    proxied = [
+        host
+        for r in stack_plan.of_type("gateway.networking.k8s.io/v1:HTTPRoute")
+        if (r.inputs["metadata"].get("annotations") or {}).get(
+            "external-dns.alpha.kubernetes.io/cloudflare-proxied"
+        )
+        == "true"
+        for host in r.inputs["spec"]["hostnames"]
+    ]
+    proxied += [
+        lb.inputs["name"] for lb in stack_plan.of_type("cloudflare:index/loadBalancer:LoadBalancer")
+    ]
+    assert proxied
+    assert all(host.endswith(f".{zone}") and "." not in host[: -len(zone) - 1] for host in proxied)
+
+
+def test_the_domain_must_be_the_zone_apex(
+    plan_errors: Callable[..., tuple[int, list[str]]],
+) -> None:
+    def shared_zone(config: dict[str, Any]) -> None:
+        config["platform:cloudflare"]["zoneName"] = "example.com"
+
+    code, lines = plan_errors(shared_zone)
+    assert code == 2
+    assert any(
+        line.startswith("error: platform:domain: 'dev.example.com' is not") for line in lines
+    )
+
+
+def test_flattened_host_names_may_not_collide(
+    plan_errors: Callable[..., tuple[int, list[str]]],
+) -> None:
+    def weather_london(config: dict[str, Any]) -> None:
+        # `weather` on london is weather-london.<domain>: a public app of that name collides.
+        app = dict(config["platform:apps"][0], name="weather-london", placement={})
+        config["platform:apps"].append(app)
+
+    code, lines = plan_errors(weather_london)
+    assert code == 2
+    assert any("host name 'weather-london.dev.example.com' is already" in line for line in lines)
+
+
+def test_each_cluster_asks_lets_encrypt_for_its_own_set_of_names(prod: PlanView) -> None:
+    sets = [tuple(sorted(c.inputs["spec"]["dnsNames"])) for c in prod.of_type(":Certificate")]
+    assert len(sets) == len(set(sets)) > 1
