@@ -4,6 +4,7 @@ breaks it) through `platform plan`, and the shipped stacks break none of them.""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,24 @@ def test_every_rule_says_what_it_guards_and_where_that_is_written() -> None:
     for name, source in cited:
         assert "http" in source or "/" in source, name
     assert {r.name for r in RULES} <= {r.name for r in GUARDRAILS}
+
+
+def test_stacks_that_share_a_zone_must_agree_on_its_settings(
+    stack_plans: dict[str, PlanView],
+) -> None:
+    dev, prod = (_stack_plan(stack_plans[s]) for s in ("dev", "prod"))
+    setting = stack_plans["prod"].one("cloudflare:index/zoneSetting:ZoneSetting", "zone-ssl-mode")
+    # prod's stack as if it pointed at dev's zone with another SSL mode.
+    shared = replace(
+        setting,
+        revealed_inputs={
+            **setting.revealed_inputs,
+            "zoneId": dev.config.cloudflare.zone_id,
+            "value": "full",
+        },
+    )
+    edited = StackPlan("prod", prod.config, [shared])
+    rule = next(r for r in STACKS_RULES if r.name == "one-zone-setting")
+    found = rule.violations({"dev": dev, "prod": edited})
+    assert {v.stack for v in found} == {"dev", "prod"}
+    assert all("set to ['full', 'strict'] by different stacks" in v.message for v in found)
