@@ -364,9 +364,17 @@ class LoadBalancingConfig(_Model):
 class CloudflareConfig(_Model):
     account_id: Annotated[str, AfterValidator(_hex32)]
     zone_id: Annotated[str, AfterValidator(_hex32)]
+    # The zone's apex, as Cloudflare names it; unset, `platform:domain`. They must agree:
+    # host names are one label below the domain, all Universal SSL covers.
+    zone_name: Annotated[str, AfterValidator(_domain)] | None = None
     # Mint zone-scoped DNS tokens for cert-manager and external-dns; switch off only for
     # accounts whose token cannot create tokens.
     scoped_tokens: Flag = True
+    # The zone's SSL/TLS mode, which the stack sets. "flexible" (and "off") are refused:
+    # Cloudflare then calls origins over HTTP, and the origins' HTTP->HTTPS redirect
+    # loops (https://developers.cloudflare.com/ssl/troubleshooting/too-many-redirects/).
+    # Origins carry Let's Encrypt certificates, so "strict" works.
+    ssl_mode: Literal["strict", "full"] = "strict"
 
 
 class DeploymentsConfig(_Model):

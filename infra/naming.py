@@ -17,9 +17,22 @@ def is_production(environment: str) -> bool:
 # --- host names and URLs --------------------------------------------------------------
 
 
+# Every host name is one label below the domain, which is the Cloudflare zone's apex:
+# Universal SSL covers the apex and one level of subdomain only
+# (https://developers.cloudflare.com/ssl/edge-certificates/universal-ssl/limitations/),
+# so a proxied `a.b.<zone>` would get no edge certificate.
+
+
 def cluster_domain(cluster: str, domain: str) -> str:
-    """The DNS name a cluster owns: its routes, certificate and external-dns records."""
+    """A cluster's own name: it makes the cluster's certificate request unique."""
     return f"{cluster}.{domain}"
+
+
+def cluster_certificate_names(cluster: str, domain: str) -> list[str]:
+    """What a cluster's one certificate covers: every host under the domain, plus the
+    cluster's own name, so no two clusters ask Let's Encrypt for the same set of names
+    (5 certificates a week per identical set: https://letsencrypt.org/docs/rate-limits/)."""
+    return [wildcard(domain), cluster_domain(cluster, domain)]
 
 
 def wildcard(name: str) -> str:
@@ -37,8 +50,8 @@ def app_host(app: str, domain: str) -> str:
 
 def app_cluster_host(app: str, cluster: str, domain: str) -> str:
     """An app's host name on one cluster: a load-balancer origin, or how other clusters
-    call a private app."""
-    return f"{app}.{cluster_domain(cluster, domain)}"
+    call a private app (proxied, so one label deep)."""
+    return f"{app}-{cluster}.{domain}"
 
 
 def https_url(host: str, port: int | None = None) -> str:
@@ -106,19 +119,32 @@ def load_balancer_monitor(environment: str, app: str) -> str:
     return f"{environment} {app}"
 
 
-def cluster_cloud_name(cluster: str) -> str:
+# Names a cloud account holds once: dev and prod may share the account, so each carries
+# the environment. Civo rejects a second cluster or firewall of the same name
+# (civo/terraform-provider-civo v1.1.4 civo/kubernetes/resource_kubernetes_cluster.go
+# "must be unique within your account"; civo/civogo v0.3.89 errors.go
+# `DatabaseKubernetesClusterDuplicateError`, `DatabaseFirewallDuplicateNameError`,
+# `DatabaseNetworkDuplicateNameError`). Renaming one replaces the cloud resource.
+
+
+def cluster_cloud_name(environment: str, cluster: str) -> str:
     """The name a cluster, its network and its firewall carry in the cloud account."""
-    return cluster
+    return f"{environment}-{cluster}"
 
 
-def load_balancer_firewall(cluster: str) -> str:
+def load_balancer_firewall(environment: str, cluster: str) -> str:
     """The Civo firewall in front of a cluster's load balancer."""
-    return f"{cluster_cloud_name(cluster)}-lb"
+    return f"{cluster_cloud_name(environment, cluster)}-lb"
 
 
-def database_network(database: str) -> str:
+def database_cloud_name(environment: str, database: str) -> str:
+    """The Civo name of the shared database."""
+    return f"{environment}-{database}"
+
+
+def database_network(environment: str, database: str) -> str:
     """The Civo network label and firewall name of the shared database."""
-    return f"{database}-db"
+    return f"{database_cloud_name(environment, database)}-db"
 
 
 def wildcard_certificate_secret(cluster: str) -> str:

@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from infra import naming
 from infra.access import PLATFORM_NAMESPACES
-from infra.config import NAMESPACE, AppConfig, PlatformConfig
+from infra.config import NAMESPACE, AppConfig, PlatformConfig, VultrClusterSpec
 from infra.config_paths import did_you_mean, known_keys, with_item_names
 from infra.placement import Placement
 
@@ -136,6 +136,16 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
             ConfigWarning,
             stacklevel=2,
         )
+    deployments = config.deployments
+    if deployments is not None and deployments.agent_pool_id is None:
+        warnings.warn(
+            "platform:deployments.agentPoolId is not set: Pulumi's hosted runners do not "
+            "leave from adminCidrs, so their `up` and `refresh` cannot reach the clusters' "
+            "Kubernetes APIs or the database; use a self-hosted agent pool whose egress "
+            "address is in adminCidrs",
+            ConfigWarning,
+            stacklevel=2,
+        )
     return ValidConfig(config, placement)
 
 
@@ -206,6 +216,8 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
     if config.argocd.exposure == "public" and config.argocd.allowed_cidrs:
         yield "argocd.allowedCidrs", "only used with exposure 'admin'; 'public' admits everyone"
 
+    yield from _autoscaled_egress_problems(config, placement)
+    yield from _host_name_problems(config, placement)
     for key in ("drain", "loadBalancing.regionPreference"):
         names = config.drain if key == "drain" else config.load_balancing.region_preference
         for i, name in enumerate(names):
@@ -216,6 +228,53 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
                 )
 
     yield from _app_problems(config, placement, enabled)
+
+
+def _autoscaled_egress_problems(
+    config: PlatformConfig, placement: Placement
+) -> Iterator[tuple[str, str]]:
+    """An autoscaled pool's node addresses come and go; where its egress is admitted
+    somewhere (Argo CD on the management cluster, database clients), it must be stated."""
+    mgmt = config.mgmt_cluster
+    autoscaled = isinstance(mgmt, VultrClusterSpec) and mgmt.autoscaling is not None
+    if autoscaled and not mgmt.egress_cidrs and config.enabled_clusters:
+        yield "mgmtCluster.egressCidrs", _AUTOSCALED_EGRESS
+    for i, cluster in enumerate(config.clusters):
+        if (
+            isinstance(cluster, VultrClusterSpec)
+            and cluster.autoscaling
+            and not cluster.egress_cidrs
+            and cluster.name in placement.database_clients
+        ):
+            yield f"clusters[{i}].egressCidrs", _AUTOSCALED_EGRESS
+
+
+def _host_name_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:
+    zone = config.cloudflare.zone_name
+    if zone is not None and zone != config.domain:
+        yield (
+            "domain",
+            f"{config.domain!r} is not the Cloudflare zone's apex {zone!r} "
+            "(cloudflare.zoneName): proxied host names one label below the domain would be "
+            "deeper than Universal SSL covers; give the environment a zone of its own",
+        )
+    hosts: dict[str, str] = {naming.argocd_host(config.domain): "Argo CD"}
+    for i, app in enumerate(config.apps):
+        names = [naming.app_host(app.name, config.domain)] if app.public else []
+        names += [naming.app_cluster_host(app.name, c, config.domain) for c in placement[app.name]]
+        for host in names:
+            label = host.split(".", 1)[0]
+            if len(label) > 63:
+                yield f"apps[{i}].name", f"host name {host!r}: {label!r} is over 63 characters"
+            if hosts.setdefault(host, app.name) != app.name:
+                yield f"apps[{i}].name", f"host name {host!r} is already {hosts[host]!r}'s"
+
+
+_AUTOSCALED_EGRESS = (
+    "required with autoscaling: the database or the workload APIs admit this cluster's "
+    "egress, and the nodes the autoscaler adds have addresses no plan can look up; "
+    "put a NAT or egress gateway in front and list its addresses"
+)
 
 
 def _app_problems(

@@ -44,9 +44,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    plan_parser = commands.add_parser("plan", help="what `pulumi up` would create, offline")
-    add_stack_arguments(plan_parser)
+    plan_parser = commands.add_parser(
+        "plan", help="what `pulumi up` would create, offline; exit 2 on a broken rule"
+    )
+    plan_source = plan_parser.add_mutually_exclusive_group(required=True)
+    plan_source.add_argument("--stack", help="stack name: reads Pulumi.<stack>.yaml")
+    plan_source.add_argument("--config", type=Path, help="any file in the stack-config format")
+    plan_source.add_argument(
+        "--all-stacks",
+        action="store_true",
+        help="every Pulumi.<stack>.yaml together: also names unique across stacks",
+    )
     plan_parser.add_argument("--out", type=Path, help="output folder (default build/<stack>)")
+    plan_parser.add_argument("--program", type=Path, help=argparse.SUPPRESS)
+    plan_parser.add_argument("--repo", type=Path, default=plan.PROJECT_DIR, help=argparse.SUPPRESS)
 
     diff_parser = commands.add_parser(
         "diff",
@@ -111,7 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "plan":
-        return plan.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
+        return (
+            plan.all_stacks_command(args.repo, sys.stdout, sys.stderr)
+            if args.all_stacks
+            else plan.command(
+                stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr, args.program
+            )
+        )
     if args.command == "diff":
         return diff.command(
             new=stack_path(args.stack, args.config),

@@ -11,7 +11,6 @@ import hashlib
 import ipaddress
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
 
 import pulumi
 
@@ -183,16 +182,35 @@ def _filter_values(args: dict[str, Any]) -> list[str]:
     return [v for f in args.get("filters") or [] for v in f.get("values", [])]
 
 
-def _permission_group(args: dict[str, Any]) -> dict[str, Any]:
-    name = unquote(str(args.get("name", "")))
-    group = {
-        "id": _digest("permission-group", name)[:32],
-        "name": name,
-        "category": "dns_and_zones",
-        "isSelectable": True,
-        "scopes": ["com.cloudflare.api.account.zone"],
+# What Cloudflare's /user/tokens/permission_groups lists (a few of them): names repeat
+# across scopes, as "Load Balancers Write" (zone) and "... Account Write" (account) show.
+PERMISSION_GROUPS = [
+    ("DNS Write", "com.cloudflare.api.account.zone"),
+    ("DNS Read", "com.cloudflare.api.account.zone"),
+    ("Zone Read", "com.cloudflare.api.account.zone"),
+    ("Zone Settings Write", "com.cloudflare.api.account.zone"),
+    ("Load Balancers Write", "com.cloudflare.api.account.zone"),
+    ("Load Balancers Account Write", "com.cloudflare.api.account"),
+    ("Load Balancing: Monitors and Pools Write", "com.cloudflare.api.account"),
+    ("API Tokens Write", "com.cloudflare.api.user"),
+]
+
+
+def _permission_groups(args: dict[str, Any]) -> dict[str, Any]:
+    """The API compares a `name` filter with the value as it arrives: the provider
+    encodes it once more, so a pre-encoded name (`DNS%20Write`) matches nothing."""
+    wanted = args.get("name")
+    return {
+        "results": [
+            {
+                "id": _digest("permission-group", name, scope)[:32],
+                "name": name,
+                "scopes": [scope],
+            }
+            for name, scope in PERMISSION_GROUPS
+            if wanted is None or wanted == name
+        ]
     }
-    return {"results": [group]}
 
 
 _CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -205,8 +223,14 @@ _CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "versions": [{"engine": "PostgreSQL", "version": "17", "default": True}]
     },
     "civo:index/getInstances:getInstances": lambda a: {
+        # As terraform-provider-civo v1.1.4 reports them: the two addresses swapped.
         "instances": [
-            {"hostname": n, "publicIp": mock_ip("node", n), "createdAt": _created(i)}
+            {
+                "hostname": n,
+                "privateIp": mock_ip("node", n),
+                "publicIp": "192.168.1.10",
+                "createdAt": _created(i),
+            }
             for i, n in enumerate(_filter_values(a))
         ]
     },
@@ -220,7 +244,7 @@ _CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "userId": "AIDAMOCK",
     },
     "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList": (
-        _permission_group
+        _permission_groups
     ),
     "cloudflare:index/getIpRanges:getIpRanges": lambda _a: {
         "ipv4Cidrs": CLOUDFLARE_IPV4,

@@ -9,8 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from infra.rules import STACKS_RULES, StackPlan, Violation, plan_violations
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
+from platform_cli.checks import report, stack_plan
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
 __all__ = ["PROJECT_DIR", "command", "plan_stack_file"]
@@ -106,13 +108,22 @@ def write_outputs(run: PlanRun, out: Path) -> Path:
     return target
 
 
-def command(path: Path, out: Path | None, stdout: TextIO, stderr: TextIO) -> int:
+def command(
+    path: Path, out: Path | None, stdout: TextIO, stderr: TextIO, program: Path | None = None
+) -> int:
+    """Plan one stack and check every rule on it: a violation exits 2. ``program``
+    replaces the Pulumi program (the rule fixtures are small programs)."""
     try:
-        stack_file, run, notes = plan_stack_file(path)
+        stack_file, valid, notes = read_valid(path)
     except InvalidConfigError as err:
         return err.report(stderr)
+    run = run_program(stack_file, program) if program else run_program(stack_file)
     for note in notes:
         print(note, file=stderr)
+    errors, rule_notes = plan_violations(stack_plan(valid, run))
+    report(errors, rule_notes, stderr)
+    if errors:
+        return 2
     target = write_outputs(run, out or PROJECT_DIR / "build" / stack_file.stack)
     for line in _tree_lines(run):
         print(line, file=stdout)
@@ -127,3 +138,33 @@ def command(path: Path, out: Path | None, stdout: TextIO, stderr: TextIO) -> int
             print(f"  {key}: {value}", file=stdout)
     print(f"wrote {target}", file=stdout)
     return 0
+
+
+def stack_files(repo: Path) -> list[Path]:
+    return sorted(repo.glob("Pulumi.*.yaml"))
+
+
+def all_stacks_command(repo: Path, stdout: TextIO, stderr: TextIO) -> int:
+    """Plan every `Pulumi.<stack>.yaml` in ``repo``: each stack's rules, then the rules
+    across stacks (names a shared cloud account holds once). Exit 2 on any violation."""
+    plans: dict[str, StackPlan] = {}
+    errors: list[Violation] = []
+    code = 0
+    for path in stack_files(repo):
+        try:
+            stack_file, valid, _ = read_valid(path)
+        except InvalidConfigError as err:
+            code = err.report(stderr)
+            continue
+        plan = stack_plan(valid, run_program(stack_file))
+        plans[plan.stack] = plan
+        found, _ = plan_violations(plan)
+        report([v._replace(stack=plan.stack) for v in found], [], stderr)
+        errors += found
+        print(f"stack {plan.stack}: {len(plan.resources)} resources", file=stdout)
+    across = [v for rule in STACKS_RULES for v in rule.violations(plans)]
+    report(across, [], stderr)
+    if errors or across:
+        return 2
+    print(f"{len(plans)} stacks: every rule holds", file=stdout)
+    return code

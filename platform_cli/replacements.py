@@ -215,6 +215,11 @@ RULES: dict[str, Rule] = {
     "cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor": Rule(
         _CF, _CF_SCHEMA.format("load_balancer_monitor"), replace=("accountId",)
     ),  # L37-40
+    # L34-37 setting_id RequiresReplace, L39-43 zone_id. Deleting one resets nothing
+    # (an empty Delete): the zone keeps the last value the stack set.
+    "cloudflare:index/zoneSetting:ZoneSetting": Rule(
+        _CF, _CF_SCHEMA.format("zone_setting"), replace=("zoneId", "settingId")
+    ),
     "cloudflare:index/apiToken:ApiToken": Rule(
         _CF,
         _CF_SCHEMA.format("api_token"),
@@ -330,6 +335,14 @@ RULES: dict[str, Rule] = {
     # Only Job is in diff.go's table (L78-82); a CronJob's jobTemplate updates in place.
     "kubernetes:batch/v1:CronJob": Rule(_K8S, _K8S_DIFF, note="identity only"),
     "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy": _CUSTOM_RESOURCE,
+    # provider.go Diff: a Patch resource skips the per-kind table (kinds.IsPatchResource),
+    # so only its name and namespace replace; deleting it releases its fields, and the
+    # object (Argo CD's own `default` project) stays.
+    "kubernetes:argoproj.io/v1alpha1:AppProjectPatch": Rule(
+        _K8S,
+        "pulumi-kubernetes provider/pkg/provider/provider.go Diff (IsPatchResource)",
+        note="identity only",
+    ),
     "kubernetes:argoproj.io/v1alpha1:ApplicationSet": _CUSTOM_RESOURCE,
     "kubernetes:argoproj.io/v1alpha1:AppProject": _CUSTOM_RESOURCE,
     "kubernetes:cert-manager.io/v1:ClusterIssuer": _CUSTOM_RESOURCE,

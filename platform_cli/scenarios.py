@@ -58,6 +58,10 @@ def single_region(stack: str, cluster: str) -> dict[str, Any]:
     document = copy.deepcopy(base_document(stack))
     config = document["config"]
     config["platform:clusters"] = [c for c in config["platform:clusters"] if c["name"] == cluster]
+    for kept in config["platform:clusters"]:
+        if kept.get("autoscaling") and not kept.get("egressCidrs"):
+            # Now a database client: an autoscaled cluster must state its egress.
+            kept["egressCidrs"] = ["192.0.2.1/32"]
     for app in config.get("platform:apps", []):
         app["placement"] = {}
     config.pop("platform:drain", None)

@@ -51,6 +51,13 @@ settings = ClusterSettings(
     chart_versions=config.chart_versions,
     dns_token=dns_token,
 )
+# Zone-wide, and Cloudflare's delete of it is a no-op: removing this leaves the mode set.
+cloudflare.ZoneSetting(
+    "zone-ssl-mode",
+    zone_id=config.cloudflare.zone_id,
+    setting_id="ssl",
+    value=config.cloudflare.ssl_mode,
+)
 mgmt = MgmtCluster(
     naming.MGMT_CLUSTER,
     MgmtClusterArgs(

@@ -122,8 +122,11 @@ class ArgoCD:
             Route("argocd", NAMESPACE, hostname, SERVER_SERVICE, SERVER_HTTP_PORT),
             [self.release],
         )
-        # Argo CD recreates `default` if it is deleted, so it is kept but allows nothing.
-        ctx.custom_resource(
+        # argocd-server creates an open `default` project at start when there is none
+        # (argo-cd v3.4.4 server/server.go `initializeDefaultProject`), and the atomic
+        # release waits for the server, so it exists before Pulumi gets here: a create
+        # would fail on AlreadyExists. Pulumi patches it closed instead.
+        ctx.custom_resource_patch(
             "appproject-default",
             API_VERSION,
             "AppProject",

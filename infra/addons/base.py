@@ -18,12 +18,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import naming
 from infra.pod_security import EXCEPTION, PodSecurityLevel
 from infra.pod_security import labels as pod_security_labels
 from infra.versions import CHARTS
 
 HELM_TIMEOUT_SECONDS = 600
+# Take over fields another field manager set (pulumi-kubernetes provider/pkg/metadata
+# annotations.go `AnnotationPatchForce`; await.go `patchForce`).
+PATCH_FORCE = {"pulumi.com/patchForce": "true"}
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,6 @@ class AddonContext:
     chart_versions: Mapping[str, str]
     provider: k8s.Provider
     parent: pulumi.Resource
-
-    @property
-    def cluster_domain(self) -> str:
-        return naming.cluster_domain(self.cluster, self.domain)
 
     def opts(
         self, depends_on: Sequence[pulumi.Resource] = (), **kwargs: Any
@@ -144,6 +142,35 @@ class AddonContext:
                 namespace=namespace,
                 labels=dict(labels) if labels else None,
                 annotations=dict(annotations) if annotations else None,
+            ),
+            spec=dict(spec),
+            opts=self.opts(depends_on=depends_on),
+        )
+
+    def custom_resource_patch(
+        self,
+        resource_name: str,
+        api_version: str,
+        kind: str,
+        name: str,
+        *,
+        spec: Mapping[str, Any],
+        namespace: str,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> k8s.apiextensions.CustomResourcePatch:
+        """A custom resource a controller creates itself, whose fields Pulumi takes over.
+
+        A patch is a server-side apply: it never fails on AlreadyExists, and forcing takes
+        the fields from the controller's field manager. Removing it from the program only
+        gives those fields up; the object stays (pulumi-kubernetes provider/pkg/await
+        await.go, Delete of a patch resource relinquishes its fields).
+        """
+        return k8s.apiextensions.CustomResourcePatch(
+            self.name(resource_name),
+            api_version=api_version,
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=namespace, annotations=dict(PATCH_FORCE)
             ),
             spec=dict(spec),
             opts=self.opts(depends_on=depends_on),

@@ -23,15 +23,21 @@ ISSUERS = {
 DEFAULT_ISSUER = "letsencrypt-prod"
 
 
-def values() -> dict[str, Any]:
+def values(gateway_api: bool) -> dict[str, Any]:
+    """``gateway_api`` only where the Gateway API CRDs are installed: cert-manager v1.21.1
+    exits at start when `gatewayAPI.enabled` is set and `gateway.networking.k8s.io/v1`
+    is not served (cert-manager/cert-manager v1.21.1 pkg/controller/context.go), and the
+    atomic release then rolls back."""
+    config: dict[str, Any] = {
+        "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+        "kind": "ControllerConfiguration",
+    }
+    if gateway_api:
+        config["gatewayAPI"] = {"enabled": True}
     return {
         "crds": {"enabled": True, "keep": True},
         # The chart renders `config` as the controller's ControllerConfiguration.
-        "config": {
-            "apiVersion": "controller.config.cert-manager.io/v1alpha1",
-            "kind": "ControllerConfiguration",
-            "gatewayAPI": {"enabled": True},
-        },
+        "config": config,
         # Check DNS-01 propagation against public resolvers, not the cluster's own DNS.
         "dns01RecursiveNameservers": "1.1.1.1:53,8.8.8.8:53",
         "dns01RecursiveNameserversOnly": True,
@@ -45,11 +51,14 @@ class CertManager:
         cloudflare_token: pulumi.Input[str],
         acme_email: str,
         depends_on: Sequence[pulumi.Resource],
+        gateway_api: bool,
     ) -> None:
         namespace = ctx.namespace(NAMESPACE)
         token = ctx.secret(TOKEN_SECRET, namespace, {TOKEN_KEY: cloudflare_token})
-        # Gateway API support needs the Gateway API CRDs, which the traffic controller brings.
-        self.release = ctx.release("cert-manager", namespace, values(), depends_on=depends_on)
+        # With Gateway API support, `depends_on` must hold the release that brings its CRDs.
+        self.release = ctx.release(
+            "cert-manager", namespace, values(gateway_api), depends_on=depends_on
+        )
         self.issuers = [
             ctx.custom_resource(
                 f"issuer-{name}",

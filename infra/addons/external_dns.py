@@ -1,5 +1,13 @@
 """external-dns: keeps Cloudflare records for the routes on one cluster, owning only the
-names under that cluster's domain filter and marking them with its own TXT owner id."""
+names under that cluster's domain filter and marking them with its own TXT owner id.
+
+The zone is chosen by id, not by the domain filter: external-dns v0.21.0's Cloudflare
+provider keeps a zone only if ``domainFilter.Match(zone.Name)``
+(kubernetes-sigs/external-dns v0.21.0 provider/cloudflare/cloudflare.go, ``Zones``), and
+``endpoint/domain_filter.go`` ``matchFilter`` rejects the parent zone ``example.com`` for
+the filter ``london.example.com``. With ``--zone-id-filter`` the zone is fetched by id and
+the domain filter only scopes the records.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +24,9 @@ TOKEN_SECRET = "cloudflare-dns-token"
 TOKEN_KEY = "api-token"
 
 
-def values(domain_filters: Sequence[str], owner_id: str, sources: Sequence[str]) -> dict[str, Any]:
+def values(
+    domain_filters: Sequence[str], owner_id: str, sources: Sequence[str], zone_id: str
+) -> dict[str, Any]:
     return {
         "provider": {"name": "cloudflare"},
         "env": [
@@ -30,6 +40,9 @@ def values(domain_filters: Sequence[str], owner_id: str, sources: Sequence[str])
         "policy": "sync",
         "registry": "txt",
         "txtOwnerId": owner_id,
+        # The chart has no zone-id key; a map entry becomes `--zone-id-filter=<id>`
+        # (external-dns-helm-chart-1.21.1 charts/external-dns/templates/deployment.yaml).
+        "extraArgs": {"zone-id-filter": zone_id},
     }
 
 
@@ -37,7 +50,9 @@ class ExternalDns:
     def __init__(
         self,
         ctx: AddonContext,
+        *,
         cloudflare_token: pulumi.Input[str],
+        zone_id: str,
         domain_filters: Sequence[str],
         sources: Sequence[str],
         depends_on: Sequence[pulumi.Resource],
@@ -48,6 +63,6 @@ class ExternalDns:
         self.release = ctx.release(
             "external-dns",
             namespace,
-            values(domain_filters, owner, sources),
+            values(domain_filters, owner, sources, zone_id),
             depends_on=[token, *depends_on],
         )

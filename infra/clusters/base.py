@@ -40,6 +40,8 @@ class ClusterRequest:
     """What a component needs from a backend, cloud-neutral."""
 
     name: str
+    # Part of every name the cluster takes in the cloud account (see infra.naming).
+    environment: str
     spec: CivoClusterSpec | VultrClusterSpec | ExistingClusterSpec
     # Sources allowed to reach the Kubernetes API (admin CIDRs, the management cluster).
     api_sources: Sequence[FirewallSource]
@@ -100,7 +102,11 @@ def kubernetes_provider(
         enable_server_side_apply=True,
         # Update Secrets in place (a rotated token) instead of deleting and recreating them.
         enable_secret_mutable=True,
-        delete_unreachable=True,
+        # No delete_unreachable: one failed discovery during a refresh would drop every
+        # object of this cluster from state, and the next `up` would fail on AlreadyExists
+        # (pulumi-kubernetes provider/pkg/provider/provider.go, Read with
+        # clusterUnreachable). For tearing down a cluster that is already gone, set
+        # PULUMI_K8S_DELETE_UNREACHABLE=true for that one run (see the README).
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -110,7 +116,10 @@ def nth_address(cluster: str, index: int) -> Callable[[Sequence[str]], str]:
 
     def pick(addresses: Sequence[str]) -> str:
         if not addresses:
-            raise RuntimeError(f"cluster {cluster!r}: the cloud reported no node addresses")
+            raise RuntimeError(
+                f"cluster {cluster!r}: the cloud reported no node addresses; "
+                "set the cluster's egressCidrs in config"
+            )
         return f"{addresses[min(index, len(addresses) - 1)]}/32"
 
     return pick

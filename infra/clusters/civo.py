@@ -58,7 +58,7 @@ def create(
     request: ClusterRequest, spec: CivoClusterSpec, parent: pulumi.Resource
 ) -> ClusterHandle:
     name = request.name
-    cloud_name = naming.cluster_cloud_name(name)
+    cloud_name = naming.cluster_cloud_name(request.environment, name)
     child = pulumi.ResourceOptions(parent=parent)
     web = request.web_cidrs()
     network = civo.Network(f"{name}-network", label=cloud_name, region=spec.region, opts=child)
@@ -81,7 +81,7 @@ def create(
     # addresses and NodePorts, which the node firewall's 80/443 rules do not cover.
     lb_firewall = civo.Firewall(
         f"{name}-lb-firewall",
-        name=naming.load_balancer_firewall(name),
+        name=naming.load_balancer_firewall(request.environment, name),
         region=spec.region,
         network_id=network.id,
         create_default_rules=False,
@@ -144,9 +144,14 @@ def _node_addresses(
         ),
         opts=pulumi.InvokeOutputOptions(parent=parent),
     )
+    # terraform-provider-civo v1.1.4 civo/instances/datasource_instances.go fills
+    # `private_ip` with the instance's public address (and `public_ip` with its private
+    # one). Whether k3s nodes are listed at all is unproven: with none found, the plan
+    # stops and asks for `egressCidrs` (see nth_address). Oldest node first, so a new
+    # node takes the next rule and the existing rules keep their addresses.
     node_ips = nodes.instances.apply(
         lambda found: [
-            i.public_ip for i in sorted(found, key=lambda i: (i.created_at or "", i.hostname))
+            i.private_ip for i in sorted(found, key=lambda i: (i.created_at or "", i.hostname))
         ]
     )
     return [node_ips.apply(nth_address(name, i)) for i in range(spec.node_count)]

@@ -59,7 +59,7 @@ def create(
     scaling = spec.autoscaling
     cluster = vultr.Kubernetes(
         name,
-        label=naming.cluster_cloud_name(name),
+        label=naming.cluster_cloud_name(request.environment, name),
         region=spec.region,
         version=spec.kubernetes_version,
         # VKE creates and owns the firewall group; the rules below are ours.
@@ -73,7 +73,12 @@ def create(
             min_nodes=scaling.min_nodes if scaling else None,
             max_nodes=scaling.max_nodes if scaling else None,
         ),
-        opts=pulumi.ResourceOptions(parent=parent),
+        # With the autoscaler on, the pool's size is the autoscaler's: a refresh reads its
+        # count, and an `up` would send the configured one back (node_quantity has no diff
+        # suppression: vultr/terraform-provider-vultr#472; the fix #711 was reverted).
+        opts=pulumi.ResourceOptions(
+            parent=parent, ignore_changes=["nodePools.nodeQuantity"] if scaling else None
+        ),
     )
     for port, sources in (
         (API_PORT, request.api_sources),
@@ -100,9 +105,11 @@ def create(
                     opts=pulumi.ResourceOptions(parent=parent),
                 )
 
-    egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs] or _node_addresses(
-        name, spec, cluster, parent
-    )
+    egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs]
+    if not egress and scaling is None:
+        egress = _node_addresses(name, spec, cluster, parent)
+    # An autoscaled pool's addresses change as nodes come and go, so a lookup of a fixed
+    # count would miss some: validation requires `egressCidrs` where its egress is used.
     # Waiting on the pool check keeps everything on the cluster from using a pool that
     # did not get the plan the config asks for.
     checked = pulumi.Output.all(

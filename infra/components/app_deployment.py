@@ -107,9 +107,16 @@ def application_set_spec(args: AppDeploymentArgs) -> dict[str, Any]:
                 "project": args.project,
                 "source": application_source(app),
                 "destination": {"server": "{{ .server }}", "namespace": app.target_namespace},
-                # No CreateNamespace: the platform creates the namespace with its Pod
-                # Security labels, and Argo CD may not touch cluster-scoped kinds.
-                "syncPolicy": {"automated": {"prune": True, "selfHeal": True}, "retry": RETRY},
+                "syncPolicy": {
+                    "automated": {"prune": True, "selfHeal": True},
+                    # No CreateNamespace: Pulumi creates the namespace, with its Pod
+                    # Security labels, on every placed cluster, and the project's empty
+                    # clusterResourceWhitelist would fail the sync of a namespace Argo
+                    # CD had to create (argo-cd v3.4.4
+                    # controller/sync_namespace.go, app_project_types.go
+                    # IsGroupKindNamePermitted).
+                    "retry": RETRY,
+                },
             },
         },
     }

@@ -37,6 +37,8 @@ from infra.credentials.cluster_identity import (
 class BaselineArgs:
     traffic_controller: TrafficControllerName
     dns_token: pulumi.Input[str]
+    # The Cloudflare zone external-dns writes to, by id (see infra.addons.external_dns).
+    dns_zone_id: str
     acme_email: str
     # Names the wildcard certificate covers, and the names external-dns may own.
     certificate_names: Sequence[str]
@@ -64,7 +66,14 @@ def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
         if args.traffic_controller == "envoy-gateway"
         else IngressNginx(ctx, annotations)
     )
-    cert_manager = CertManager(ctx, args.dns_token, args.acme_email, depends_on=[traffic.installed])
+    cert_manager = CertManager(
+        ctx,
+        args.dns_token,
+        args.acme_email,
+        depends_on=[traffic.installed],
+        # Only Envoy Gateway's chart brings the Gateway API CRDs cert-manager then needs.
+        gateway_api=traffic.kind == "envoy-gateway",
+    )
     certificate = cert_manager.certificate(
         ctx,
         traffic.certificate_secret,
@@ -74,7 +83,12 @@ def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
     )
     sources = ["gateway-httproute"] if traffic.kind == "envoy-gateway" else ["ingress"]
     dns = ExternalDns(
-        ctx, args.dns_token, args.dns_domain_filters, sources, depends_on=[traffic.installed]
+        ctx,
+        cloudflare_token=args.dns_token,
+        zone_id=args.dns_zone_id,
+        domain_filters=args.dns_domain_filters,
+        sources=sources,
+        depends_on=[traffic.installed],
     )
     secrets = ExternalSecrets(
         ctx,
@@ -129,6 +143,7 @@ def assemble_cluster(
             or cloudflare_dns_token(
                 name, settings.environment, settings.cloudflare_zone_id, parent
             ),
+            dns_zone_id=settings.cloudflare_zone_id,
             acme_email=settings.acme_email,
             certificate_names=certificate_names,
             dns_domain_filters=dns_domain_filters,

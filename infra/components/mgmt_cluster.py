@@ -44,10 +44,10 @@ class MgmtCluster(pulumi.ComponentResource):
         super().__init__("platform:index:MgmtCluster", name, None, opts)
         domain = args.settings.domain
         argocd_host = naming.argocd_host(domain)
-        own_domain = naming.cluster_domain(name, domain)
         cluster = assemble_cluster(
             ClusterRequest(
                 name=name,
+                environment=args.settings.environment,
                 spec=args.cluster,
                 api_sources=FirewallSource.of(args.admin_cidrs),
                 web_sources=args.web_sources,
@@ -55,8 +55,8 @@ class MgmtCluster(pulumi.ComponentResource):
                 kubeconfig=args.kubeconfig,
             ),
             args.settings,
-            certificate_names=[argocd_host, naming.wildcard(own_domain)],
-            dns_domain_filters=[argocd_host, own_domain],
+            certificate_names=[argocd_host],
+            dns_domain_filters=[argocd_host],
             key_rotation=args.key_rotation,
             parent=self,
         )

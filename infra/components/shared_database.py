@@ -85,15 +85,19 @@ class SharedDatabase(pulumi.ComponentResource):
         db = args.database
         port = PORTS[db.engine]
         child = pulumi.ResourceOptions(parent=self)
+        # The database instance is kept (protect, retainOnDelete) as configured. What is
+        # rebuilt from it (secrets, roles, app databases) is only protected: retained,
+        # it would stay behind when an app is removed, and re-adding the app would fail
+        # on "already exists".
         keep = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.retain_on_delete
         )
-        network = civo.Network(
-            f"{name}-network", label=naming.database_network(name), region=db.region, opts=child
-        )
+        guard = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        cloud_network = naming.database_network(args.environment, name)
+        network = civo.Network(f"{name}-network", label=cloud_network, region=db.region, opts=child)
         firewall = civo.Firewall(
             f"{name}-firewall",
-            name=naming.database_network(name),
+            name=cloud_network,
             region=db.region,
             network_id=network.id,
             create_default_rules=False,
@@ -124,7 +128,7 @@ class SharedDatabase(pulumi.ComponentResource):
         ).versions.apply(lambda versions: _offered(versions, db.version))
         instance = civo.Database(
             name,
-            name=name,
+            name=naming.database_cloud_name(args.environment, name),
             engine=CIVO_DB_SOFTWARE[db.engine],
             version=version,
             size=db.size,
@@ -154,7 +158,7 @@ class SharedDatabase(pulumi.ComponentResource):
                 ).apply(lambda a: connection_url(a[0], a[1], a[2], a[3], ADMIN_DATABASE)),
             },
             environment=args.environment,
-            opts=keep,
+            opts=guard,
         )
         admin = postgresql.Provider(
             f"{name}-postgresql",
@@ -168,7 +172,9 @@ class SharedDatabase(pulumi.ComponentResource):
             opts=child,
         )
         self.app_secret_paths = {
-            app: self._app_database(name, app, instance=instance, admin=admin, args=args, keep=keep)
+            app: self._app_database(
+                name, app, instance=instance, admin=admin, args=args, guard=guard
+            )
             for app in args.apps
         }
         self.host = instance.endpoint
@@ -192,10 +198,10 @@ class SharedDatabase(pulumi.ComponentResource):
         instance: civo.Database,
         admin: postgresql.Provider,
         args: SharedDatabaseArgs,
-        keep: pulumi.ResourceOptions,
+        guard: pulumi.ResourceOptions,
     ) -> str:
         """The app's own role and database; its credentials, and only those, go to AWS."""
-        on_db = pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(provider=admin))
+        on_db = pulumi.ResourceOptions.merge(guard, pulumi.ResourceOptions(provider=admin))
         password = random.RandomPassword(
             f"{name}-{app}-password",
             length=32,
@@ -233,6 +239,6 @@ class SharedDatabase(pulumi.ComponentResource):
                 ),
             },
             environment=args.environment,
-            opts=keep,
+            opts=guard,
         )
         return path

@@ -48,10 +48,10 @@ class WorkloadCluster(pulumi.ComponentResource):
             FirewallSource(f"mgmt-egress-{i}", cidr)
             for i, cidr in enumerate(args.argocd.egress_cidrs)
         ]
-        domain = naming.cluster_domain(name, args.settings.domain)
         cluster = assemble_cluster(
             ClusterRequest(
                 name=name,
+                environment=args.settings.environment,
                 spec=args.cluster,
                 api_sources=[*FirewallSource.of(args.admin_cidrs), *mgmt_sources],
                 web_sources=args.web_sources,
@@ -59,8 +59,9 @@ class WorkloadCluster(pulumi.ComponentResource):
                 tags=("platform", args.settings.environment, "workload"),
             ),
             args.settings,
-            certificate_names=[naming.wildcard(domain)],
-            dns_domain_filters=[domain],
+            certificate_names=naming.cluster_certificate_names(name, args.settings.domain),
+            # Ownership (the TXT owner id) keeps clusters off each other's records.
+            dns_domain_filters=[args.settings.domain],
             key_rotation=args.cluster.key_rotation,
             parent=self,
             access=args.access,
@@ -89,6 +90,5 @@ class WorkloadCluster(pulumi.ComponentResource):
             {
                 "kubeconfig": handle.kubeconfig,
                 "apiEndpoint": self.api_endpoint,
-                "clusterDomain": domain,
             }
         )

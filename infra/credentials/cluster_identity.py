@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import pulumi
 import pulumi_aws as aws
@@ -18,6 +17,7 @@ from infra.outputs import secret
 SECRET_READ_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
 # Cloudflare permission groups, looked up by name: write records, read the zone to find it.
 DNS_PERMISSION_GROUPS = ("DNS Write", "Zone Read")
+ZONE_SCOPE = "com.cloudflare.api.account.zone"
 
 
 def secret_read_policy(region: str, account_id: str, environment: str, paths: Sequence[str]) -> str:
@@ -97,16 +97,14 @@ def cloudflare_dns_token(
     cluster: str, environment: str, zone_id: str, parent: pulumi.Resource
 ) -> pulumi.Output[str]:
     """A token that can edit DNS records in one zone, for cert-manager and external-dns."""
-    groups: list[pulumi.Output[str]] = [
-        cloudflare.get_api_token_permission_groups_list_output(
-            # The provider passes the name into the query string as given (its own
-            # example spells spaces as %20); results carry the plain name.
-            name=quote(name),
-            scope="com.cloudflare.api.account.zone",
-            opts=pulumi.InvokeOutputOptions(parent=parent),
-        ).results.apply(_single_group(name))
-        for name in DNS_PERMISSION_GROUPS
-    ]
+    # The whole list, matched here: the provider URL-encodes a `name` filter itself
+    # (cloudflare-go user/tokenpermissiongroup.go `URLQuery`, requestconfig.go
+    # `Encode()`), so the pre-encoded name its docs show arrives encoded twice and
+    # matches nothing. Names repeat across scopes, so the scope is matched too.
+    catalogue = cloudflare.get_api_token_permission_groups_list_output(
+        opts=pulumi.InvokeOutputOptions(parent=parent)
+    ).results
+    groups = [catalogue.apply(_single_group(name, ZONE_SCOPE)) for name in DNS_PERMISSION_GROUPS]
     token = cloudflare.ApiToken(
         f"{cluster}-dns-token",
         name=naming.dns_token(environment, cluster),
@@ -127,11 +125,17 @@ def cloudflare_dns_token(
 PermissionGroup = cloudflare.outputs.GetApiTokenPermissionGroupsListResultResult
 
 
-def _single_group(name: str) -> Callable[[list[PermissionGroup] | None], str]:
+def _single_group(name: str, scope: str) -> Callable[[list[PermissionGroup] | None], str]:
     def pick(found: list[PermissionGroup] | None) -> str:
-        ids = [group.id for group in found or [] if group.name == name]
-        if not ids:
-            raise RuntimeError(f"Cloudflare has no API token permission group named {name!r}")
+        ids = sorted(
+            {g.id for g in found or [] if g.name == name and scope in (g.scopes or []) and g.id}
+        )
+        if len(ids) != 1:
+            problem = "no" if not ids else f"{len(ids)}"
+            raise RuntimeError(
+                f"Cloudflare has {problem} API token permission groups named {name!r} "
+                f"with scope {scope!r}; expected exactly one"
+            )
         return ids[0]
 
     return pick

@@ -9,7 +9,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra import naming
 from infra.outputs import secret
 
 
@@ -23,14 +22,21 @@ def json_secret(
 ) -> aws.secretsmanager.Secret:
     """A Secrets Manager secret holding ``document`` as JSON; the value is a Pulumi secret.
 
-    Production keeps deleted secrets recoverable for 30 days; other environments delete
-    at once, so a name can be reused while iterating.
+    ``opts`` apply to the secret only. Its value is a ``SecretVersion`` without protect or
+    retainOnDelete: ``secret_string`` forces replacement (hashicorp/terraform-provider-aws
+    internal/service/secretsmanager/secret_version.go, ``ForceNew``), so a protected
+    version would turn every credential or endpoint change into a failed `up`; replacing
+    one only moves the AWSCURRENT label, never deletes the secret.
+
+    Deletion has no recovery window: every value here is rebuilt by the next `up`, and a
+    window would block the name for up to 30 days, so re-adding an app would fail on
+    "already scheduled for deletion" (secret.go, ``recovery_window_in_days``). Protect
+    the secret (``opts``) to stop a surprise delete instead.
     """
-    production = naming.is_production(environment)
     store = aws.secretsmanager.Secret(
         resource_name,
         name=path,
-        recovery_window_in_days=30 if production else 0,
+        recovery_window_in_days=0,
         tags={"environment": environment, "managed-by": "pulumi"},
         opts=opts,
     )
@@ -40,6 +46,6 @@ def json_secret(
         secret_string=secret(
             pulumi.Output.from_input(dict(document)).apply(lambda d: json.dumps(d, sort_keys=True))
         ),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[store])),
+        opts=pulumi.ResourceOptions(parent=opts.parent, depends_on=[store]),
     )
     return store

@@ -52,7 +52,7 @@ def _bearer_token_registrations(resource_type: str, props: Props, _protect: bool
 
 
 def _closed_app_projects(resource_type: str, props: Props, _protect: bool) -> Iterator[str]:
-    if resource_type != "kubernetes:argoproj.io/v1alpha1:AppProject":
+    if resource_type.removesuffix("Patch") != "kubernetes:argoproj.io/v1alpha1:AppProject":
         return
     spec = props.get("spec") or {}
     if "*" in (spec.get("sourceRepos") or []):

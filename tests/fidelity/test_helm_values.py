@@ -27,6 +27,9 @@ FREE_FORM: dict[str, dict[str, str]] = {
         "configs.params": "each key becomes an argocd-cmd-params-cm entry (values.yaml `configs.params`)",
         "configs.cm": "each key becomes an argocd-cm entry (values.yaml `configs.cm`)",
     },
+    "external-dns": {
+        "extraArgs": "each key becomes a `--key=value` flag (values.yaml `extraArgs: {}`)",
+    },
     "ingress-nginx": {
         "controller.extraArgs": "each key becomes a controller flag (values.yaml `extraArgs: {}`)",
         "controller.service.annotations": "each key becomes a Service annotation "

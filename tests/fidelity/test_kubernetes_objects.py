@@ -38,9 +38,11 @@ def strict(schema: Any) -> Any:
 
 def group_version_kind(resource: Registration) -> tuple[str, str, str]:
     # Type tokens look like kubernetes:cert-manager.io/v1:ClusterIssuer or kubernetes:core/v1:Secret.
+    # A patch's type ends in `Patch` (kubernetes:argoproj.io/v1alpha1:AppProjectPatch); its
+    # `kind` input names the object it applies to.
     _, group_version, kind = resource.type.split(":")
     group, _, version = group_version.rpartition("/")
-    return group, version, kind
+    return group, version, str(resource.revealed_inputs.get("kind", kind))
 
 
 def is_custom(resource: Registration) -> bool:

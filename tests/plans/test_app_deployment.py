@@ -96,7 +96,7 @@ def test_routes_only_on_placed_clusters(prod: PlanView, app: str) -> None:
     for route in routes:
         cluster = route.name.split("-route-")[0]
         assert f"{cluster}-k8s" in str(route.provider)
-        assert route.inputs["spec"]["hostnames"] == [f"{app}.{cluster}.example.com"]
+        assert route.inputs["spec"]["hostnames"] == [f"{app}-{cluster}.example.com"]
         assert route.inputs["spec"]["parentRefs"][0]["sectionName"] == "https"
         (rule,) = route.inputs["spec"]["rules"]
         assert rule["backendRefs"][0]["name"] == app
@@ -123,13 +123,13 @@ def test_dashboard_gets_the_right_url_for_each_dependency_on_each_cluster(prod: 
     values = per_cluster_values(prod, "dashboard")
     assert values["london"]["dependencies"] == {
         "weather": {"url": "http://weather.weather.svc.cluster.local:8080"},  # same cluster
-        "temperature": {"url": "https://temperature.frankfurt.example.com"},  # private, remote
-        "traffic": {"url": "https://traffic.newyork.example.com"},
+        "temperature": {"url": "https://temperature-frankfurt.example.com"},  # private, remote
+        "traffic": {"url": "https://traffic-newyork.example.com"},
     }
     assert values["frankfurt"]["dependencies"] == {
         "weather": {"url": "https://weather.example.com"},  # public, remote: global host
         "temperature": {"url": "http://temperature.temperature.svc.cluster.local:8080"},
-        "traffic": {"url": "https://traffic.newyork.example.com"},
+        "traffic": {"url": "https://traffic-newyork.example.com"},
     }
     assert "dependencies" not in per_cluster_values(prod, "weather")["london"]
 
@@ -149,7 +149,7 @@ def test_private_remote_dependency_follows_region_preference() -> None:
     dashboard = next(a for a in valid.config.apps if a.name == "dashboard")
     assert (
         dependency_urls(valid.config, valid.placement, dashboard)["london"]["traffic"]
-        == "https://traffic.chicago.example.com"
+        == "https://traffic-chicago.example.com"
     )
 
 
@@ -159,8 +159,8 @@ def test_component_outputs(prod: PlanView) -> None:
     assert outputs["globalUrl"] == "https://blog.example.com"
     assert outputs["placedClusters"] == ["frankfurt", "london"]
     assert outputs["clusterUrls"] == {
-        "frankfurt": "https://blog.frankfurt.example.com",
-        "london": "https://blog.london.example.com",
+        "frankfurt": "https://blog-frankfurt.example.com",
+        "london": "https://blog-london.example.com",
     }
     (temperature,) = [c for c in prod.components(APP) if c.name == "temperature"]
     assert "globalUrl" not in prod.run.component_outputs[temperature.urn] or (

@@ -52,8 +52,8 @@ def test_every_public_app_has_a_proxied_balancer_with_a_pool_per_cluster(
     assert len(lb["defaultPools"]) == len(pools)
     for cluster, pool in pools.items():
         (origin,) = pool["origins"]
-        assert origin["address"] == f"{app}.{cluster}.example.com"
-        assert origin["header"] == {"hosts": [f"{app}.{cluster}.example.com"]}
+        assert origin["address"] == f"{app}-{cluster}.example.com"
+        assert origin["header"] == {"hosts": [f"{app}-{cluster}.example.com"]}
         assert origin["enabled"] is True
         assert pool["name"] == f"prod-{app}-{cluster}"
     monitor = prod.one(":LoadBalancerMonitor", f"{app}-global-monitor").inputs

@@ -152,7 +152,7 @@ def test_argocd_is_served_only_over_https(backend_plan: tuple[str, PlanView]) ->
 
 def test_default_project_is_closed(backend_plan: tuple[str, PlanView]) -> None:
     _, plan = backend_plan
-    default = plan.one("argoproj.io/v1alpha1:AppProject", "mgmt-appproject-default").inputs
+    default = plan.one("argoproj.io/v1alpha1:AppProjectPatch", "mgmt-appproject-default").inputs
     assert default["metadata"]["name"] == "default"
     assert default["spec"]["sourceRepos"] == [] and default["spec"]["destinations"] == []
 

@@ -83,13 +83,16 @@ def test_no_access_key_is_shared(prod: PlanView) -> None:
 
 
 @pytest.mark.parametrize("cluster", sorted(PROD_CLUSTERS))
-def test_certificate_and_dns_cover_only_the_cluster(prod: PlanView, cluster: str) -> None:
+def test_certificate_is_the_clusters_own_and_dns_stays_in_the_domain(
+    prod: PlanView, cluster: str
+) -> None:
     certificate = prod.one("cert-manager.io/v1:Certificate", f"{cluster}-wildcard-certificate")
-    assert certificate.inputs["spec"]["dnsNames"] == [f"*.{cluster}.example.com"]
+    # Host names are one label deep; the cluster's own name makes the set of names unique.
+    assert certificate.inputs["spec"]["dnsNames"] == ["*.example.com", f"{cluster}.example.com"]
     assert certificate.inputs["metadata"]["namespace"] == "envoy-gateway-system"
     assert len([c for c in prod.of_type(":Certificate") if c.name.startswith(f"{cluster}-")]) == 1
     dns = prod.one("helm.sh/v3:Release", f"{cluster}-external-dns").revealed_inputs["values"]
-    assert dns["domainFilters"] == [f"{cluster}.example.com"]
+    assert dns["domainFilters"] == ["example.com"]
     assert dns["txtOwnerId"] == f"prod-{cluster}"
     assert dns["policy"] == "sync" and dns["sources"] == ["gateway-httproute"]
 
