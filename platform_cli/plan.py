@@ -11,6 +11,7 @@ from typing import TextIO
 
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
+from platform_cli import cost
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
 __all__ = ["PROJECT_DIR", "command", "plan_stack_file"]
@@ -52,6 +53,11 @@ def read_valid(path: Path, stack: str | None = None) -> tuple[StackFile, ValidCo
         stack_file = replace(stack_file, stack=stack)
     valid, notes = validate(stack_file)
     return stack_file, valid, notes
+
+
+def estimate_of(path: Path, stack: str | None = None) -> cost.Estimate:
+    """The monthly cost estimate of a stack file."""
+    return cost.estimate(read_valid(path, stack)[1])
 
 
 def plan_stack_file(path: Path, stack: str | None = None) -> tuple[StackFile, PlanRun, list[str]]:
@@ -104,9 +110,10 @@ def write_outputs(run: PlanRun, out: Path) -> Path:
 
 def command(path: Path, out: Path | None, stdout: TextIO, stderr: TextIO) -> int:
     try:
-        stack_file, run, notes = plan_stack_file(path)
+        stack_file, valid, notes = read_valid(path)
     except InvalidConfigError as err:
         return err.report(stderr)
+    run = run_program(stack_file)
     for note in notes:
         print(note, file=stderr)
     target = write_outputs(run, out or PROJECT_DIR / "build" / stack_file.stack)
@@ -121,5 +128,7 @@ def command(path: Path, out: Path | None, stdout: TextIO, stderr: TextIO) -> int
     for key, value in run.stack_outputs.items():
         if key != "failureDetection":
             print(f"  {key}: {value}", file=stdout)
+    for line in cost.estimate(valid).render():
+        print(line, file=stdout)
     print(f"wrote {target}", file=stdout)
     return 0
