@@ -26,6 +26,16 @@ def argocd_host(domain: str) -> str:
     return f"argocd.{domain}"
 
 
+def grafana_host(domain: str) -> str:
+    return f"grafana.{domain}"
+
+
+def metrics_write_host(mgmt_cluster: str, domain: str) -> str:
+    """Where workload clusters' Prometheus agents remote-write: under the management
+    cluster's own domain, so its wildcard certificate and DNS filter already cover it."""
+    return f"prometheus.{cluster_domain(mgmt_cluster, domain)}"
+
+
 def app_host(app: str, domain: str) -> str:
     """A public app's global host name, served by its Cloudflare load balancer."""
     return f"{app}.{domain}"

@@ -163,6 +163,8 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
             "and these, so Argo CD could not reach them",
         )
 
+    yield from _observability_problems(config)
+
     for key in ("drain", "loadBalancing.regionPreference"):
         names = config.drain if key == "drain" else config.load_balancing.region_preference
         for i, name in enumerate(names):
@@ -170,6 +172,17 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
                 yield f"{key}[{i}]", f"{name!r} is not an enabled cluster"
 
     yield from _app_problems(config, placement, enabled)
+
+
+def _observability_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
+    if config.cost_enabled and not config.observability_enabled:
+        yield "cost", "OpenCost reads and feeds the platform's Prometheus: set observability too"
+    if config.observability_enabled and config.traffic_controller != "envoy-gateway":
+        yield (
+            "observability",
+            "the metrics write endpoint is guarded by an Envoy Gateway SecurityPolicy; "
+            "needs trafficController: envoy-gateway",
+        )
 
 
 def _app_problems(

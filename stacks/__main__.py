@@ -61,6 +61,7 @@ mgmt = MgmtCluster(
             else None
         ),
         project=project,
+        observability=config.observability_enabled,
     ),
 )
 
@@ -83,6 +84,7 @@ for cluster in config.enabled_clusters:
             web_sources=locked_web_sources if fronted else EVERYWHERE,
             cloudflare_ranges=cloudflare_ranges if fronted else None,
             argocd=mgmt.argocd_target,
+            metrics=mgmt.metrics_target,
         ),
     )
 
@@ -158,6 +160,9 @@ if config.deployments is not None:
 pulumi.export("argocdUrl", mgmt.argocd_url)
 pulumi.export("argocdAdminPassword", mgmt.admin_password)
 pulumi.export("mgmtKubeconfig", mgmt.kubeconfig)
+if mgmt.grafana_admin_password is not None:
+    pulumi.export("grafanaUrl", mgmt.grafana_url)
+    pulumi.export("grafanaAdminPassword", mgmt.grafana_admin_password)
 pulumi.export("clusters", {name: c.api_endpoint for name, c in clusters.items()})
 pulumi.export("apps", {name: a.cluster_urls for name, a in apps.items()})
 pulumi.export("failureDetection", {lb.hostname: lb.detection for lb in balancers.values()})

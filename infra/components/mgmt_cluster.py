@@ -10,6 +10,7 @@ import pulumi
 
 from infra import naming
 from infra.addons.argocd import ArgoCD, ProjectScope
+from infra.addons.observability import MetricsHub, MetricsTarget
 from infra.clusters import ClusterRequest
 from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.components.cluster_assembly import assemble_cluster
@@ -27,6 +28,8 @@ class MgmtClusterArgs:
     kubeconfig: pulumi.Input[str] | None = None
     # The environment's AppProject; None while the stack has no apps.
     project: ProjectScope | None = None
+    # Prometheus, Alertmanager and Grafana (grafana.<domain>) for every cluster.
+    observability: bool = False
 
 
 class MgmtCluster(pulumi.ComponentResource):
@@ -35,6 +38,10 @@ class MgmtCluster(pulumi.ComponentResource):
     argocd_url: pulumi.Output[str]
     admin_password: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    # Where workload clusters write metrics; None without observability.
+    metrics_target: MetricsTarget | None = None
+    grafana_url: str | None = None
+    grafana_admin_password: pulumi.Output[str] | None = None
 
     def __init__(
         self, name: str, args: MgmtClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -43,6 +50,7 @@ class MgmtCluster(pulumi.ComponentResource):
         domain = args.settings.domain
         argocd_host = naming.argocd_host(domain)
         own_domain = naming.cluster_domain(name, domain)
+        extra_hosts = [naming.grafana_host(domain)] if args.observability else []
         cluster = assemble_cluster(
             ClusterRequest(
                 name=name,
@@ -54,8 +62,8 @@ class MgmtCluster(pulumi.ComponentResource):
                 kubeconfig=args.kubeconfig,
             ),
             args.settings,
-            certificate_names=[argocd_host, naming.wildcard(own_domain)],
-            dns_domain_filters=[argocd_host, own_domain],
+            certificate_names=[argocd_host, *extra_hosts, naming.wildcard(own_domain)],
+            dns_domain_filters=[argocd_host, *extra_hosts, own_domain],
             key_rotation=args.key_rotation,
             parent=self,
         )
@@ -70,6 +78,11 @@ class MgmtCluster(pulumi.ComponentResource):
             namespace_ready=argocd.namespace_resource or argocd.release,
             egress_cidrs=handle.egress_cidrs,
         )
+        if args.observability:
+            hub = MetricsHub(ctx, baseline.traffic)
+            self.metrics_target = hub.target
+            self.grafana_url = hub.grafana_url
+            self.grafana_admin_password = hub.admin_password.result
         self.kubeconfig = handle.kubeconfig
         self.argocd_url = pulumi.Output.from_input(argocd.url)
         self.admin_password = argocd.password.result
@@ -79,5 +92,7 @@ class MgmtCluster(pulumi.ComponentResource):
                 "argocdUrl": self.argocd_url,
                 "argocdNamespace": argocd.namespace,
                 "adminPassword": self.admin_password,
+                "grafanaUrl": self.grafana_url,
+                "grafanaAdminPassword": self.grafana_admin_password,
             }
         )

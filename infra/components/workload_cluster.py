@@ -11,6 +11,7 @@ import pulumi
 from infra import naming
 from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
+from infra.addons.observability import MetricsAgent, MetricsTarget
 from infra.components import argocd_registration
 from infra.components.cluster_assembly import assemble_cluster
 from infra.components.contracts import AppTarget, ArgoCDTarget, ClusterSettings
@@ -28,6 +29,8 @@ class WorkloadClusterArgs:
     argocd: ArgoCDTarget
     # Set when a proxied load balancer fronts the cluster: 80/443 then admit these too.
     cloudflare_ranges: pulumi.Output[list[str]] | None = None
+    # Set with observability: a Prometheus agent writes this cluster's metrics there.
+    metrics: MetricsTarget | None = None
 
 
 class WorkloadCluster(pulumi.ComponentResource):
@@ -70,6 +73,8 @@ class WorkloadCluster(pulumi.ComponentResource):
             labels=args.labels,
             depends_on=[args.argocd.namespace_ready],
         )
+        if args.metrics is not None:
+            MetricsAgent(ctx, args.metrics)
         self.app_target = AppTarget(
             cluster=name,
             environment=args.settings.environment,

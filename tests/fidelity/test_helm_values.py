@@ -27,6 +27,11 @@ FREE_FORM: dict[str, dict[str, str]] = {
         "configs.params": "each key becomes an argocd-cmd-params-cm entry (values.yaml `configs.params`)",
         "configs.cm": "each key becomes an argocd-cm entry (values.yaml `configs.cm`)",
     },
+    "kube-prometheus-stack": {
+        "prometheus.prometheusSpec.externalLabels": (
+            "label name -> value added to every series (values.yaml `externalLabels: {}`)"
+        ),
+    },
     "ingress-nginx": {
         "controller.extraArgs": "each key becomes a controller flag (values.yaml `extraArgs: {}`)",
     },
