@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pulumi
 
 from infra import naming
+from infra.addons.observability import MetricsAgent, MetricsTarget
 from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
-from infra.addons.observability import MetricsAgent, MetricsTarget
 from infra.components import argocd_registration
 from infra.components.cluster_assembly import assemble_cluster
 from infra.components.contracts import AppTarget, ArgoCDTarget, ClusterSettings
