@@ -101,3 +101,32 @@ PRICES = PriceTable(
     cloudflare_origin=_unknown(_CLOUDFLARE_LB),
     cloudflare_monitor=_unknown(_CLOUDFLARE_LB),
 )
+
+# vCPUs and GiB of memory of each priced node size (the same catalogue entries as the
+# prices), so OpenCost can be given per-resource prices.
+NODE_SHAPES: dict[str, tuple[int, int]] = {
+    "g4s.kube.medium": (2, 4),
+    "g4s.kube.large": (4, 8),
+    "g4m.kube.small": (2, 16),
+    "g4p.kube.small": (4, 16),
+    "vc2-1c-2gb": (1, 2),
+    "vc2-2c-4gb": (2, 4),
+    "vc2-4c-8gb": (4, 8),
+}
+
+
+def opencost_cost_model(
+    provider: str, size: str, prices: PriceTable = PRICES
+) -> dict[str, str | float] | None:
+    """OpenCost custom pricing for a cluster of one node size: the node's monthly price,
+    half to its vCPUs and half to its memory (per vCPU-month and per GiB-month, the units
+    of the chart's `customPricing.costModel`). None when the size has no known price."""
+    price, shape = prices.node(provider, size), NODE_SHAPES.get(size)
+    if price.usd is None or shape is None:
+        return None
+    vcpus, gib = shape
+    return {
+        "description": f"{provider} {size} ${price.usd}/month ({price.source}, read {price.read})",
+        "CPU": round(price.usd / 2 / vcpus, 6),
+        "RAM": round(price.usd / 2 / gib, 6),
+    }

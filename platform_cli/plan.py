@@ -11,7 +11,7 @@ from typing import TextIO
 
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
-from platform_cli import cost
+from platform_cli.cost import Estimate, estimate
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
 __all__ = ["PROJECT_DIR", "command", "plan_stack_file"]
@@ -55,9 +55,9 @@ def read_valid(path: Path, stack: str | None = None) -> tuple[StackFile, ValidCo
     return stack_file, valid, notes
 
 
-def estimate_of(path: Path, stack: str | None = None) -> cost.Estimate:
+def estimate_of(path: Path, stack: str | None = None) -> Estimate:
     """The monthly cost estimate of a stack file."""
-    return cost.estimate(read_valid(path, stack)[1])
+    return estimate(read_valid(path, stack)[1])
 
 
 def plan_stack_file(path: Path, stack: str | None = None) -> tuple[StackFile, PlanRun, list[str]]:
@@ -128,7 +128,7 @@ def command(path: Path, out: Path | None, stdout: TextIO, stderr: TextIO) -> int
     for key, value in run.stack_outputs.items():
         if key != "failureDetection":
             print(f"  {key}: {value}", file=stdout)
-    for line in cost.estimate(valid).render():
+    for line in estimate(valid).render():
         print(line, file=stdout)
     print(f"wrote {target}", file=stdout)
     return 0

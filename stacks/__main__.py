@@ -62,6 +62,7 @@ mgmt = MgmtCluster(
         ),
         project=project,
         observability=config.observability_enabled,
+        cost=config.cost_enabled,
     ),
 )
 
@@ -85,6 +86,7 @@ for cluster in config.enabled_clusters:
             cloudflare_ranges=cloudflare_ranges if fronted else None,
             argocd=mgmt.argocd_target,
             metrics=mgmt.metrics_target,
+            cost=config.cost_enabled,
         ),
     )
 

@@ -119,6 +119,8 @@ class MetricsTarget:
     """Where workload clusters write their metrics, and the credentials to do it."""
 
     url: str
+    # The same host's query API, for OpenCost on workload clusters (same credentials).
+    query_url: str
     username: str
     password: pulumi.Output[str]
     # Cluster-wide objects that other add-ons' ServiceMonitors need (the CRDs).
@@ -192,6 +194,7 @@ class MetricsHub:
         self.grafana_url = naming.https_url(self.grafana_host)
         self.target = MetricsTarget(
             url=naming.https_url(write_host) + REMOTE_WRITE_PATH,
+            query_url=naming.https_url(write_host),
             username=REMOTE_WRITE_USER,
             password=self.write_password.result,
             ready=self.release,

@@ -10,12 +10,22 @@ import pulumi
 
 from infra import naming
 from infra.addons.argocd import ArgoCD, ProjectScope
-from infra.addons.observability import MetricsHub, MetricsTarget
+from infra.addons.observability import (
+    NAMESPACE as MONITORING,
+)
+from infra.addons.observability import (
+    PROMETHEUS_PORT,
+    PROMETHEUS_SERVICE,
+    MetricsHub,
+    MetricsTarget,
+)
+from infra.addons.opencost import OpenCost, PrometheusSource
 from infra.clusters import ClusterRequest
 from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.components.cluster_assembly import assemble_cluster
 from infra.components.contracts import ArgoCDTarget, ClusterSettings
 from infra.config import MgmtClusterSpec
+from infra.prices import opencost_cost_model
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,8 @@ class MgmtClusterArgs:
     project: ProjectScope | None = None
     # Prometheus, Alertmanager and Grafana (grafana.<domain>) for every cluster.
     observability: bool = False
+    # OpenCost, reading the hub's Prometheus; needs observability.
+    cost: bool = False
 
 
 class MgmtCluster(pulumi.ComponentResource):
@@ -83,6 +95,16 @@ class MgmtCluster(pulumi.ComponentResource):
             self.metrics_target = hub.target
             self.grafana_url = hub.grafana_url
             self.grafana_admin_password = hub.admin_password.result
+            if args.cost:
+                spec = args.cluster
+                OpenCost(
+                    ctx,
+                    PrometheusSource(PROMETHEUS_SERVICE, MONITORING, PROMETHEUS_PORT),
+                    None
+                    if spec.provider == "existing"
+                    else opencost_cost_model(spec.provider, spec.node_size),
+                    depends_on=[hub.release],
+                )
         self.kubeconfig = handle.kubeconfig
         self.argocd_url = pulumi.Output.from_input(argocd.url)
         self.admin_password = argocd.password.result

@@ -32,6 +32,9 @@ FREE_FORM: dict[str, dict[str, str]] = {
             "label name -> value added to every series (values.yaml `externalLabels: {}`)"
         ),
     },
+    "opencost": {
+        "opencost.exporter.extraEnv": "each key becomes an environment variable (values.yaml `extraEnv: {}`)",
+    },
     "ingress-nginx": {
         "controller.extraArgs": "each key becomes a controller flag (values.yaml `extraArgs: {}`)",
     },

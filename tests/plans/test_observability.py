@@ -161,3 +161,30 @@ def test_observability_needs_envoy_gateway_and_cost_needs_observability(
         "error: platform:cost: OpenCost reads and feeds the platform's Prometheus: "
         "set observability too"
     ]
+
+
+def test_opencost_on_every_cluster_priced_from_the_price_data(prod: PlanView) -> None:
+    releases = prod.releases()
+    costs = {c: releases[f"{c}-opencost"]["values"]["opencost"] for c in ("mgmt", *WORKLOAD)}
+    # Half the node's monthly price to its vCPUs, half to its GiB: Civo g4s.kube.large
+    # $43.45 (4 vCPU, 8 GiB), Vultr vc2-4c-8gb $40.00 (4 vCPU, 8 GiB).
+    civo = {"CPU": 5.43125, "RAM": 2.715625}
+    for cluster, values in costs.items():
+        model = values["customPricing"]["costModel"]
+        expected = {"CPU": 5.0, "RAM": 2.5} if cluster == "chicago" else civo
+        assert {k: model[k] for k in ("CPU", "RAM")} == expected, cluster
+        assert values["exporter"]["defaultClusterId"] == cluster
+        assert values["exporter"]["extraEnv"]["PROM_CLUSTER_ID_LABEL"] == "cluster"
+    hub = costs.pop("mgmt")["prometheus"]["internal"]
+    assert (hub["serviceName"], hub["namespaceName"], hub["port"]) == (
+        "kube-prometheus-stack-prometheus",
+        "monitoring",
+        9090,
+    )
+    for cluster, values in costs.items():
+        assert values["prometheus"]["external"]["url"] == "https://prometheus.mgmt.example.com"
+        secret = values["prometheus"]["existingSecretName"]
+        assert (
+            prod.one("v1:Secret", f"{cluster}-secret-opencost-{secret}").inputs["stringData"]
+            == "[secret]"
+        )
