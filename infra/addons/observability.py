@@ -19,6 +19,7 @@ import pulumi
 import pulumi_random as random
 
 from infra import naming
+from infra.addons import argocd, cert_manager, external_dns, external_secrets
 from infra.addons.base import AddonContext, Namespace
 from infra.addons.observability_rules import platform_rules
 from infra.addons.traffic import GATEWAY_API, Route, TrafficController
@@ -108,6 +109,39 @@ def agent_values(cluster: str, write_url: str) -> dict[str, Any]:
     }
 
 
+# What the platform's alerts read, scraped by pod port number (the Prometheus Operator's
+# PodMonitor `portNumber`), so nothing depends on the charts' own monitor toggles.
+# (namespace, app.kubernetes.io/name pod label, port): ports from each chart's values.yaml
+# (external-dns `service.port` 7979, external-secrets `metrics.listen.port` 8080, argo-cd
+# `controller.containerPorts.metrics` 8082); cert-manager's controller serves 9402.
+ADDON_METRICS: tuple[tuple[str, str, int], ...] = (
+    (cert_manager.NAMESPACE, "cert-manager", 9402),
+    (external_secrets.NAMESPACE, "external-secrets", 8080),
+    (external_dns.NAMESPACE, "external-dns", 7979),
+)
+ARGOCD_METRICS = (argocd.NAMESPACE, "argocd-application-controller", 8082)
+
+
+def addon_monitors(
+    ctx: AddonContext, targets: tuple[tuple[str, str, int], ...], release: pulumi.Resource
+) -> None:
+    """A PodMonitor per platform add-on, after the release that brings the CRD."""
+    for namespace, app, port in targets:
+        ctx.custom_resource(
+            f"podmonitor-{app}",
+            MONITORING_API,
+            "PodMonitor",
+            app,
+            namespace=NAMESPACE,
+            spec={
+                "namespaceSelector": {"matchNames": [namespace]},
+                "selector": {"matchLabels": {"app.kubernetes.io/name": app}},
+                "podMetricsEndpoints": [{"portNumber": port, "path": "/metrics"}],
+            },
+            depends_on=[release],
+        )
+
+
 def htpasswd_sha(user: str, password: str) -> str:
     """An htpasswd line in the one scheme Envoy Gateway's basicAuth accepts, {SHA}."""
     digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
@@ -181,6 +215,7 @@ class MetricsHub:
             },
             depends_on=[write_route, users],
         )
+        addon_monitors(ctx, (*ADDON_METRICS, ARGOCD_METRICS), self.release)
         # The chart brings the PrometheusRule CRD: rules wait for it.
         ctx.custom_resource(
             "platform-alerts",
@@ -218,6 +253,7 @@ class MetricsAgent:
             depends_on=[credentials],
             release_name=RELEASE,
         )
+        addon_monitors(ctx, ADDON_METRICS, self.release)
 
 
 def _password(ctx: AddonContext, name: str) -> random.RandomPassword:

@@ -188,3 +188,17 @@ def test_opencost_on_every_cluster_priced_from_the_price_data(prod: PlanView) ->
             prod.one("v1:Secret", f"{cluster}-secret-opencost-{secret}").inputs["stringData"]
             == "[secret]"
         )
+
+
+def test_the_add_ons_the_alerts_read_are_scraped_on_every_cluster(prod: PlanView) -> None:
+    monitors = {m.name: m.inputs["spec"] for m in prod.of_type(":PodMonitor")}
+    for cluster in ("mgmt", *WORKLOAD):
+        for app, namespace in (
+            ("cert-manager", "cert-manager"),
+            ("external-secrets", "external-secrets"),
+            ("external-dns", "external-dns"),
+        ):
+            spec = monitors[f"{cluster}-podmonitor-{app}"]
+            assert spec["namespaceSelector"] == {"matchNames": [namespace]}
+    argocd = [name for name in monitors if name.endswith("argocd-application-controller")]
+    assert argocd == ["mgmt-podmonitor-argocd-application-controller"]
