@@ -154,6 +154,11 @@ def time_to_platform(folder: Path, sizes: Sizes) -> list[str]:
         "prod without observability": _plan(
             _without_observability("prod"), folder / "no-observability", "prod"
         ),
+        f"{STATED_EGRESS}, without observability": _plan(
+            _without_observability("prod", _with_stated_egress("prod")),
+            folder / "stated-no-observability",
+            "prod",
+        ),
     }
     totals = {name: critical_path(run)[0] for name, run in stacks.items()}
     prod = totals["prod (4 regions)"]
@@ -228,8 +233,9 @@ def _with_stated_egress(stack: str) -> dict[str, Any]:
     return document
 
 
-def _without_observability(stack: str) -> dict[str, Any]:
-    document = base_document(stack)
+def _without_observability(stack: str, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The stack with the observability (and so the cost) add-ons switched off."""
+    document = document or base_document(stack)
     document["config"]["platform:observability"] = False
     return document
 
