@@ -74,7 +74,10 @@ class Estimate:
     def _unknown_suffix(self) -> str:
         if not self.unknown:
             return ""
-        things = ", ".join(f"{line.quantity} x {line.what}" for line in self.unknown)
+        counts: dict[str, int] = defaultdict(int)
+        for line in self.unknown:
+            counts[line.what] += line.quantity
+        things = ", ".join(f"{count} x {what}" for what, count in counts.items())
         return f", plus what these cost (price unknown): {things}"
 
     def sources(self) -> list[str]:
@@ -134,9 +137,9 @@ def _cloudflare(valid: ValidConfig, prices: PriceTable) -> list[Line]:
     origins = sum(len(valid.placement[app.name]) for app in public)
     group = "cloudflare load balancing"
     return [
-        Line(group, "load balancer", len(public), prices.cloudflare_load_balancer),
-        Line(group, "origin", origins, prices.cloudflare_origin),
-        Line(group, "monitor", len(public), prices.cloudflare_monitor),
+        Line(group, "Cloudflare load balancer", len(public), prices.cloudflare_load_balancer),
+        Line(group, "Cloudflare origin", origins, prices.cloudflare_origin),
+        Line(group, "Cloudflare monitor", len(public), prices.cloudflare_monitor),
     ]
 
 

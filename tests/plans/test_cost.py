@@ -59,9 +59,9 @@ def test_prod_estimate_counts_every_cluster_and_lists_unknowns(
     assert sum(q for (_, what), q in unknown.items() if what == "cloud load balancer") == 5
     assert unknown[("database shared (civo LON1)", "database node g3.db.medium")] == 3
     # Public apps: hello-world on 4 clusters, blog and dashboard on 2, weather on 1.
-    assert unknown[("cloudflare load balancing", "load balancer")] == 4
-    assert unknown[("cloudflare load balancing", "origin")] == 9
-    assert unknown[("cloudflare load balancing", "monitor")] == 4
+    assert unknown[("cloudflare load balancing", "Cloudflare load balancer")] == 4
+    assert unknown[("cloudflare load balancing", "Cloudflare origin")] == 9
+    assert unknown[("cloudflare load balancing", "Cloudflare monitor")] == 4
 
 
 def test_adding_a_region_adds_its_nodes_load_balancer_and_origins(
@@ -76,7 +76,7 @@ def test_adding_a_region_adds_its_nodes_load_balancer_and_origins(
     assert "  cluster phoenix (civo PHX1): node g4s.kube.medium 0 -> 3 (+$65.19)" in change
     assert "  cluster phoenix (civo PHX1): cloud load balancer 0 -> 1 (unknown price)" in change
     # hello-world is placed everywhere, so Phoenix is one more origin of its load balancer.
-    assert "  cloudflare load balancing: origin 9 -> 10 (unknown price)" in change
+    assert "  cloudflare load balancing: Cloudflare origin 9 -> 10 (unknown price)" in change
 
 
 def test_resizing_a_pool_changes_its_nodes_only(write_config: ConfigWriter) -> None:
@@ -117,9 +117,9 @@ def test_adding_a_public_app_adds_a_load_balancer_a_monitor_and_an_origin_per_cl
     # Cloudflare's prices are unknown in the data: the total stays, the unknowns grow.
     assert estimate(new).total == estimate(old).total == PROD_TOTAL
     assert change_lines(estimate(old), estimate(new))[1:] == [
-        "  cloudflare load balancing: load balancer 4 -> 5 (unknown price)",
-        "  cloudflare load balancing: origin 9 -> 11 (unknown price)",
-        "  cloudflare load balancing: monitor 4 -> 5 (unknown price)",
+        "  cloudflare load balancing: Cloudflare load balancer 4 -> 5 (unknown price)",
+        "  cloudflare load balancing: Cloudflare origin 9 -> 11 (unknown price)",
+        "  cloudflare load balancing: Cloudflare monitor 4 -> 5 (unknown price)",
     ]
     # With Cloudflare priced (test figures, not Cloudflare's), the change is
     # 1 load balancer x 5.00 + 2 origins (London, Frankfurt) x 2.50 + 1 monitor x 1.00.
@@ -147,7 +147,11 @@ def test_plan_prints_the_estimate(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--stack", "prod"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "monthly cost estimate (USD, list prices before tax):" in out
-    assert any(line.startswith("  total: $641.40 a month, plus what these cost") for line in out)
+    assert (
+        "  total: $641.40 a month, plus what these cost (price unknown): 5 x cloud load "
+        "balancer, 3 x database node g3.db.medium, 4 x Cloudflare load balancer, "
+        "9 x Cloudflare origin, 4 x Cloudflare monitor"
+    ) in out
     assert "      3 x node g4s.kube.large" in "\n".join(out)
     assert any("https://www.civo.com/pricing (read 2026-09-22" in line for line in out)
 
