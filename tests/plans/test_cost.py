@@ -159,14 +159,17 @@ def test_plan_prints_the_estimate(capsys: pytest.CaptureFixture[str]) -> None:
 def test_diff_of_adding_a_region_prints_the_added_monthly_cost(
     write_config: ConfigWriter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    old = write_config("prod", name="prod-old")
+    # dev (smaller, faster to plan twice): mgmt, London and Frankfurt at 2 x g4s.kube.medium,
+    # 6 x 21.73 = 130.38; Phoenix adds 3 x 21.73 = 65.19.
+    old = write_config("dev", name="dev-old")
     new_dir = tmp_path / "new"
     new_dir.mkdir()
-    new = write_config("prod", add_phoenix).rename(new_dir / "Pulumi.prod.yaml")
+    new = write_config("dev", add_phoenix).rename(new_dir / "Pulumi.dev.yaml")
     markdown = tmp_path / "d.md"
     assert (
         main(["diff", "--config", str(new), "--against", str(old), "--markdown", str(markdown)])
         == 1
     )
     out = capsys.readouterr().out.splitlines()
-    assert "monthly cost: $641.40 -> $706.59 (+$65.19 a month, known prices)" in out
+    assert "monthly cost: $130.38 -> $195.57 (+$65.19 a month, known prices)" in out
+    assert "  cluster phoenix (civo PHX1): node g4s.kube.medium 0 -> 3 (+$65.19)" in out
