@@ -202,3 +202,25 @@ def test_the_add_ons_the_alerts_read_are_scraped_on_every_cluster(prod: PlanView
             assert spec["namespaceSelector"] == {"matchNames": [namespace]}
     argocd = [name for name in monitors if name.endswith("argocd-application-controller")]
     assert argocd == ["mgmt-podmonitor-argocd-application-controller"]
+
+
+def test_monitoring_objects_wait_for_the_release_that_brings_their_crds(prod: PlanView) -> None:
+    """PodMonitors, the PrometheusRule and OpenCost (whose chart renders a ServiceMonitor)
+    wait for their cluster's kube-prometheus-stack release; the SecurityPolicy waits for
+    the route it guards and the users Secret it reads."""
+    by_name = {r.name: r for r in prod.resources}
+
+    def waits_for(resource: str, dependency: str) -> bool:
+        return by_name[dependency].urn in by_name[resource].dependencies
+
+    for cluster in ("mgmt", *WORKLOAD):
+        release = f"{cluster}-kube-prometheus-stack"
+        dependants = [
+            m.name for m in prod.of_type(":PodMonitor") if m.name.startswith(f"{cluster}-")
+        ]
+        assert len(dependants) >= 3
+        for name in [*dependants, f"{cluster}-opencost"]:
+            assert waits_for(name, release), name
+    assert waits_for("mgmt-platform-alerts", "mgmt-kube-prometheus-stack")
+    assert waits_for("mgmt-prometheus-basic-auth", "mgmt-route-prometheus")
+    assert waits_for("mgmt-prometheus-basic-auth", "mgmt-secret-monitoring-remote-write-users")
