@@ -138,7 +138,7 @@ def addon_monitors(
                 "selector": {"matchLabels": {"app.kubernetes.io/name": app}},
                 "podMetricsEndpoints": [{"portNumber": port, "path": "/metrics"}],
             },
-            depends_on=[],
+            depends_on=[release],
         )
 
 
