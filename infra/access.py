@@ -25,6 +25,9 @@ PLATFORM_NAMESPACES = frozenset(
         "envoy-gateway-system",
         "ingress-nginx",
         "kube-bench",
+        "monitoring",
+        "node-exporter",
+        "opencost",
     }
 )
 

@@ -418,6 +418,11 @@ class PlatformConfig(_Model):
     load_balancing: LoadBalancingConfig = Field(default_factory=LoadBalancingConfig)
     drain: list[DnsLabel] = Field(default_factory=list)
     deployments: DeploymentsConfig | None = None
+    # Metrics, dashboards and alerts: Prometheus and Grafana on the management cluster,
+    # a Prometheus agent on every workload cluster. Unset: on in production only.
+    observability: bool | None = None
+    # OpenCost on every cluster, feeding the same Prometheus. Unset: as observability.
+    cost: bool | None = None
     # Only for `mgmtCluster.provider: existing`; set with `pulumi config set --secret`.
     mgmt_kubeconfig: SecretStr | None = None
 
@@ -432,6 +437,14 @@ class PlatformConfig(_Model):
     @property
     def is_production(self) -> bool:
         return naming.is_production(self.environment)
+
+    @property
+    def observability_enabled(self) -> bool:
+        return self.is_production if self.observability is None else self.observability
+
+    @property
+    def cost_enabled(self) -> bool:
+        return self.observability_enabled if self.cost is None else self.cost
 
     @property
     def enabled_clusters(self) -> list[ClusterConfig]:

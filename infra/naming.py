@@ -43,6 +43,16 @@ def argocd_host(domain: str) -> str:
     return f"argocd.{domain}"
 
 
+def grafana_host(domain: str) -> str:
+    return f"grafana.{domain}"
+
+
+def metrics_write_host(mgmt_cluster: str, domain: str) -> str:
+    """Where workload clusters' Prometheus agents remote-write: the hub on the
+    management cluster, one label below the domain like every other host."""
+    return app_cluster_host("prometheus", mgmt_cluster, domain)
+
+
 def app_host(app: str, domain: str) -> str:
     """A public app's global host name, served by its Cloudflare load balancer."""
     return f"{app}.{domain}"

@@ -146,7 +146,25 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
             ConfigWarning,
             stacklevel=2,
         )
+    _warn_unreachable_metrics_hub(config)
     return ValidConfig(config, placement)
+
+
+def _warn_unreachable_metrics_hub(config: PlatformConfig) -> None:
+    """The hub's gateway admits only admins unless Argo CD is public; workload clusters'
+    agents get through only with the egress their config states."""
+    if not config.observability_enabled or config.argocd.exposure == "public":
+        return
+    silent = [c.name for c in config.enabled_clusters if not c.egress_cidrs]
+    if silent:
+        warnings.warn(
+            "platform:observability: the management cluster's 80/443 admit adminCidrs, "
+            "argocd.allowedCidrs and the egressCidrs workload clusters state; "
+            f"{', '.join(silent)} state none, so their Prometheus agents cannot reach the "
+            "hub: set their egressCidrs (a NAT or egress gateway's addresses)",
+            ConfigWarning,
+            stacklevel=3,
+        )
 
 
 def _warn_unprotected_production_database(config: PlatformConfig) -> None:
@@ -218,6 +236,8 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
 
     yield from _autoscaled_egress_problems(config, placement)
     yield from _host_name_problems(config, placement)
+    yield from _observability_problems(config)
+
     for key in ("drain", "loadBalancing.regionPreference"):
         names = config.drain if key == "drain" else config.load_balancing.region_preference
         for i, name in enumerate(names):
@@ -259,6 +279,8 @@ def _host_name_problems(config: PlatformConfig, placement: Placement) -> Iterato
             "deeper than Universal SSL covers; give the environment a zone of its own",
         )
     hosts: dict[str, str] = {naming.argocd_host(config.domain): "Argo CD"}
+    if config.observability_enabled:
+        hosts[naming.grafana_host(config.domain)] = "Grafana"
     for i, app in enumerate(config.apps):
         names = [naming.app_host(app.name, config.domain)] if app.public else []
         names += [naming.app_cluster_host(app.name, c, config.domain) for c in placement[app.name]]
@@ -275,6 +297,17 @@ _AUTOSCALED_EGRESS = (
     "egress, and the nodes the autoscaler adds have addresses no plan can look up; "
     "put a NAT or egress gateway in front and list its addresses"
 )
+
+
+def _observability_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
+    if config.cost_enabled and not config.observability_enabled:
+        yield "cost", "OpenCost reads and feeds the platform's Prometheus: set observability too"
+    if config.observability_enabled and config.traffic_controller != "envoy-gateway":
+        yield (
+            "observability",
+            "the metrics write endpoint is guarded by an Envoy Gateway SecurityPolicy; "
+            "needs trafficController: envoy-gateway",
+        )
 
 
 def _app_problems(

@@ -27,6 +27,10 @@ CHARTS: dict[str, ChartPin] = {
         ChartPin("external-secrets", "2.9.0", "https://charts.external-secrets.io"),
         ChartPin("sealed-secrets", "2.18.5", "https://bitnami-labs.github.io/sealed-secrets"),
         ChartPin("gateway-helm", "v1.9.0", "oci://docker.io/envoyproxy"),
+        ChartPin(
+            "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
+        ),
+        ChartPin("opencost", "2.5.17", "https://opencost.github.io/opencost-helm-chart"),
         # Retired upstream in March 2026: kept only as an opt-in alternative.
         ChartPin("ingress-nginx", "4.15.1", "https://kubernetes.github.io/ingress-nginx"),
     )

@@ -151,6 +151,14 @@ def time_to_platform(folder: Path, sizes: Sizes) -> list[str]:
             single_region("prod", "chicago"), folder / "one-vultr", "prod"
         ),
         STATED_EGRESS: _plan(_with_stated_egress("prod"), folder / "stated", "prod"),
+        "prod without observability": _plan(
+            _without_observability("prod"), folder / "no-observability", "prod"
+        ),
+        f"{STATED_EGRESS}, without observability": _plan(
+            _without_observability("prod", _with_stated_egress("prod")),
+            folder / "stated-no-observability",
+            "prod",
+        ),
     }
     totals = {name: critical_path(run)[0] for name, run in stacks.items()}
     prod = totals["prod (4 regions)"]
@@ -233,6 +241,13 @@ def _with_stated_egress(stack: str) -> dict[str, Any]:
     config["platform:mgmtCluster"]["egressCidrs"] = ["192.0.2.1/32"]
     for i, cluster in enumerate(config["platform:clusters"]):
         cluster["egressCidrs"] = [f"192.0.2.{10 + i}/32"]
+    return document
+
+
+def _without_observability(stack: str, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The stack with the observability (and so the cost) add-ons switched off."""
+    document = document or base_document(stack)
+    document["config"]["platform:observability"] = False
     return document
 
 

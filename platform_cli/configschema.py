@@ -57,6 +57,8 @@ DESCRIPTIONS: dict[str, str] = {
     "loadBalancing": "Cloudflare load balancing: monitors, steering, plan limits, origin lockdown.",
     "drain": "Cluster names taken out of every load-balancer pool (failover drill).",
     "deployments": "Pulumi Deployments settings for this stack (optional).",
+    "observability": "Prometheus, Alertmanager and Grafana for every cluster; unset: on in prod.",
+    "cost": "OpenCost on every cluster, feeding the platform's Prometheus; unset: as observability.",
     "mgmtKubeconfig": "Kubeconfig of an existing management cluster (provider: existing).",
 }
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from infra.stackconfig import stack_file_name, stack_of
+from platform_cli.cost import change_lines
 from platform_cli.grouping import cluster_of, outermost_component
-from platform_cli.plan import InvalidConfigError, plan_stack_file
+from platform_cli.plan import InvalidConfigError, estimate_of, plan_stack_file
 from platform_cli.replacements import (
     delete_before_replace,
     forced_paths,
@@ -421,6 +422,7 @@ def command(
             name = stack or stack_of(new)
             old_run = _plan_against(old, name, against)
             _, new_run, notes = plan_stack_file(new, stack=name)
+            cost_change = change_lines(estimate_of(old, name), estimate_of(new, name))
         except InvalidConfigError as err:
             return err.report(stderr)
     for note in notes:
@@ -428,7 +430,7 @@ def command(
     changes = diff_runs(old_run, new_run)
     title = f"{new} against {against}"
     print(f"platform diff: {title}", file=stdout)
-    for line in render_text(changes):
+    for line in [*render_text(changes), *cost_change]:
         print(line, file=stdout)
     target = markdown or PROJECT_DIR / "build" / f"diff-{new_run.stack}.md"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,13 @@ BY_CHART: dict[str, float] = {
     "external-secrets": 40.0,
     "external-dns": 20.0,
     "sealed-secrets": 20.0,
+    # Estimate: no published figure. The release waits for the operator's admission
+    # webhook job and its Deployments (operator, kube-state-metrics, Grafana with its
+    # sidecars); the Prometheus and Alertmanager StatefulSets the operator creates
+    # afterwards are not waited for. About twice cert-manager's hooks and webhook.
+    "kube-prometheus-stack": 120.0,
+    # Estimate: one Deployment, no hooks or CRDs, like external-dns.
+    "opencost": 20.0,
 }
 
 

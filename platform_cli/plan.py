@@ -13,6 +13,7 @@ from infra.rules import STACKS_RULES, StackPlan, Violation, plan_violations
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
 from platform_cli.checks import report, stack_plan
+from platform_cli.cost import Estimate, estimate
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
 __all__ = ["PROJECT_DIR", "command", "plan_stack_file"]
@@ -54,6 +55,11 @@ def read_valid(path: Path, stack: str | None = None) -> tuple[StackFile, ValidCo
         stack_file = replace(stack_file, stack=stack)
     valid, notes = validate(stack_file)
     return stack_file, valid, notes
+
+
+def estimate_of(path: Path, stack: str | None = None) -> Estimate:
+    """The monthly cost estimate of a stack file."""
+    return estimate(read_valid(path, stack)[1])
 
 
 def plan_stack_file(path: Path, stack: str | None = None) -> tuple[StackFile, PlanRun, list[str]]:
@@ -136,6 +142,8 @@ def command(
     for key, value in run.stack_outputs.items():
         if key != "failureDetection":
             print(f"  {key}: {value}", file=stdout)
+    for line in estimate(valid).render():
+        print(line, file=stdout)
     print(f"wrote {target}", file=stdout)
     return 0
 

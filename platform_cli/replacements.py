@@ -335,6 +335,9 @@ RULES: dict[str, Rule] = {
     # Only Job is in diff.go's table (L78-82); a CronJob's jobTemplate updates in place.
     "kubernetes:batch/v1:CronJob": Rule(_K8S, _K8S_DIFF, note="identity only"),
     "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy": _CUSTOM_RESOURCE,
+    "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy": _CUSTOM_RESOURCE,
+    "kubernetes:monitoring.coreos.com/v1:PodMonitor": _CUSTOM_RESOURCE,
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": _CUSTOM_RESOURCE,
     # provider.go Diff: a Patch resource skips the per-kind table (kinds.IsPatchResource),
     # so only its name and namespace replace; deleting it releases its fields, and the
     # object (Argo CD's own `default` project) stays.

@@ -67,7 +67,21 @@ mgmt = MgmtCluster(
         web_sources=(
             EVERYWHERE
             if config.argocd.exposure == "public"
-            else FirewallSource.of([*config.admin_cidrs, *config.argocd.allowed_cidrs])
+            else FirewallSource.of(
+                [
+                    *config.admin_cidrs,
+                    *config.argocd.allowed_cidrs,
+                    # Prometheus agents remote-write to the hub through this gateway. Only
+                    # stated egress can be admitted: a lookup of the workload nodes would
+                    # make this firewall wait for clusters that wait for it.
+                    *(
+                        c
+                        for cluster in config.enabled_clusters
+                        for c in cluster.egress_cidrs
+                        if config.observability_enabled
+                    ),
+                ]
+            )
         ),
         kubeconfig=(
             pulumi.Output.secret(config.mgmt_kubeconfig.get_secret_value())
@@ -75,6 +89,8 @@ mgmt = MgmtCluster(
             else None
         ),
         project=project,
+        observability=config.observability_enabled,
+        cost=config.cost_enabled,
     ),
 )
 
@@ -99,6 +115,8 @@ for cluster in config.enabled_clusters:
             cloudflare_ranges=cloudflare_ranges if fronted else None,
             argocd=mgmt.argocd_target,
             access=access[cluster.name],
+            metrics=mgmt.metrics_target,
+            cost=config.cost_enabled,
         ),
     )
 
@@ -174,6 +192,9 @@ if config.deployments is not None:
 pulumi.export("argocdUrl", mgmt.argocd_url)
 pulumi.export("argocdAdminPassword", mgmt.admin_password)
 pulumi.export("mgmtKubeconfig", mgmt.kubeconfig)
+if mgmt.grafana_admin_password is not None:
+    pulumi.export("grafanaUrl", mgmt.grafana_url)
+    pulumi.export("grafanaAdminPassword", mgmt.grafana_admin_password)
 pulumi.export("clusters", {name: c.api_endpoint for name, c in clusters.items()})
 pulumi.export("apps", {name: a.cluster_urls for name, a in apps.items()})
 pulumi.export("failureDetection", {lb.hostname: lb.detection for lb in balancers.values()})

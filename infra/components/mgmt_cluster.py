@@ -10,11 +10,22 @@ import pulumi
 
 from infra import naming
 from infra.addons.argocd import ArgoCD, ProjectScope
+from infra.addons.observability import (
+    NAMESPACE as MONITORING,
+)
+from infra.addons.observability import (
+    PROMETHEUS_PORT,
+    PROMETHEUS_SERVICE,
+    MetricsHub,
+    MetricsTarget,
+)
+from infra.addons.opencost import OpenCost, PrometheusSource
 from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
 from infra.components.cluster_assembly import assemble_cluster
 from infra.components.contracts import ArgoCDTarget, ClusterSettings
 from infra.config import MgmtClusterSpec
+from infra.prices import opencost_cost_model
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,10 @@ class MgmtClusterArgs:
     kubeconfig: pulumi.Input[str] | None = None
     # The environment's AppProject; None while the stack has no apps.
     project: ProjectScope | None = None
+    # Prometheus, Alertmanager and Grafana (grafana.<domain>) for every cluster.
+    observability: bool = False
+    # OpenCost, reading the hub's Prometheus; needs observability.
+    cost: bool = False
 
 
 class MgmtCluster(pulumi.ComponentResource):
@@ -37,6 +52,10 @@ class MgmtCluster(pulumi.ComponentResource):
     argocd_url: pulumi.Output[str]
     admin_password: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    # Where workload clusters write metrics; None without observability.
+    metrics_target: MetricsTarget | None = None
+    grafana_url: str | None = None
+    grafana_admin_password: pulumi.Output[str] | None = None
 
     def __init__(
         self, name: str, args: MgmtClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -44,6 +63,11 @@ class MgmtCluster(pulumi.ComponentResource):
         super().__init__("platform:index:MgmtCluster", name, None, opts)
         domain = args.settings.domain
         argocd_host = naming.argocd_host(domain)
+        extra_hosts = (
+            [naming.grafana_host(domain), naming.metrics_write_host(name, domain)]
+            if args.observability
+            else []
+        )
         cluster = assemble_cluster(
             ClusterRequest(
                 name=name,
@@ -55,8 +79,8 @@ class MgmtCluster(pulumi.ComponentResource):
                 kubeconfig=args.kubeconfig,
             ),
             args.settings,
-            certificate_names=[argocd_host],
-            dns_domain_filters=[argocd_host],
+            certificate_names=[argocd_host, *extra_hosts],
+            dns_domain_filters=[argocd_host, *extra_hosts],
             key_rotation=args.key_rotation,
             parent=self,
         )
@@ -71,6 +95,21 @@ class MgmtCluster(pulumi.ComponentResource):
             namespace_ready=argocd.namespace_resource or argocd.release,
             egress_cidrs=handle.egress_cidrs,
         )
+        if args.observability:
+            hub = MetricsHub(ctx, baseline.traffic)
+            self.metrics_target = hub.target
+            self.grafana_url = hub.grafana_url
+            self.grafana_admin_password = hub.admin_password.result
+            if args.cost:
+                spec = args.cluster
+                OpenCost(
+                    ctx,
+                    PrometheusSource(PROMETHEUS_SERVICE, MONITORING, PROMETHEUS_PORT),
+                    None
+                    if spec.provider == "existing"
+                    else opencost_cost_model(spec.provider, spec.node_size),
+                    depends_on=[hub.release],
+                )
         self.kubeconfig = handle.kubeconfig
         self.argocd_url = pulumi.Output.from_input(argocd.url)
         self.admin_password = argocd.password.result
@@ -80,5 +119,7 @@ class MgmtCluster(pulumi.ComponentResource):
                 "argocdUrl": self.argocd_url,
                 "argocdNamespace": argocd.namespace,
                 "adminPassword": self.admin_password,
+                "grafanaUrl": self.grafana_url,
+                "grafanaAdminPassword": self.grafana_admin_password,
             }
         )

@@ -10,12 +10,15 @@ import pulumi
 
 from infra import naming
 from infra.access import ClusterAccess
+from infra.addons.observability import MetricsAgent, MetricsTarget
+from infra.addons.opencost import OpenCost, PrometheusSource
 from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
 from infra.components import argocd_registration
 from infra.components.cluster_assembly import assemble_cluster
 from infra.components.contracts import AppTarget, ArgoCDTarget, ClusterSettings
 from infra.config import ClusterConfig
+from infra.prices import opencost_cost_model
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class WorkloadClusterArgs:
     cloudflare_ranges: pulumi.Output[list[str]] | None = None
     # What the apps placed here need: namespaces Argo CD manages, secrets the store reads.
     access: ClusterAccess = field(default_factory=ClusterAccess)
+    # Set with observability: a Prometheus agent writes this cluster's metrics there.
+    metrics: MetricsTarget | None = None
+    # OpenCost, reading this cluster's series from the hub; needs ``metrics``.
+    cost: bool = False
 
 
 class WorkloadCluster(pulumi.ComponentResource):
@@ -76,6 +83,19 @@ class WorkloadCluster(pulumi.ComponentResource):
             namespaces=args.access.app_namespaces,
             depends_on=[args.argocd.namespace_ready],
         )
+        if args.metrics is not None:
+            agent = MetricsAgent(ctx, args.metrics)
+            if args.cost:
+                OpenCost(
+                    ctx,
+                    PrometheusSource(
+                        url=args.metrics.query_url,
+                        username=args.metrics.username,
+                        password=args.metrics.password,
+                    ),
+                    opencost_cost_model(args.cluster.provider, args.cluster.node_size),
+                    depends_on=[agent.release],
+                )
         self.app_target = AppTarget(
             cluster=name,
             environment=args.settings.environment,

@@ -30,12 +30,35 @@ FREE_FORM: dict[str, dict[str, str]] = {
     "external-dns": {
         "extraArgs": "each key becomes a `--key=value` flag (values.yaml `extraArgs: {}`)",
     },
+    "kube-prometheus-stack": {
+        "prometheus.prometheusSpec.externalLabels": (
+            "label name -> value added to every series (values.yaml `externalLabels: {}`)"
+        ),
+    },
+    "opencost": {
+        "opencost.exporter.extraEnv": "each key becomes an environment variable (values.yaml `extraEnv: {}`)",
+    },
     "ingress-nginx": {
         "controller.extraArgs": "each key becomes a controller flag (values.yaml `extraArgs: {}`)",
         "controller.service.annotations": "each key becomes a Service annotation "
         "(values.yaml `controller.service.annotations: {}`)",
     },
 }
+
+
+# Subcharts whose values a chart passes through under a key: checked against the
+# subchart's own values.yaml as well (kube-prometheus-stack's `grafana:` goes to the
+# grafana chart, which it pins as a dependency but does not vendor).
+SUBCHARTS: dict[str, dict[str, str]] = {"kube-prometheus-stack": {"grafana": "grafana"}}
+
+
+def defaults_with_subcharts(upstream: Path, chart: str) -> dict[str, Any]:
+    defaults = chart_defaults(upstream, chart)
+    for key, subchart in SUBCHARTS.get(chart, {}).items():
+        defaults = merged(
+            defaults, {key: merged(chart_defaults(upstream, subchart), defaults[key])}
+        )
+    return defaults
 
 
 def chart_of(inputs: dict[str, Any]) -> str:
@@ -109,7 +132,9 @@ def test_values_exist_in_the_chart(any_plan: PlanView, upstream: Path) -> None:
     for name, inputs in releases(any_plan):
         chart = chart_of(inputs)
         unknown = unknown_paths(
-            inputs.get("values", {}), chart_defaults(upstream, chart), FREE_FORM.get(chart, {})
+            inputs.get("values", {}),
+            defaults_with_subcharts(upstream, chart),
+            FREE_FORM.get(chart, {}),
         )
         assert not unknown, f"{name}: not in {chart}'s values.yaml: {unknown}"
 
@@ -141,3 +166,13 @@ def test_values_validate_against_chart_schema(any_plan: PlanView, upstream: Path
 )
 def test_unknown_paths_catches_typos(ours: dict[str, Any], reason: str, upstream: Path) -> None:
     assert unknown_paths(ours, chart_defaults(upstream, "cert-manager"), {}) == [reason]
+
+
+def test_subchart_values_are_checked_against_the_subchart(upstream: Path) -> None:
+    """A key only the grafana chart knows passes under `grafana:`; a typo there fails."""
+    defaults = defaults_with_subcharts(upstream, "kube-prometheus-stack")
+    assert "grafana.ini" not in chart_defaults(upstream, "kube-prometheus-stack")["grafana"]
+    assert unknown_paths({"grafana": {"grafana.ini": {}}}, defaults, {}) == []
+    assert unknown_paths({"grafana": {"adminPasswrd": "x"}}, defaults, {}) == [
+        "grafana.adminPasswrd"
+    ]

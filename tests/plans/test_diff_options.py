@@ -144,7 +144,11 @@ def test_a_change_the_provider_rejects_exits_3(
         _cluster(config, "newyork")["nodeSize"] = "g4s.kube.medium"
 
     changes = diff_runs(prod.run, plan_config("prod", resize).run)
-    assert [c.kind for c in changes] == ["fail"]
+    assert [c.resource.name for c in changes if c.kind == "fail"] == ["newyork"]
+    # OpenCost's custom prices follow the node size; nothing else changes.
+    assert [(c.kind, c.resource.name) for c in changes if c.kind != "fail"] == [
+        ("update", "newyork-opencost")
+    ]
     assert exit_code(changes) == 3
 
 

@@ -1,0 +1,132 @@
+"""What each thing the platform creates costs a month, in US dollars: data beside the catalog.
+
+Every price names its source and the date that source was read. A price nobody could
+source is ``None``: the estimate shows it as unknown and never guesses. When you read a
+price from the cloud's own page or API, fill it in here with that page and the date.
+
+The cost estimate (``platform plan``/``diff``) and OpenCost's custom pricing both read
+this table, so what is estimated before `up` and what is measured after agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from infra import catalog
+
+
+@dataclass(frozen=True)
+class Price:
+    """One monthly price. ``usd`` None means unknown; ``via`` says where we read it when
+    that was not the cloud's own page."""
+
+    usd: float | None
+    source: str
+    read: str | None = None
+    via: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.usd is not None
+
+
+_CIVO_PRICING = "https://www.civo.com/pricing"
+# Not read first-hand: a public repository's cost catalogue transcribes these four sizes
+# from Civo's pricing page, with the date it read them.
+_CIVO_VIA = "transcribed from civo.com/pricing in a public repository's node-size catalogue"
+_VULTR_PLANS = "https://api.vultr.com/v2/plans (monthly_cost)"
+# Not read first-hand: the `monthly_cost` Vultr's plan listing returns, as quoted in the
+# recorded API answers of public Vultr client tests.
+_VULTR_VIA = "Vultr `GET /v2/plans` answers recorded in public client tests"
+_CLOUDFLARE_LB = "https://www.cloudflare.com/application-services/products/load-balancing/"
+
+
+def _unknown(source: str) -> Price:
+    return Price(None, source)
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    civo_nodes: Mapping[str, Price]
+    vultr_nodes: Mapping[str, Price]
+    # Per database node: a three-node database is three of these.
+    civo_db_nodes: Mapping[str, Price]
+    # A cloud load balancer: one per cluster, in front of its traffic controller.
+    civo_load_balancer: Price
+    vultr_load_balancer: Price
+    # Cloudflare Load Balancing, charged per load balancer, per origin and per monitor.
+    cloudflare_load_balancer: Price
+    cloudflare_origin: Price
+    cloudflare_monitor: Price
+    currency: str = field(default="USD")
+
+    def node(self, provider: str, size: str) -> Price:
+        table = self.civo_nodes if provider == "civo" else self.vultr_nodes
+        return table.get(size) or _unknown(f"no price recorded for {provider} {size}")
+
+    def cloud_load_balancer(self, provider: str) -> Price:
+        return self.civo_load_balancer if provider == "civo" else self.vultr_load_balancer
+
+
+_CIVO_KNOWN = {
+    "g4s.kube.medium": 21.73,
+    "g4s.kube.large": 43.45,
+    "g4m.kube.small": 78.21,
+    "g4p.kube.small": 86.91,
+}
+_VULTR_KNOWN = {"vc2-1c-2gb": 10.0, "vc2-2c-4gb": 20.0, "vc2-4c-8gb": 40.0}
+
+PRICES = PriceTable(
+    civo_nodes={
+        size: (
+            Price(_CIVO_KNOWN[size], _CIVO_PRICING, "2026-09-22", _CIVO_VIA)
+            if size in _CIVO_KNOWN
+            else _unknown(_CIVO_PRICING)
+        )
+        for size in catalog.CIVO_KUBE_SIZES
+    },
+    vultr_nodes={
+        plan: (
+            Price(_VULTR_KNOWN[plan], _VULTR_PLANS, "2026-11-21", _VULTR_VIA)
+            if plan in _VULTR_KNOWN
+            else _unknown(_VULTR_PLANS)
+        )
+        for plan in catalog.VULTR_KUBE_PLANS
+    },
+    civo_db_nodes={size: _unknown(_CIVO_PRICING) for size in catalog.CIVO_DB_SIZES},
+    civo_load_balancer=_unknown(_CIVO_PRICING),
+    vultr_load_balancer=_unknown("https://www.vultr.com/pricing/#load-balancer"),
+    cloudflare_load_balancer=_unknown(_CLOUDFLARE_LB),
+    cloudflare_origin=_unknown(_CLOUDFLARE_LB),
+    cloudflare_monitor=_unknown(_CLOUDFLARE_LB),
+)
+
+# vCPUs and GiB of memory of each priced node size (the same catalogue entries as the
+# prices), so OpenCost can be given per-resource prices.
+NODE_SHAPES: dict[str, tuple[int, int]] = {
+    "g4s.kube.medium": (2, 4),
+    "g4s.kube.large": (4, 8),
+    "g4m.kube.small": (2, 16),
+    "g4p.kube.small": (4, 16),
+    "vc2-1c-2gb": (1, 2),
+    "vc2-2c-4gb": (2, 4),
+    "vc2-4c-8gb": (4, 8),
+}
+
+
+def opencost_cost_model(
+    provider: str, size: str, prices: PriceTable = PRICES
+) -> dict[str, str | float] | None:
+    """OpenCost custom pricing for a cluster of one node size: the node's monthly price,
+    half to its vCPUs and half to its memory (per vCPU-month and per GiB-month, the units
+    of the chart's `customPricing.costModel`). None when the size has no known price."""
+    price, shape = prices.node(provider, size), NODE_SHAPES.get(size)
+    if price.usd is None or shape is None:
+        return None
+    vcpus, gib = shape
+    return {
+        "description": f"{provider} {size} ${price.usd}/month ({price.source}, read {price.read})",
+        "CPU": round(price.usd / 2 / vcpus, 6),
+        "RAM": round(price.usd / 2 / gib, 6),
+    }

@@ -1,0 +1,181 @@
+"""Monthly cost estimate of a stack config, before `pulumi up`, from ``infra.prices``.
+
+Counted from the validated config and its placement, the same inputs the program reads:
+each cluster's nodes and the cloud load balancer in front of its traffic controller, the
+database's nodes, and Cloudflare's load balancers, origins and monitors (one of each per
+public app, one origin per cluster the app is placed on). A price nobody could source is
+shown as unknown and left out of the total, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from infra.config import PlatformConfig
+from infra.prices import PRICES, Price, PriceTable
+from infra.validation import ValidConfig
+
+CLOUD_LOAD_BALANCER = "cloud load balancer"
+
+
+@dataclass(frozen=True)
+class Line:
+    """``quantity`` of one priced thing; (group, what) identifies it across two configs."""
+
+    group: str
+    what: str
+    quantity: int
+    price: Price
+    note: str = ""
+
+    @property
+    def usd(self) -> float | None:
+        return None if self.price.usd is None else self.price.usd * self.quantity
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.group, self.what
+
+
+def money(usd: float) -> str:
+    sign = "-" if usd < 0 else ""
+    return f"{sign}${abs(usd):,.2f}"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    lines: tuple[Line, ...]
+
+    @property
+    def total(self) -> float:
+        """The known part: lines of unknown price are listed apart, not counted."""
+        return round(sum(line.usd for line in self.lines if line.usd is not None), 2)
+
+    @property
+    def unknown(self) -> tuple[Line, ...]:
+        return tuple(line for line in self.lines if line.usd is None and line.quantity)
+
+    def render(self) -> list[str]:
+        out = [f"monthly cost estimate ({PRICES.currency}, list prices before tax):"]
+        groups: dict[str, list[Line]] = defaultdict(list)
+        for line in self.lines:
+            groups[line.group].append(line)
+        for group, lines in groups.items():
+            out.append(f"  {group}")
+            for line in lines:
+                cost = money(line.usd) if line.usd is not None else "unknown"
+                note = f"  ({line.note})" if line.note else ""
+                out.append(f"    {line.quantity:>3} x {line.what:<40} {cost:>12}{note}")
+        out.append(f"  total: {money(self.total)} a month{self._unknown_suffix()}")
+        out += ["  prices:", *(f"    {s}" for s in self.sources())]
+        return out
+
+    def _unknown_suffix(self) -> str:
+        if not self.unknown:
+            return ""
+        counts: dict[str, int] = defaultdict(int)
+        for line in self.unknown:
+            counts[line.what] += line.quantity
+        things = ", ".join(f"{count} x {what}" for what, count in counts.items())
+        return f", plus what these cost (price unknown): {things}"
+
+    def sources(self) -> list[str]:
+        seen: dict[str, str] = {}
+        for line in self.lines:
+            price = line.price
+            if price.known:
+                via = f", {price.via}" if price.via else ""
+                seen.setdefault(price.source, f"{price.source} (read {price.read}{via})")
+            else:
+                seen.setdefault(price.source, f"{price.source} (not recorded: unknown)")
+        return sorted(seen.values())
+
+
+def _cluster_lines(
+    group: str, provider: str, size: str, nodes: int, *, prices: PriceTable, note: str = ""
+) -> list[Line]:
+    return [
+        Line(group, f"node {size}", nodes, prices.node(provider, size), note),
+        Line(group, CLOUD_LOAD_BALANCER, 1, prices.cloud_load_balancer(provider)),
+    ]
+
+
+def _clusters(config: PlatformConfig, prices: PriceTable) -> list[Line]:
+    lines: list[Line] = []
+    mgmt = config.mgmt_cluster
+    if mgmt.provider != "existing":
+        group = f"cluster mgmt ({mgmt.provider} {mgmt.region})"
+        lines += _cluster_lines(
+            group, mgmt.provider, mgmt.node_size, mgmt.node_count, prices=prices
+        )
+    for cluster in config.enabled_clusters:
+        group = f"cluster {cluster.name} ({cluster.provider} {cluster.region})"
+        scaling = getattr(cluster, "autoscaling", None)
+        note = (
+            f"autoscales {scaling.min_nodes}-{scaling.max_nodes}; counted at nodeCount"
+            if scaling
+            else ""
+        )
+        lines += _cluster_lines(
+            group, cluster.provider, cluster.node_size, cluster.node_count, prices=prices, note=note
+        )
+    return lines
+
+
+def _database(config: PlatformConfig, prices: PriceTable) -> list[Line]:
+    database = config.database
+    if database is None:
+        return []
+    price = prices.civo_db_nodes.get(database.size) or Price(None, "no price recorded")
+    group = f"database {database.name} (civo {database.region})"
+    return [Line(group, f"database node {database.size}", database.nodes, price)]
+
+
+def _cloudflare(valid: ValidConfig, prices: PriceTable) -> list[Line]:
+    public = [app for app in valid.config.apps if app.public]
+    origins = sum(len(valid.placement[app.name]) for app in public)
+    group = "cloudflare load balancing"
+    return [
+        Line(group, "Cloudflare load balancer", len(public), prices.cloudflare_load_balancer),
+        Line(group, "Cloudflare origin", origins, prices.cloudflare_origin),
+        Line(group, "Cloudflare monitor", len(public), prices.cloudflare_monitor),
+    ]
+
+
+def estimate(valid: ValidConfig, prices: PriceTable = PRICES) -> Estimate:
+    config = valid.config
+    return Estimate(
+        (
+            *_clusters(config, prices),
+            *_database(config, prices),
+            *(_cloudflare(valid, prices) if any(a.public for a in config.apps) else ()),
+        )
+    )
+
+
+def change_lines(old: Estimate, new: Estimate) -> list[str]:
+    """What an edit does to the monthly estimate: the total and each line that moves."""
+    before = {line.key: line for line in old.lines}
+    after = {line.key: line for line in new.lines}
+    delta = round(new.total - old.total, 2)
+    sign = "+" if delta >= 0 else ""
+    out = [
+        f"monthly cost: {money(old.total)} -> {money(new.total)} "
+        f"({sign}{money(delta)} a month, known prices)"
+    ]
+    for key in [*before, *(k for k in after if k not in before)]:
+        was, now = before.get(key), after.get(key)
+        count_was, count_now = (was.quantity if was else 0), (now.quantity if now else 0)
+        if count_was == count_now:
+            continue
+        line = now or was
+        assert line is not None
+        usd = line.price.usd
+        cost = (
+            "unknown price"
+            if usd is None
+            else f"{'+' if count_now > count_was else ''}{money(usd * (count_now - count_was))}"
+        )
+        out.append(f"  {line.group}: {line.what} {count_was} -> {count_now} ({cost})")
+    return out

@@ -1,0 +1,175 @@
+"""The monthly cost estimate: each edit moves it by what the price data says, by hand.
+
+Figures below are worked out by hand from ``infra/prices.py``: Civo g4s.kube.large
+$43.45, g4s.kube.medium $21.73, Vultr vc2-4c-8gb $40.00 a node a month. Cloud load
+balancers, database nodes and Cloudflare Load Balancing have no sourced price, so they
+count as unknown and stay out of the total.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.prices import PRICES, Price
+from platform_cli import main
+from platform_cli.cost import change_lines, estimate
+from platform_cli.plan import estimate_of, read_valid
+
+ConfigWriter = Callable[..., Path]
+
+# prod: mgmt and three Civo clusters at 3 x g4s.kube.large, Chicago at 3 x vc2-4c-8gb.
+# 4 x 3 x 43.45 + 3 x 40.00 = 521.40 + 120.00
+PROD_TOTAL = 641.40
+
+
+def add_phoenix(config: dict[str, Any]) -> None:
+    config["platform:clusters"].append(
+        {
+            "name": "phoenix",
+            "provider": "civo",
+            "region": "PHX1",
+            "nodeCount": 3,
+            "labels": {"tier": "standard", "geo": "americas"},
+        }
+    )
+
+
+def lines_by_key(path: Path) -> dict[tuple[str, str], int]:
+    return {line.key: line.quantity for line in estimate_of(path).lines}
+
+
+def test_the_figures_these_tests_use_are_the_price_data() -> None:
+    assert PRICES.node("civo", "g4s.kube.large").usd == 43.45
+    assert PRICES.node("civo", "g4s.kube.medium").usd == 21.73
+    assert PRICES.node("vultr", "vc2-4c-8gb").usd == 40.0
+
+
+def test_prod_estimate_counts_every_cluster_and_lists_unknowns(
+    write_config: ConfigWriter,
+) -> None:
+    prod = estimate_of(write_config("prod"))
+    assert prod.total == PROD_TOTAL
+    unknown = {(line.group, line.what): line.quantity for line in prod.unknown}
+    # One cloud load balancer per cluster: the mgmt cluster and four workload clusters.
+    assert sum(q for (_, what), q in unknown.items() if what == "cloud load balancer") == 5
+    assert unknown[("database shared (civo LON1)", "database node g3.db.medium")] == 3
+    # Public apps: hello-world on 4 clusters, blog and dashboard on 2, weather on 1.
+    assert unknown[("cloudflare load balancing", "Cloudflare load balancer")] == 4
+    assert unknown[("cloudflare load balancing", "Cloudflare origin")] == 9
+    assert unknown[("cloudflare load balancing", "Cloudflare monitor")] == 4
+
+
+def test_adding_a_region_adds_its_nodes_load_balancer_and_origins(
+    write_config: ConfigWriter,
+) -> None:
+    before = estimate_of(write_config("prod"))
+    after = estimate_of(write_config("prod", add_phoenix, name="prod-phoenix"), "prod")
+    # Phoenix takes the default size: 3 x 21.73.
+    assert round(after.total - before.total, 2) == 65.19
+    change = change_lines(before, after)
+    assert change[0] == "monthly cost: $641.40 -> $706.59 (+$65.19 a month, known prices)"
+    assert "  cluster phoenix (civo PHX1): node g4s.kube.medium 0 -> 3 (+$65.19)" in change
+    assert "  cluster phoenix (civo PHX1): cloud load balancer 0 -> 1 (unknown price)" in change
+    # hello-world is placed everywhere, so Phoenix is one more origin of its load balancer.
+    assert "  cloudflare load balancing: Cloudflare origin 9 -> 10 (unknown price)" in change
+
+
+def test_resizing_a_pool_changes_its_nodes_only(write_config: ConfigWriter) -> None:
+    def grow_london(config: dict[str, Any]) -> None:
+        config["platform:clusters"][0]["nodeCount"] = 5
+
+    def shrink_london(config: dict[str, Any]) -> None:
+        config["platform:clusters"][0]["nodeSize"] = "g4s.kube.medium"
+
+    base = estimate_of(write_config("prod"))
+    grown = estimate_of(write_config("prod", grow_london, name="grown"), "prod")
+    shrunk = estimate_of(write_config("prod", shrink_london, name="shrunk"), "prod")
+    assert round(grown.total - base.total, 2) == 86.90  # 2 x 43.45
+    assert round(shrunk.total - base.total, 2) == -65.16  # 3 x (21.73 - 43.45)
+    assert change_lines(base, shrunk)[1:] == [
+        "  cluster london (civo LON1): node g4s.kube.large 3 -> 0 (-$130.35)",
+        "  cluster london (civo LON1): node g4s.kube.medium 0 -> 3 (+$65.19)",
+    ]
+
+
+def _add_public_app(config: dict[str, Any]) -> None:
+    config["platform:apps"].append(
+        {
+            "name": "shop",
+            "source": {"repoUrl": "https://github.com/example-org/platform-apps.git"},
+            "placement": {"matchLabels": {"geo": "europe"}},
+            "service": {"name": "shop", "port": 8080},
+            "public": True,
+        }
+    )
+
+
+def test_adding_a_public_app_adds_a_load_balancer_a_monitor_and_an_origin_per_cluster(
+    write_config: ConfigWriter,
+) -> None:
+    old = read_valid(write_config("prod"))[1]
+    new = read_valid(write_config("prod", _add_public_app, name="shop"), "prod")[1]
+    # Cloudflare's prices are unknown in the data: the total stays, the unknowns grow.
+    assert estimate(new).total == estimate(old).total == PROD_TOTAL
+    assert change_lines(estimate(old), estimate(new))[1:] == [
+        "  cloudflare load balancing: Cloudflare load balancer 4 -> 5 (unknown price)",
+        "  cloudflare load balancing: Cloudflare origin 9 -> 11 (unknown price)",
+        "  cloudflare load balancing: Cloudflare monitor 4 -> 5 (unknown price)",
+    ]
+    # With Cloudflare priced (test figures, not Cloudflare's), the change is
+    # 1 load balancer x 5.00 + 2 origins (London, Frankfurt) x 2.50 + 1 monitor x 1.00.
+    priced = dataclasses.replace(
+        PRICES,
+        cloudflare_load_balancer=Price(5.0, "test"),
+        cloudflare_origin=Price(2.5, "test"),
+        cloudflare_monitor=Price(1.0, "test"),
+    )
+    assert round(estimate(new, priced).total - estimate(old, priced).total, 2) == 11.0
+
+
+def test_a_disabled_cluster_costs_nothing(
+    write_config: ConfigWriter,
+) -> None:
+    def disable_chicago(config: dict[str, Any]) -> None:
+        config["platform:clusters"][3]["enabled"] = False
+
+    keys = lines_by_key(write_config("prod", disable_chicago, name="nochicago"))
+    assert not any(group.startswith("cluster chicago") for group, _ in keys)
+    assert estimate_of(write_config("prod", disable_chicago, name="x"), "prod").total == 521.40
+
+
+def test_plan_prints_the_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--stack", "prod"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "monthly cost estimate (USD, list prices before tax):" in out
+    assert (
+        "  total: $641.40 a month, plus what these cost (price unknown): 5 x cloud load "
+        "balancer, 3 x database node g3.db.medium, 4 x Cloudflare load balancer, "
+        "9 x Cloudflare origin, 4 x Cloudflare monitor"
+    ) in out
+    assert "      3 x node g4s.kube.large" in "\n".join(out)
+    assert any("https://www.civo.com/pricing (read 2026-09-22" in line for line in out)
+
+
+def test_diff_of_adding_a_region_prints_the_added_monthly_cost(
+    write_config: ConfigWriter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # dev (smaller, faster to plan twice): mgmt, London and Frankfurt at 2 x g4s.kube.medium,
+    # 6 x 21.73 = 130.38; Phoenix adds 3 x 21.73 = 65.19.
+    old = write_config("dev", name="dev-old")
+    new_dir = tmp_path / "new"
+    new_dir.mkdir()
+    new = write_config("dev", add_phoenix).rename(new_dir / "Pulumi.dev.yaml")
+    markdown = tmp_path / "d.md"
+    assert (
+        main(["diff", "--config", str(new), "--against", str(old), "--markdown", str(markdown)])
+        == 1
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert "monthly cost: $130.38 -> $195.57 (+$65.19 a month, known prices)" in out
+    assert "  cluster phoenix (civo PHX1): node g4s.kube.medium 0 -> 3 (+$65.19)" in out

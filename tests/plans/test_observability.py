@@ -1,0 +1,226 @@
+"""Observability: one hub on the management cluster, an agent on every workload cluster,
+remote-write only through the authenticated gateway route, and no metrics port open to
+the internet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from infra.addons.observability import htpasswd_sha
+from infra.addons.observability_rules import ALERTS
+from tests.fidelity.upstream import chart_defaults
+from tests.planview import PlanView
+
+WORKLOAD = ("london", "frankfurt", "newyork", "chicago")
+# Prometheus, Alertmanager, node-exporter, Grafana (container), kube-state-metrics,
+# OpenCost, cert-manager, external-dns and Argo CD's controller metrics.
+METRICS_PORTS = {9090, 9093, 9100, 3000, 8080, 9003, 9402, 7979, 8082}
+
+
+def kps(plan: PlanView) -> dict[str, dict[str, Any]]:
+    return {
+        name.removesuffix("-kube-prometheus-stack"): inputs
+        for name, inputs in plan.releases().items()
+        if name.endswith("-kube-prometheus-stack")
+    }
+
+
+def test_prod_has_one_hub_and_an_agent_on_every_workload_cluster(prod: PlanView) -> None:
+    releases = kps(prod)
+    assert set(releases) == {"mgmt", *WORKLOAD}
+    hub = releases.pop("mgmt")["values"]
+    assert hub["grafana"]["enabled"] is True
+    assert hub["prometheus"]["prometheusSpec"]["enableRemoteWriteReceiver"] is True
+    for cluster, inputs in releases.items():
+        values = inputs["values"]
+        assert values["prometheus"]["agentMode"] is True, cluster
+        assert values["grafana"]["enabled"] is False, cluster
+        assert values["alertmanager"]["enabled"] is False, cluster
+        assert values["prometheus"]["prometheusSpec"]["externalLabels"] == {"cluster": cluster}
+
+
+def test_dev_has_no_observability_by_default(stack_plans: dict[str, PlanView]) -> None:
+    assert kps(stack_plans["dev"]) == {}
+
+
+def test_agents_write_over_https_with_basic_auth_to_a_guarded_route(prod: PlanView) -> None:
+    route = prod.one(":HTTPRoute", "mgmt-route-prometheus").inputs
+    host = route["spec"]["hostnames"][0]
+    assert host == "prometheus-mgmt.example.com"
+    for cluster in WORKLOAD:
+        (write,) = kps(prod)[cluster]["values"]["prometheus"]["prometheusSpec"]["remoteWrite"]
+        assert write["url"] == f"https://{host}/api/v1/write"
+        secret_name = write["basicAuth"]["password"]["name"]
+        secret = prod.one("v1:Secret", f"{cluster}-secret-monitoring-{secret_name}").inputs
+        assert secret["stringData"] == "[secret]"
+    policy = prod.one(":SecurityPolicy", "mgmt-prometheus-basic-auth").inputs
+    assert policy["spec"]["targetRefs"] == [
+        {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "prometheus"}
+    ]
+    assert route["metadata"]["namespace"] == policy["metadata"]["namespace"]
+    users = policy["spec"]["basicAuth"]["users"]["name"]
+    assert prod.one("v1:Secret", f"mgmt-secret-monitoring-{users}").inputs["stringData"] == (
+        "[secret]"
+    )
+
+
+def test_htpasswd_line_is_the_sha_scheme_envoy_accepts() -> None:
+    # htpasswd -nbs remote-write password
+    assert htpasswd_sha("remote-write", "password") == (
+        "remote-write:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n"
+    )
+
+
+def test_grafana_password_is_a_secret_output(prod: PlanView) -> None:
+    outputs = prod.run.stack_outputs
+    assert outputs["grafanaUrl"] == "https://grafana.example.com"
+    assert outputs["grafanaAdminPassword"] == "[secret]"
+    admin = prod.one("v1:Secret", "mgmt-secret-monitoring-grafana-admin").inputs
+    assert admin["stringData"] == "[secret]"
+
+
+def _port_ranges(rule: dict[str, Any]) -> Iterator[range]:
+    text = str(rule.get("portRange") or rule.get("port") or "")
+    if not text:
+        return
+    low, _, high = text.partition("-")
+    yield range(int(low), int(high or low) + 1)
+
+
+def _ingress_rules(plan: PlanView) -> Iterator[tuple[str, dict[str, Any]]]:
+    for firewall in plan.of_type("civo:index/firewall:Firewall"):
+        for rule in firewall.inputs.get("ingressRules", []):
+            yield firewall.name, rule
+    for rule in plan.of_type("vultr:index/firewallRule:FirewallRule"):
+        yield rule.name, rule.inputs
+
+
+def test_no_firewall_rule_opens_a_metrics_port(stack_plans: dict[str, PlanView]) -> None:
+    for plan in stack_plans.values():
+        rules = list(_ingress_rules(plan))
+        assert rules, "the plan has no firewall rules to check"
+        for name, rule in rules:
+            for ports in _port_ranges(rule):
+                assert not METRICS_PORTS & set(ports), f"{name}: {rule}"
+
+
+def _service_types(values: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(values, dict):
+        for key, value in values.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "service" and isinstance(value, dict) and "type" in value:
+                yield here, str(value["type"])
+            yield from _service_types(value, here)
+
+
+def _merged(defaults: Any, ours: Any) -> Any:
+    if isinstance(defaults, dict) and isinstance(ours, dict):
+        return {**defaults, **{k: _merged(defaults.get(k), v) for k, v in ours.items()}}
+    return ours
+
+
+def test_no_service_exposes_metrics_outside_the_cluster(prod: PlanView, upstream: Path) -> None:
+    """Every Service the observability charts render stays ClusterIP (chart defaults with
+    our values on top), and the program creates no Service of its own."""
+    assert prod.of_type("core/v1:Service") == []
+    for name, inputs in prod.releases().items():
+        chart = str(inputs["chart"]).rsplit("/", 1)[-1]
+        if chart not in {"kube-prometheus-stack", "opencost"}:
+            continue
+        values = _merged(chart_defaults(upstream, chart), inputs["values"])
+        exposed = [(p, t) for p, t in _service_types(values) if t in {"LoadBalancer", "NodePort"}]
+        assert exposed == [], f"{name}: {exposed}"
+
+
+def test_every_alert_has_a_runbook_line_in_the_readme() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Alerts and runbooks", 1)[1].split("\n## ", 1)[0]
+    for alert, *_ in ALERTS:
+        assert f"`{alert}`" in section, alert
+
+
+def test_observability_needs_envoy_gateway_and_cost_needs_observability(
+    plan_errors: Callable[..., tuple[int, list[str]]],
+) -> None:
+    def nginx(config: dict[str, Any]) -> None:
+        config["platform:trafficController"] = "ingress-nginx"
+        config["platform:observability"] = True
+
+    code, errors = plan_errors(nginx)
+    assert code == 2
+    assert errors[0].startswith("error: platform:observability: the metrics write endpoint")
+
+    def cost_alone(config: dict[str, Any]) -> None:
+        config["platform:cost"] = True
+
+    code, errors = plan_errors(cost_alone)
+    assert code == 2
+    assert errors == [
+        "error: platform:cost: OpenCost reads and feeds the platform's Prometheus: "
+        "set observability too"
+    ]
+
+
+def test_opencost_on_every_cluster_priced_from_the_price_data(prod: PlanView) -> None:
+    releases = prod.releases()
+    costs = {c: releases[f"{c}-opencost"]["values"]["opencost"] for c in ("mgmt", *WORKLOAD)}
+    # Half the node's monthly price to its vCPUs, half to its GiB: Civo g4s.kube.large
+    # $43.45 (4 vCPU, 8 GiB), Vultr vc2-4c-8gb $40.00 (4 vCPU, 8 GiB).
+    civo = {"CPU": 5.43125, "RAM": 2.715625}
+    for cluster, values in costs.items():
+        model = values["customPricing"]["costModel"]
+        expected = {"CPU": 5.0, "RAM": 2.5} if cluster == "chicago" else civo
+        assert {k: model[k] for k in ("CPU", "RAM")} == expected, cluster
+        assert values["exporter"]["defaultClusterId"] == cluster
+        assert values["exporter"]["extraEnv"]["PROM_CLUSTER_ID_LABEL"] == "cluster"
+    hub = costs.pop("mgmt")["prometheus"]["internal"]
+    assert (hub["serviceName"], hub["namespaceName"], hub["port"]) == (
+        "kube-prometheus-stack-prometheus",
+        "monitoring",
+        9090,
+    )
+    for cluster, values in costs.items():
+        assert values["prometheus"]["external"]["url"] == "https://prometheus-mgmt.example.com"
+        secret = values["prometheus"]["existingSecretName"]
+        assert (
+            prod.one("v1:Secret", f"{cluster}-secret-opencost-{secret}").inputs["stringData"]
+            == "[secret]"
+        )
+
+
+def test_the_add_ons_the_alerts_read_are_scraped_on_every_cluster(prod: PlanView) -> None:
+    monitors = {m.name: m.inputs["spec"] for m in prod.of_type(":PodMonitor")}
+    for cluster in ("mgmt", *WORKLOAD):
+        for app, namespace in (
+            ("cert-manager", "cert-manager"),
+            ("external-secrets", "external-secrets"),
+            ("external-dns", "external-dns"),
+        ):
+            spec = monitors[f"{cluster}-podmonitor-{app}"]
+            assert spec["namespaceSelector"] == {"matchNames": [namespace]}
+    argocd = [name for name in monitors if name.endswith("argocd-application-controller")]
+    assert argocd == ["mgmt-podmonitor-argocd-application-controller"]
+
+
+def test_monitoring_objects_wait_for_the_release_that_brings_their_crds(prod: PlanView) -> None:
+    """PodMonitors, the PrometheusRule and OpenCost (whose chart renders a ServiceMonitor)
+    wait for their cluster's kube-prometheus-stack release; the SecurityPolicy waits for
+    the route it guards and the users Secret it reads."""
+    by_name = {r.name: r for r in prod.resources}
+
+    def waits_for(resource: str, dependency: str) -> bool:
+        return by_name[dependency].urn in by_name[resource].dependencies
+
+    for cluster in ("mgmt", *WORKLOAD):
+        release = f"{cluster}-kube-prometheus-stack"
+        dependants = [
+            m.name for m in prod.of_type(":PodMonitor") if m.name.startswith(f"{cluster}-")
+        ]
+        assert len(dependants) >= 3
+        for name in [*dependants, f"{cluster}-opencost"]:
+            assert waits_for(name, release), name
+    assert waits_for("mgmt-platform-alerts", "mgmt-kube-prometheus-stack")
+    assert waits_for("mgmt-prometheus-basic-auth", "mgmt-route-prometheus")
+    assert waits_for("mgmt-prometheus-basic-auth", "mgmt-secret-monitoring-remote-write-users")
