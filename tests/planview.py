@@ -56,3 +56,26 @@ class PlanView:
     def releases(self) -> dict[str, dict[str, Any]]:
         """Helm release inputs by resource name."""
         return {r.name: r.inputs for r in self.of_type("helm.sh/v3:Release")}
+
+
+def registration(
+    type_token: str, name: str, inputs: dict[str, Any], **options: Any
+) -> Registration:
+    """One made-up resource with no parent or provider; ``options`` set its other fields
+    (protect, ignore_changes, revealed_trigger, ...)."""
+    return Registration(
+        urn=f"urn:pulumi:s::p::{type_token}::{name}",
+        type=type_token,
+        name=name,
+        custom=True,
+        parent=None,
+        provider=None,
+        dependencies=options.pop("dependencies", []),
+        property_dependencies=options.pop("property_dependencies", {}),
+        protect=options.pop("protect", False),
+        retain_on_delete=options.pop("retain_on_delete", False),
+        ignore_changes=options.pop("ignore_changes", []),
+        inputs=inputs,
+        revealed_inputs=inputs,
+        **options,
+    )

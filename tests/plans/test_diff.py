@@ -11,8 +11,10 @@ import pytest
 
 from platform_cli import main
 from platform_cli.diff import Change, changed_paths, diff_runs
-from platform_cli.runner import PlanRun, Registration
-from tests.planview import PlanView
+from platform_cli.runner import PlanRun
+from tests.planview import PlanView, registration
+
+NETWORK = "civo:index/network:Network"
 
 
 def names(changes: list[Change], kind: str) -> set[str]:
@@ -221,27 +223,9 @@ def test_drain_diff_markdown_lists_the_change(
     )
 
 
-def _registration(name: str, inputs: dict[str, Any]) -> Registration:
-    return Registration(
-        urn=f"urn:pulumi:s::p::civo:index/network:Network::{name}",
-        type="civo:index/network:Network",
-        name=name,
-        custom=True,
-        parent=None,
-        provider=None,
-        dependencies=[],
-        property_dependencies={},
-        protect=False,
-        retain_on_delete=False,
-        ignore_changes=[],
-        inputs=inputs,
-        revealed_inputs=inputs,
-    )
-
-
 def test_a_renamed_resource_is_a_replacement() -> None:
-    old = PlanRun("s", [_registration("london-net", {"label": "london"})], {}, {}, [])
-    new = PlanRun("s", [_registration("london-network", {"label": "london"})], {}, {}, [])
+    old = PlanRun("s", [registration(NETWORK, "london-net", {"label": "london"})], {}, {}, [])
+    new = PlanRun("s", [registration(NETWORK, "london-network", {"label": "london"})], {}, {}, [])
     (change,) = diff_runs(old, new)
     assert change.kind == "replace"
     assert change.reasons == ["renamed from london-net: a new URN is a new resource"]

@@ -15,7 +15,9 @@ from platform_cli import main
 from platform_cli.diff import Change, attention_lines, changed_paths, diff_runs, exit_code
 from platform_cli.runner import PlanRun, Registration
 from tests.plan_cache import planned_stacks  # noqa: F401 (a fixture)
-from tests.planview import PlanView
+from tests.planview import PlanView, registration
+
+ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 
 
 def _cluster(config: dict[str, Any], name: str) -> dict[str, Any]:
@@ -72,63 +74,46 @@ def test_removing_the_prod_database_app_is_refused_and_names_what_is_kept(
     assert "cluster mgmt\n  AppDeployment blog\n    - kubernetes:argoproj.io" in out
 
 
-def _resource(name: str, inputs: dict[str, Any], **options: Any) -> Registration:
-    return Registration(
-        urn=f"urn:pulumi:s::p::aws:iam/accessKey:AccessKey::{name}",
-        type="aws:iam/accessKey:AccessKey",
-        name=name,
-        custom=True,
-        parent=None,
-        provider=None,
-        dependencies=[],
-        property_dependencies={},
-        protect=options.pop("protect", False),
-        retain_on_delete=options.pop("retain_on_delete", False),
-        ignore_changes=options.pop("ignore_changes", []),
-        inputs=inputs,
-        revealed_inputs=inputs,
-        **options,
-    )
-
-
 def _diff(old: Registration, new: Registration) -> list[Change]:
     return diff_runs(PlanRun("s", [old], {}, {}, []), PlanRun("s", [new], {}, {}, []))
 
 
 def test_an_ignored_input_is_no_update() -> None:
-    old = _resource("k", {"status": "Active"}, ignore_changes=["status"])
+    old = registration(ACCESS_KEY, "k", {"status": "Active"}, ignore_changes=["status"])
     assert _diff(old, replace(old, revealed_inputs={"status": "Inactive"})) == []
 
 
 def test_a_replace_on_changes_path_replaces() -> None:
-    old = _resource("k", {"status": "Active"}, replace_on_changes=["status"])
+    old = registration(ACCESS_KEY, "k", {"status": "Active"}, replace_on_changes=["status"])
     (change,) = _diff(old, replace(old, revealed_inputs={"status": "Inactive"}))
     assert change.kind == "replace"
     assert change.reasons == ["status is in its replaceOnChanges"]
 
 
 def test_adding_a_replacement_trigger_does_not_replace() -> None:
-    old = _resource("k", {})
+    old = registration(ACCESS_KEY, "k", {})
     (change,) = _diff(old, replace(old, revealed_trigger="1", replacement_trigger="1"))
     assert (change.kind, change.paths) == ("update", ["options.replacementTrigger"])
 
 
 def test_delete_before_replace_is_noted() -> None:
-    old = _resource("k", {}, delete_before_replace=True, revealed_trigger="1")
+    old = registration(ACCESS_KEY, "k", {}, delete_before_replace=True, revealed_trigger="1")
     (change,) = _diff(old, replace(old, revealed_trigger="2"))
     assert change.kind == "replace"
     assert change.notes == ["deleteBeforeReplace: the old one is deleted before the new one exists"]
 
 
 def test_protect_and_retain_changes_are_shown() -> None:
-    old = _resource("k", {}, protect=True)
+    old = registration(ACCESS_KEY, "k", {}, protect=True)
     (change,) = _diff(old, replace(old, protect=False, retain_on_delete=True))
     assert (change.kind, change.paths) == ("update", ["options.protect", "options.retainOnDelete"])
     assert exit_code([change]) == 1
 
 
 def test_replacing_a_protected_resource_is_refused() -> None:
-    old = _resource("k", {}, protect=True, retain_on_delete=True, revealed_trigger="1")
+    old = registration(
+        ACCESS_KEY, "k", {}, protect=True, retain_on_delete=True, revealed_trigger="1"
+    )
     changes = _diff(old, replace(old, revealed_trigger="2"))
     assert exit_code(changes) == 3
     assert attention_lines(changes) == [
@@ -193,9 +178,9 @@ def test_scaling_the_management_cluster_replaces_nothing(
 
 
 def test_an_ignored_input_fed_by_a_replaced_resource_is_no_update() -> None:
-    key = _resource("key", {}, revealed_trigger="1")
+    key = registration(ACCESS_KEY, "key", {}, revealed_trigger="1")
     reader = replace(
-        _resource("reader", {"secret": "x"}, ignore_changes=["secret"]),
+        registration(ACCESS_KEY, "reader", {"secret": "x"}, ignore_changes=["secret"]),
         property_dependencies={"secret": [key.urn]},
     )
     changes = _diff_many([key, reader], [replace(key, revealed_trigger="2"), reader])

@@ -28,9 +28,9 @@ from platform_cli.replacements import (
     refusal,
     stale_reviews,
 )
-from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
+from platform_cli.runner import PROJECT_DIR, PlanRun, run_program
 from tests.conftest import stack_document
-from tests.planview import PlanView
+from tests.planview import PlanView, registration
 
 # Pulumi packages that are not providers: they emit no resources.
 NOT_PROVIDERS = {"pulumi-policy"}
@@ -272,27 +272,6 @@ def test_an_unchanged_cluster_identifier_cancels_every_replacement() -> None:
 
 
 # --- delete-before-replace and silently dropped fields, on single resources ------------------
-
-
-def registration(
-    type_token: str, name: str, inputs: dict[str, Any], **options: Any
-) -> Registration:
-    return Registration(
-        urn=f"urn:pulumi:s::p::{type_token}::{name}",
-        type=type_token,
-        name=name,
-        custom=True,
-        parent=None,
-        provider=None,
-        dependencies=[],
-        property_dependencies={},
-        protect=False,
-        retain_on_delete=False,
-        ignore_changes=[],
-        inputs=inputs,
-        revealed_inputs=inputs,
-        **options,
-    )
 
 
 def one_change(type_token: str, old: dict[str, Any], new: dict[str, Any], **options: Any) -> Change:
