@@ -7,7 +7,7 @@ The rule, per cluster C where app A runs and dependency D of A:
 2. Otherwise, D is public: its global hostname, ``https://<D>.<domain>``, so the load
    balancer picks a healthy cluster.
 3. Otherwise: the per-cluster hostname of a cluster where D runs,
-   ``https://<D>.<cluster>.<domain>``, choosing the first cluster in
+   ``https://<D>-<cluster>.<domain>``, choosing the first cluster in
    ``loadBalancing.regionPreference`` order, then by name.
 
 (The host names themselves come from ``infra.naming``.)

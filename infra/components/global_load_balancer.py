@@ -3,7 +3,7 @@
 One HTTPS monitor, one pool per placed cluster (generated from placement, never listed
 by hand), and a proxied load balancer with a fallback pool and failover across pools.
 
-Each origin's address is `<app>.<cluster>.<domain>`: the record external-dns keeps on
+Each origin's address is `<app>-<cluster>.<domain>`: the record external-dns keeps on
 that cluster for the app's route, pointing at the cluster's traffic controller (the
 cloud load balancer in front of Envoy Gateway on Civo and on Vultr alike). The origin
 sends that name as its Host header, and Cloudflare's monitor uses an origin's Host
