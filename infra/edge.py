@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+# Sources that admit everyone.
+INTERNET = frozenset({"0.0.0.0/0", "::/0"})
+
 # civo/civo-cloud-controller-manager v0.1.9, cloud-controller-manager/civo/loadbalancer.go:
 # the ID of an existing Civo firewall. Without it Civo attaches its default, open one.
 CIVO_FIREWALL_ID = "kubernetes.civo.com/firewall-id"

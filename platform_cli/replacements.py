@@ -461,11 +461,6 @@ def forced_paths(
     return [p for p in paths if _matches(p, fields)]
 
 
-def replacement_paths(type_token: str, path: str) -> bool:
-    """Whether changing input ``path`` forces a replacement, judged on the path alone."""
-    return _matches(path, _forcing_fields(type_token, {}))
-
-
 def _metadata(inputs: Mapping[str, Any]) -> Mapping[str, Any]:
     found = inputs.get("metadata")
     return found if isinstance(found, Mapping) else {}
@@ -517,11 +512,6 @@ def rejection_stage(type_token: str, path: str) -> Stage | None:
     if _matches(path, rule.rejected_at_up):
         return "up"
     return None
-
-
-def failing_paths(type_token: str, path: str) -> bool:
-    """Whether the upstream provider rejects a change to input ``path``."""
-    return rejection_stage(type_token, path) is not None
 
 
 def ignored_paths(type_token: str, paths: Collection[str]) -> list[str]:

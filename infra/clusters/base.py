@@ -13,7 +13,7 @@ from infra.config import (
     ExistingClusterSpec,
     VultrClusterSpec,
 )
-from infra.edge import EXPOSURE, Exposure
+from infra.edge import EXPOSURE, INTERNET, Exposure
 
 API_PORT = 6443
 
@@ -58,7 +58,7 @@ class ClusterRequest:
         """Who the cluster's load balancer admits, the same sources as its 80/443."""
         if self.cloudflare_ranges is not None:
             return "cloudflare"
-        if any(s.cidr in ("0.0.0.0/0", "::/0") for s in self.web_sources):
+        if any(s.cidr in INTERNET for s in self.web_sources):
             return "public"
         return "admin"
 

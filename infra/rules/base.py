@@ -9,7 +9,6 @@ from typing import Any, Literal
 
 Props = Mapping[str, Any]
 Check = Callable[[str, Props, bool], Iterator[str]]
-INTERNET = {"0.0.0.0/0", "::/0"}
 WEB_PORTS = {"80", "443"}
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from infra.rules.base import INTERNET, WEB_PORTS, Guardrail, Props
+from infra.edge import INTERNET
+from infra.rules.base import WEB_PORTS, Guardrail, Props
 from infra.versions import CHARTS
 
 

@@ -10,7 +10,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from infra import edge, pod_security
-from infra.rules.base import INTERNET, Guardrail, Props
+from infra.edge import INTERNET
+from infra.rules.base import Guardrail, Props
 
 RBAC_ROLES = {
     "kubernetes:rbac.authorization.k8s.io/v1:Role",
