@@ -146,25 +146,7 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
             ConfigWarning,
             stacklevel=2,
         )
-    _warn_unreachable_metrics_hub(config)
     return ValidConfig(config, placement)
-
-
-def _warn_unreachable_metrics_hub(config: PlatformConfig) -> None:
-    """The hub's gateway admits only admins unless Argo CD is public; workload clusters'
-    agents get through only with the egress their config states."""
-    if not config.observability_enabled or config.argocd.exposure == "public":
-        return
-    silent = [c.name for c in config.enabled_clusters if not c.egress_cidrs]
-    if silent:
-        warnings.warn(
-            "platform:observability: the management cluster's 80/443 admit adminCidrs, "
-            "argocd.allowedCidrs and the egressCidrs workload clusters state; "
-            f"{', '.join(silent)} state none, so their Prometheus agents cannot reach the "
-            "hub: set their egressCidrs (a NAT or egress gateway's addresses)",
-            ConfigWarning,
-            stacklevel=3,
-        )
 
 
 def _warn_unprotected_production_database(config: PlatformConfig) -> None:
@@ -254,17 +236,20 @@ def _autoscaled_egress_problems(
     config: PlatformConfig, placement: Placement
 ) -> Iterator[tuple[str, str]]:
     """An autoscaled pool's node addresses come and go; where its egress is admitted
-    somewhere (Argo CD on the management cluster, database clients), it must be stated."""
+    somewhere (the workload APIs, the database, the metrics hub), it must be stated."""
     mgmt = config.mgmt_cluster
     autoscaled = isinstance(mgmt, VultrClusterSpec) and mgmt.autoscaling is not None
     if autoscaled and not mgmt.egress_cidrs and config.enabled_clusters:
         yield "mgmtCluster.egressCidrs", _AUTOSCALED_EGRESS
+    # The hub's load balancer admits the agents' egress unless it admits everyone.
+    writes_to_hub = config.observability_enabled and config.argocd.exposure != "public"
     for i, cluster in enumerate(config.clusters):
         if (
             isinstance(cluster, VultrClusterSpec)
             and cluster.autoscaling
             and not cluster.egress_cidrs
-            and cluster.name in placement.database_clients
+            and cluster.enabled
+            and (writes_to_hub or cluster.name in placement.database_clients)
         ):
             yield f"clusters[{i}].egressCidrs", _AUTOSCALED_EGRESS
 
@@ -293,8 +278,8 @@ def _host_name_problems(config: PlatformConfig, placement: Placement) -> Iterato
 
 
 _AUTOSCALED_EGRESS = (
-    "required with autoscaling: the database or the workload APIs admit this cluster's "
-    "egress, and the nodes the autoscaler adds have addresses no plan can look up; "
+    "required with autoscaling: the workload APIs, the database or the metrics hub admit "
+    "this cluster's egress, and the nodes the autoscaler adds have addresses no plan can look up; "
     "put a NAT or egress gateway in front and list its addresses"
 )
 

@@ -222,18 +222,6 @@ _CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "civo:index/getDatabaseVersion:getDatabaseVersion": lambda _a: {
         "versions": [{"engine": "PostgreSQL", "version": "17", "default": True}]
     },
-    "civo:index/getInstances:getInstances": lambda a: {
-        # As terraform-provider-civo v1.1.4 reports them: the two addresses swapped.
-        "instances": [
-            {
-                "hostname": n,
-                "privateIp": mock_ip("node", n),
-                "publicIp": "192.168.1.10",
-                "createdAt": _created(i),
-            }
-            for i, n in enumerate(_filter_values(a))
-        ]
-    },
     "vultr:index/getInstance:getInstance": lambda a: {
         "mainIp": mock_ip("node", *_filter_values(a)),
         "id": next(iter(_filter_values(a)), ""),

@@ -4,6 +4,8 @@ Everything environment-specific comes from `Pulumi.<stack>.yaml`; this file has 
 per-environment branches, and no component's internals: each hands the next a contract.
 """
 
+from collections.abc import Callable
+
 import pulumi
 import pulumi_cloudflare as cloudflare
 
@@ -58,6 +60,11 @@ cloudflare.ZoneSetting(
     setting_id="ssl",
     value=config.cloudflare.ssl_mode,
 )
+# Workload clusters wait for the management cluster's egress, and its load balancer
+# admits theirs: the hub's writers are filled in once the workload clusters exist.
+metrics_writer_cidrs: pulumi.Output[list[str]]
+admit_metrics_writers: Callable[[pulumi.Output[list[str]]], None]
+metrics_writer_cidrs, admit_metrics_writers = pulumi.deferred_output()
 mgmt = MgmtCluster(
     naming.MGMT_CLUSTER,
     MgmtClusterArgs(
@@ -67,21 +74,7 @@ mgmt = MgmtCluster(
         web_sources=(
             EVERYWHERE
             if config.argocd.exposure == "public"
-            else FirewallSource.of(
-                [
-                    *config.admin_cidrs,
-                    *config.argocd.allowed_cidrs,
-                    # Prometheus agents remote-write to the hub through this gateway. Only
-                    # stated egress can be admitted: a lookup of the workload nodes would
-                    # make this firewall wait for clusters that wait for it.
-                    *(
-                        c
-                        for cluster in config.enabled_clusters
-                        for c in cluster.egress_cidrs
-                        if config.observability_enabled
-                    ),
-                ]
-            )
+            else FirewallSource.of([*config.admin_cidrs, *config.argocd.allowed_cidrs])
         ),
         kubeconfig=(
             pulumi.Output.secret(config.mgmt_kubeconfig.get_secret_value())
@@ -90,6 +83,7 @@ mgmt = MgmtCluster(
         ),
         project=project,
         observability=config.observability_enabled,
+        metrics_writer_cidrs=metrics_writer_cidrs,
         cost=config.cost_enabled,
     ),
 )
@@ -119,6 +113,9 @@ for cluster in config.enabled_clusters:
             cost=config.cost_enabled,
         ),
     )
+admit_metrics_writers(
+    pulumi.Output.all(*(c for w in clusters.values() for c in w.egress_cidrs)).apply(list)
+)
 
 database = None
 if config.database is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -49,6 +49,10 @@ class ClusterRequest:
     # plus Cloudflare's published ranges, given here as `cloudflare_ranges`.
     web_sources: Sequence[FirewallSource]
     cloudflare_ranges: pulumi.Output[list[str]] | None = None
+    # CIDRs the load balancer also admits, on 443 only, and the node firewall never does:
+    # a cluster waits for its node firewall, so these may come from clusters created after
+    # it (the workload clusters' Prometheus agents writing to the management cluster).
+    https_only_cidrs: pulumi.Output[list[str]] | None = None
     tags: Sequence[str] = ()
     # For `existing` clusters only: the kubeconfig Pulumi is handed.
     kubeconfig: pulumi.Input[str] | None = None
@@ -69,6 +73,15 @@ class ClusterRequest:
             return static.apply(list)
         return pulumi.Output.all(static, self.cloudflare_ranges).apply(
             lambda parts: [*parts[0], *parts[1]]
+        )
+
+    def https_only(self) -> pulumi.Output[list[str]]:
+        """`https_only_cidrs`, less any the 80/443 sources already admit. Sorted, so the
+        order clusters are listed in changes no rule."""
+        if self.exposure == "public" or self.https_only_cidrs is None:
+            return pulumi.Output.from_input([])
+        return pulumi.Output.all(self.web_cidrs(), self.https_only_cidrs).apply(
+            lambda parts: sorted(set(parts[1]) - set(parts[0]))
         )
 
 
@@ -109,17 +122,3 @@ def kubernetes_provider(
         # PULUMI_K8S_DELETE_UNREACHABLE=true for that one run (see the README).
         opts=pulumi.ResourceOptions(parent=parent),
     )
-
-
-def nth_address(cluster: str, index: int) -> Callable[[Sequence[str]], str]:
-    """Picks the index-th node address as a /32; a cluster with fewer nodes repeats the last."""
-
-    def pick(addresses: Sequence[str]) -> str:
-        if not addresses:
-            raise RuntimeError(
-                f"cluster {cluster!r}: the cloud reported no node addresses; "
-                "set the cluster's egressCidrs in config"
-            )
-        return f"{addresses[min(index, len(addresses) - 1)]}/32"
-
-    return pick

@@ -14,7 +14,6 @@ from infra.clusters.base import (
     ClusterRequest,
     exposure_annotation,
     kubernetes_provider,
-    nth_address,
 )
 from infra.config import CivoClusterSpec
 from infra.edge import CIVO_FIREWALL_ID
@@ -40,6 +39,14 @@ def _egress(protocol: str) -> civo.FirewallEgressRuleArgs:
         cidrs=ALL_TRAFFIC,
         label=f"egress-{protocol}",
     )
+
+
+def _web_rules(web: list[str], https_only: list[str]) -> list[civo.FirewallIngressRuleArgs]:
+    rules = [_ingress("http", "80", web), _ingress("https", "443", web)]
+    # Never a rule without CIDRs: Civo reads a missing CIDR as 0.0.0.0/0.
+    if https_only:
+        rules.append(_ingress("https-only", "443", https_only))
+    return rules
 
 
 def default_kubernetes_version(parent: pulumi.Resource) -> pulumi.Output[str]:
@@ -85,7 +92,9 @@ def create(
         region=spec.region,
         network_id=network.id,
         create_default_rules=False,
-        ingress_rules=[_ingress("http", "80", web), _ingress("https", "443", web)],
+        ingress_rules=pulumi.Output.all(web, request.https_only()).apply(
+            lambda parts: _web_rules(parts[0], parts[1])
+        ),
         egress_rules=[_egress("tcp"), _egress("udp"), _egress("icmp")],
         opts=child,
     )
@@ -110,9 +119,9 @@ def create(
         ),
         opts=pulumi.ResourceOptions(parent=parent, ignore_changes=ignore),
     )
-    egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs] or _node_addresses(
-        name, spec, cluster, parent
-    )
+    egress = [pulumi.Output.from_input(c) for c in spec.egress_cidrs] or [
+        _control_plane_egress(name, cluster)
+    ]
     kubeconfig = secret(cluster.kubeconfig)
     return ClusterHandle(
         name=name,
@@ -128,30 +137,22 @@ def create(
     )
 
 
-def _node_addresses(
-    name: str, spec: CivoClusterSpec, cluster: civo.KubernetesCluster, parent: pulumi.Resource
-) -> list[pulumi.Output[str]]:
-    """Civo nodes have public addresses and no NAT: egress leaves from each node's IP.
-    The pool's instance names find the nodes among the account's instances.
+def _control_plane_egress(name: str, cluster: civo.KubernetesCluster) -> pulumi.Output[str]:
+    """Civo's worker nodes have no public address: every pod's traffic leaves through the
+    control-plane node, the cluster's `master_ip`. Sources: Civo's Andy Jeffries in
+    civo/kube100#9 ("there will only be a single IP for the cluster"), and a measurement
+    with `curl ifconfig.me` on every node, https://www.kubeblogs.com/how-civo-kubernetes-
+    routes-pod-traffic-single-egress-ip-explained. Civo's own controller adds a node's
+    ExternalIP only when it has one (civo-cloud-controller-manager v0.1.9,
+    cloud-controller-manager/civo/instances.go). Not the instance listing: it may not
+    hold k3s nodes, and terraform-provider-civo v1.1.4 reads only its first 200 entries."""
 
-    Address i is node i's, oldest node first; never the i-th smallest address, which a
-    new node would shift, handing existing rules other addresses (a Vultr firewall rule
-    cannot be updated, so each would be replaced). Scaling up adds one address at the end."""
-    nodes = civo.get_instances_output(
-        region=spec.region,
-        filters=cluster.pools.instance_names.apply(
-            lambda names: [civo.GetInstancesFilterArgs(key="hostname", values=names)]
-        ),
-        opts=pulumi.InvokeOutputOptions(parent=parent),
-    )
-    # terraform-provider-civo v1.1.4 civo/instances/datasource_instances.go fills
-    # `private_ip` with the instance's public address (and `public_ip` with its private
-    # one). Whether k3s nodes are listed at all is unproven: with none found, the plan
-    # stops and asks for `egressCidrs` (see nth_address). Oldest node first, so a new
-    # node takes the next rule and the existing rules keep their addresses.
-    node_ips = nodes.instances.apply(
-        lambda found: [
-            i.private_ip for i in sorted(found, key=lambda i: (i.created_at or "", i.hostname))
-        ]
-    )
-    return [node_ips.apply(nth_address(name, i)) for i in range(spec.node_count)]
+    def cidr(ip: str | None) -> str:
+        if not ip:
+            raise RuntimeError(
+                f"cluster {name!r}: Civo reported no master_ip; set the cluster's "
+                "egressCidrs in config"
+            )
+        return f"{ip}/32"
+
+    return cluster.master_ip.apply(cidr)

@@ -132,10 +132,11 @@ def _load_balancer_annotations(request: ClusterRequest) -> pulumi.Output[dict[st
     """The same sources as the node rules above; `cloudflare` stands for Cloudflare's
     ranges, which Vultr keeps itself."""
     cloudflare = request.cloudflare_ranges is not None
-    return pulumi.Output.all(*(s.cidr for s in request.web_sources)).apply(
-        lambda cidrs: {
+    static = pulumi.Output.all(*(s.cidr for s in request.web_sources))
+    return pulumi.Output.all(static, request.https_only()).apply(
+        lambda parts: {
             **exposure_annotation(request),
-            VULTR_FIREWALL_RULES: vultr_firewall_rules(cidrs, cloudflare),
+            VULTR_FIREWALL_RULES: vultr_firewall_rules(parts[0], cloudflare, parts[1]),
             VULTR_VPC: "true",
         }
     )
@@ -168,7 +169,15 @@ def _node_addresses(
     name: str, spec: VultrClusterSpec, cluster: vultr.Kubernetes, parent: pulumi.Resource
 ) -> list[pulumi.Output[str]]:
     """VKE nodes are instances with public addresses and no NAT in front; the node pool
-    reports their instance ids, and the instance lookup their main IPs."""
+    reports their instance ids, and the instance lookup their main IPs.
+
+    Nodes are ordinary instances: Vultr's controller resolves each Node with
+    `GET /v2/instances/{id}` and makes `main_ip` its ExternalIP
+    (vultr-cloud-controller-manager v0.18.0, vultr/instancesv2.go, nodeInstanceAddresses),
+    and the pool's node ids are those instance ids (kubernetes/autoscaler
+    cluster-autoscaler/cloudprovider/vultr/vultr_node_group.go, Nodes). The `vultr_instance` lookup pages through the whole listing and
+    matches `id` exactly, failing on none (terraform-provider-vultr v2.27.1,
+    vultr/data_source_vultr_instance.go)."""
     node_ids = cluster.node_pools.apply(_node_ids)
     addresses = []
     for i in range(spec.node_count):

@@ -42,6 +42,9 @@ class MgmtClusterArgs:
     project: ProjectScope | None = None
     # Prometheus, Alertmanager and Grafana (grafana.<domain>) for every cluster.
     observability: bool = False
+    # The workload clusters' egress, whose Prometheus agents write to the hub: admitted on
+    # 443 by the load balancer only, so it may be known only after those clusters exist.
+    metrics_writer_cidrs: pulumi.Output[list[str]] | None = None
     # OpenCost, reading the hub's Prometheus; needs observability.
     cost: bool = False
 
@@ -75,6 +78,7 @@ class MgmtCluster(pulumi.ComponentResource):
                 spec=args.cluster,
                 api_sources=FirewallSource.of(args.admin_cidrs),
                 web_sources=args.web_sources,
+                https_only_cidrs=args.metrics_writer_cidrs if args.observability else None,
                 tags=("platform", args.settings.environment, "management"),
                 kubeconfig=args.kubeconfig,
             ),

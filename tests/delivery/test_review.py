@@ -80,7 +80,7 @@ def test_a_config_edit_gets_one_comment_body_with_its_diff(
     assert run_review(repo, body_file) == 3
     body = body_file.read_text()
     assert body.startswith(MARKER + "\n")
-    assert "| `dev` | `Pulumi.dev.yaml` changed | 0 | 2 | 0 | 0 | 1 |" in body
+    assert "| `dev` | `Pulumi.dev.yaml` changed | 0 | 1 | 0 | 0 | 1 |" in body
     assert "`prod`" not in body  # untouched stacks are not planned
     assert "~ civo:index/kubernetesCluster:KubernetesCluster frankfurt  [pools.nodeCount]" in body
     assert (

@@ -15,6 +15,7 @@ from platform_cli.runner import PlanRun
 from tests.planview import PlanView, registration
 
 NETWORK = "civo:index/network:Network"
+FIREWALLS = ("firewall", "lb-firewall")
 
 
 def names(changes: list[Change], kind: str) -> set[str]:
@@ -51,10 +52,12 @@ def test_adding_a_region_adds_its_resources_and_only_implied_updates(
     assert "phoenix" in names(changes, "add") and "hello-world-global-phoenix" in names(
         changes, "add"
     )
+    # The metrics hub's load balancer admits the new cluster's egress.
     assert names(changes, "update") == {
         "hello-world-applicationset",
         "hello-world-global-lb",
         "mgmt-appproject-prod",
+        "mgmt-lb-firewall",
     }
 
 
@@ -67,10 +70,14 @@ def test_removing_a_region_removes_its_resources_and_only_implied_updates(
     changes = diff_runs(prod.run, plan_config("prod", remove_chicago).run)
     assert names(changes, "add") == set() and names(changes, "replace") == set()
     assert {c.cluster for c in changes if c.kind == "remove"} == {"chicago"}
+    # chicago states its egress, which the hub and every locked-down cluster admitted.
+    locked = {f"{c}-{f}" for c in ("london", "frankfurt", "newyork") for f in FIREWALLS}
     assert names(changes, "update") == {
         "hello-world-applicationset",
         "hello-world-global-lb",
         "mgmt-appproject-prod",
+        "mgmt-lb-firewall",
+        *locked,
     }
 
 

@@ -163,15 +163,39 @@ def test_errors_in_the_against_file_name_it(
     ]
 
 
-def test_scaling_the_management_cluster_replaces_nothing(
+def test_scaling_a_civo_management_cluster_changes_only_its_pool(
     prod: PlanView, plan_config: Callable[..., PlanView]
 ) -> None:
     def grow(config: dict[str, Any]) -> None:
         config["platform:mgmtCluster"]["nodeCount"] = 4
 
     changes = diff_runs(prod.run, plan_config("prod", grow).run)
+    # Civo's egress is the control plane's address, which a new worker does not change.
+    assert [c.line() for c in changes] == [
+        "~ civo:index/kubernetesCluster:KubernetesCluster mgmt  [pools.nodeCount]"
+    ]
+
+
+def test_scaling_a_vultr_management_cluster_adds_a_rule_and_replaces_nothing(
+    plan_config: Callable[..., PlanView],
+) -> None:
+    def on_vultr(config: dict[str, Any]) -> None:
+        config["platform:mgmtCluster"] = {
+            "provider": "vultr",
+            "region": "ams",
+            "nodeSize": "vc2-2c-4gb",
+            "nodeCount": 3,
+            "kubernetesVersion": "v1.33.0+1",
+        }
+
+    def grown(config: dict[str, Any]) -> None:
+        on_vultr(config)
+        config["platform:mgmtCluster"]["nodeCount"] = 4
+
+    changes = diff_runs(plan_config("prod", on_vultr).run, plan_config("prod", grown).run)
     assert {c.kind for c in changes} == {"add", "update"}, [c.line() for c in changes]
-    # The new node's address is admitted by one new rule on the Vultr cluster.
+    # The new node's address is one new rule on the Vultr workload cluster's API; the
+    # existing nodes keep theirs (oldest node first).
     assert {c.resource.name for c in changes if c.kind == "add"} == {
         "chicago-fw-6443-mgmt-egress-3"
     }

@@ -1,6 +1,7 @@
 """The cloud load balancers in front of the traffic controllers admit what the node
-firewalls admit: Cloudflare and the admin CIDRs on fronted clusters, the admin CIDRs
-(by default) on the management cluster."""
+firewalls admit: Cloudflare, the admin CIDRs and the clusters' stated egress on fronted
+clusters, the admin CIDRs (by default) on the management cluster, whose load balancer
+also admits the workload clusters' egress on 443 for their Prometheus agents."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from typing import Any
 import pytest
 
 from infra.rules import violations
-from platform_cli.mocks import CLOUDFLARE_IPV4
+from platform_cli.mocks import CLOUDFLARE_IPV4, mock_ip
 from tests.planview import PlanView
 
 ADMIN = ["203.0.113.0/24", "198.51.100.16/28"]
+# chicago's `egressCidrs` in Pulumi.prod.yaml: locked-down clusters admit every cluster's
+# stated egress, for dependency calls.
+STATED_EGRESS = ["198.51.100.64/32"]
 CIVO_FIREWALL_ID = "kubernetes.civo.com/firewall-id"
 VULTR_RULES = "service.beta.kubernetes.io/vultr-loadbalancer-firewall-rules"
 # Every prod workload cluster runs a public app, so a proxied load balancer fronts each.
@@ -31,7 +35,7 @@ def service_annotations(plan: PlanView, cluster: str) -> dict[str, str]:
 def lb_firewall_rules(plan: PlanView, cluster: str) -> dict[str, list[str]]:
     firewall = plan.one("civo:index/firewall:Firewall", f"{cluster}-lb-firewall")
     assert firewall.inputs["createDefaultRules"] is False
-    return {r["portRange"]: r["cidrs"] for r in firewall.inputs["ingressRules"]}
+    return {r["label"]: r["cidrs"] for r in firewall.inputs["ingressRules"]}
 
 
 @pytest.mark.parametrize("cluster", FRONTED_CIVO)
@@ -44,8 +48,8 @@ def test_civo_load_balancer_admits_only_cloudflare_and_admins(prod: PlanView, cl
     assert annotations[CIVO_FIREWALL_ID]
     assert proxy.property_dependencies["spec"] == [firewall.urn]
     assert lb_firewall_rules(prod, cluster) == {
-        "80": ADMIN + CLOUDFLARE_IPV4,
-        "443": ADMIN + CLOUDFLARE_IPV4,
+        "http": ADMIN + STATED_EGRESS + CLOUDFLARE_IPV4,
+        "https": ADMIN + STATED_EGRESS + CLOUDFLARE_IPV4,
     }
 
 
@@ -54,7 +58,8 @@ def test_vultr_load_balancer_admits_only_cloudflare_and_admins(prod: PlanView) -
     assert annotations["platform/exposure"] == "cloudflare"
     assert annotations[VULTR_RULES] == (
         "cloudflare,80;cloudflare,443;"
-        "203.0.113.0/24,80;203.0.113.0/24,443;198.51.100.16/28,80;198.51.100.16/28,443"
+        "203.0.113.0/24,80;203.0.113.0/24,443;198.51.100.16/28,80;198.51.100.16/28,443;"
+        "198.51.100.64/32,80;198.51.100.64/32,443"
     )
     assert annotations["service.beta.kubernetes.io/vultr-loadbalancer-vpc"] == "true"
 
@@ -76,12 +81,39 @@ def test_the_gateway_class_uses_the_envoy_proxy(prod: PlanView, cluster: str) ->
 def test_argocd_admits_only_admins_by_default(prod: PlanView) -> None:
     annotations = service_annotations(prod, "mgmt")
     assert annotations["platform/exposure"] == "admin"
-    assert lb_firewall_rules(prod, "mgmt") == {"80": ADMIN, "443": ADMIN}
+    assert lb_firewall_rules(prod, "mgmt") == {
+        "http": ADMIN,
+        "https": ADMIN,
+        "https-only": sorted([*(f"{mock_ip('civo', c)}/32" for c in FRONTED_CIVO), *STATED_EGRESS]),
+    }
     nodes = prod.one("civo:index/firewall:Firewall", "mgmt-firewall").inputs["ingressRules"]
     assert {r["portRange"]: r["cidrs"] for r in nodes if r["portRange"] != "6443"} == {
         "80": ADMIN,
         "443": ADMIN,
     }
+
+
+def test_the_hubs_writers_wait_for_their_clusters_and_not_the_other_way(
+    prod: PlanView,
+) -> None:
+    """Workload clusters wait for the management cluster's egress; the hub's load balancer
+    firewall waits for theirs, and the management cluster never waits for it."""
+    lb_firewall = prod.one("civo:index/firewall:Firewall", "mgmt-lb-firewall")
+    workload = {
+        prod.one("civo:index/kubernetesCluster:KubernetesCluster", c).urn for c in FRONTED_CIVO
+    }
+    assert workload <= set(lb_firewall.property_dependencies["ingressRules"])
+    mgmt = prod.one("civo:index/kubernetesCluster:KubernetesCluster", "mgmt")
+    assert lb_firewall.urn not in mgmt.dependencies
+
+
+def test_without_observability_the_hub_admits_no_writers(
+    plan_config: Callable[..., PlanView],
+) -> None:
+    def off(config: dict[str, Any]) -> None:
+        config["platform:observability"] = False
+
+    assert lb_firewall_rules(plan_config("prod", off), "mgmt") == {"http": ADMIN, "https": ADMIN}
 
 
 def test_argocd_exposure_is_a_choice(plan_config: Callable[..., PlanView]) -> None:
@@ -92,10 +124,11 @@ def test_argocd_exposure_is_a_choice(plan_config: Callable[..., PlanView]) -> No
         config["platform:argocd"] = {"exposure": "public"}
 
     widened = plan_config("prod", webhooks)
-    assert lb_firewall_rules(widened, "mgmt")["443"] == [*ADMIN, "192.0.2.0/24"]
+    assert lb_firewall_rules(widened, "mgmt")["https"] == [*ADMIN, "192.0.2.0/24"]
     opened = plan_config("prod", public)
     assert service_annotations(opened, "mgmt")["platform/exposure"] == "public"
-    assert lb_firewall_rules(opened, "mgmt")["443"] == ["0.0.0.0/0"]
+    # Everyone includes the agents: no separate rule for them.
+    assert lb_firewall_rules(opened, "mgmt") == {"http": ["0.0.0.0/0"], "https": ["0.0.0.0/0"]}
 
 
 def test_public_exposure_takes_no_extra_cidrs(

@@ -11,7 +11,7 @@ import pytest
 
 from platform_cli import main
 from platform_cli.mocks import CLOUDFLARE_IPV4, mock_id
-from tests.plans.test_shared_database import node_cidr
+from tests.plans.test_shared_database import civo_egress
 from tests.planview import PlanView
 
 PUBLIC = {
@@ -157,8 +157,8 @@ def test_private_apps_are_reached_across_clusters_through_cloudflare(prod: PlanV
             assert proxied == "true", route.name
         elif app in PUBLIC:
             assert proxied is None, f"{route.name} is a load-balancer origin: DNS-only"
-    node = node_cidr("london", 0)
-    assert all(node not in web_cidrs(prod, c) for c in ("frankfurt", "newyork"))
+    london = civo_egress("london")
+    assert all(london not in web_cidrs(prod, c) for c in ("frankfurt", "newyork"))
 
 
 def test_without_lockdown_origins_are_open(plan_config: Callable[..., PlanView]) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from infra.credentials import cluster_identity
 from platform_cli import mocks
+from platform_cli.mocks import mock_id, mock_ip
 from tests.planview import PlanView
 
 
@@ -144,13 +145,20 @@ def test_credentials_can_change_and_apps_can_come_back(prod: PlanView) -> None:
 def test_autoscaled_vultr_pools_keep_the_autoscalers_size(prod: PlanView) -> None:
     chicago = prod.one("vultr:index/kubernetes:Kubernetes", "chicago")
     assert chicago.ignore_changes == ["nodePools.nodeQuantity"]
-    assert prod.of_type("vultr:index/getInstance:getInstance") == []
+    # Its nodes come and go, so none is looked up: only its stated egress is admitted.
+    hub = prod.one("civo:index/firewall:Firewall", "mgmt-lb-firewall").inputs["ingressRules"]
+    writers = next(r["cidrs"] for r in hub if r["label"] == "https-only")
+    nodes = {f"{mock_ip('node', mock_id('vultr-node', f'chicago-{i}'))}/32" for i in range(6)}
+    assert "198.51.100.64/32" in writers and not nodes & set(writers)
 
 
 def test_autoscaled_database_clients_must_state_their_egress(
     plan_errors: Callable[..., tuple[int, list[str]]],
 ) -> None:
     def blog_in_chicago(config: dict[str, Any]) -> None:
+        config["platform:observability"] = False
+        for cluster in config["platform:clusters"]:
+            cluster.pop("egressCidrs", None)
         for app in config["platform:apps"]:
             if app["name"] == "blog":
                 app["placement"] = {"matchLabels": {"cluster": "chicago"}}
@@ -165,12 +173,31 @@ def test_autoscaled_database_clients_must_state_their_egress(
     ), lines
 
 
-def test_civo_egress_is_the_nodes_public_address(stack_plans: dict[str, PlanView]) -> None:
-    firewall = stack_plans["dev"].one("civo:index/firewall:Firewall", "shared-firewall")
-    cidrs = firewall.inputs["ingressRules"][0]["cidrs"]
-    # The mock answers as terraform-provider-civo v1.1.4 does, with the addresses swapped.
-    assert "192.168.1.10/32" not in cidrs
-    assert any(c.startswith("100.") for c in cidrs), cidrs
+def test_autoscaled_clusters_writing_to_the_hub_must_state_their_egress(
+    plan_errors: Callable[..., tuple[int, list[str]]],
+) -> None:
+    def unstated(config: dict[str, Any]) -> None:
+        for cluster in config["platform:clusters"]:
+            cluster.pop("egressCidrs", None)
+
+    code, lines = plan_errors(unstated, stack="prod")
+    assert code == 2
+    assert any(
+        line.startswith(
+            "error: platform:clusters[3](chicago).egressCidrs: required with autoscaling: "
+            "the workload APIs, the database or the metrics hub admit this cluster's egress"
+        )
+        for line in lines
+    ), lines
+
+
+def test_civo_egress_is_the_control_plane_address(stack_plans: dict[str, PlanView]) -> None:
+    """Civo workers have no public address; pods leave through the control plane, so
+    the management cluster's three nodes are one address on each workload API."""
+    prod = stack_plans["prod"]
+    firewall = prod.one("civo:index/firewall:Firewall", "london-firewall")
+    api = next(r for r in firewall.inputs["ingressRules"] if r["label"] == "kubernetes-api")
+    assert api["cidrs"] == ["203.0.113.0/24", "198.51.100.16/28", f"{mock_ip('civo', 'mgmt')}/32"]
 
 
 def test_proxied_hosts_are_one_label_below_the_zone(stack_plan: PlanView) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from platform_cli.mocks import mock_id, mock_ip
+from platform_cli.mocks import mock_ip
 from tests.planview import PlanView
 
 DATABASE = "platform:index:SharedDatabase"
@@ -39,16 +39,16 @@ def test_firewall_admits_exactly_the_clients_on_the_database_port(prod: PlanView
     cidrs = rule["cidrs"]
     assert "0.0.0.0/0" not in cidrs
     assert cidrs[:2] == ["203.0.113.0/24", "198.51.100.16/28"]  # adminCidrs
-    # The blog is the only database app; it runs in Europe, so only those nodes connect.
-    expected = {node_cidr(cluster, i) for cluster in ("london", "frankfurt") for i in range(3)}
+    # The blog is the only database app; it runs in Europe, so only those clusters connect,
+    # each from its one egress address.
+    expected = {civo_egress(cluster) for cluster in ("london", "frankfurt")}
     assert set(cidrs[2:]) == expected and len(cidrs) == 2 + len(expected)
 
 
-def node_cidr(cluster: str, index: int) -> str:
-    """The address the offline plan's cloud reports for a cluster's node."""
-    if cluster == "chicago":
-        return f"{mock_ip('node', mock_id('vultr-node', f'{cluster}-{index}'))}/32"
-    return f"{mock_ip('node', f'k3s-{cluster}-node-{index}')}/32"
+def civo_egress(cluster: str) -> str:
+    """The offline plan's address for a Civo cluster's control plane, which all its pods'
+    traffic leaves through."""
+    return f"{mock_ip('civo', cluster)}/32"
 
 
 def test_credentials_are_in_aws_and_secret(prod: PlanView) -> None:

@@ -107,18 +107,19 @@ def test_dns_token_is_zone_scoped(prod: PlanView, cluster: str) -> None:
 
 
 def test_api_admits_admin_cidrs_and_the_management_cluster(prod: PlanView) -> None:
-    mgmt_nodes = 3
+    # A Civo management cluster's egress is its control plane's one address.
+    mgmt_egress = 1
     firewall = prod.one("civo:index/firewall:Firewall", "london-firewall")
     api = next(r for r in firewall.inputs["ingressRules"] if r["label"] == "kubernetes-api")
     assert api["cidrs"][:2] == ["203.0.113.0/24", "198.51.100.16/28"]
-    assert len(api["cidrs"]) == 2 + mgmt_nodes
+    assert len(api["cidrs"]) == 2 + mgmt_egress
     assert all(c.endswith("/32") for c in api["cidrs"][2:])
     vultr_api = [
         r
         for r in prod.of_type("vultr:index/firewallRule:FirewallRule")
         if r.inputs["port"] == "6443"
     ]
-    assert len(vultr_api) == 2 + mgmt_nodes
+    assert len(vultr_api) == 2 + mgmt_egress
 
 
 def test_no_credential_in_plaintext(prod: PlanView) -> None:
@@ -159,12 +160,20 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
     assert apps_there
     assert set(before) - set(after) == _cluster_urns(prod, "chicago") | apps_there | {pool}
     changed = sorted(after[urn].name for urn in after if after[urn].inputs != before[urn].inputs)
-    # The updates it implies: Argo CD stops targeting it, the load balancer drops its pool.
-    assert changed == [
-        "hello-world-applicationset",
-        "hello-world-global-lb",
-        "mgmt-appproject-prod",
-    ]
+    # The updates it implies: Argo CD stops targeting it, the load balancer drops its pool,
+    # and its stated egress leaves the hub's and the locked-down clusters' firewalls.
+    locked = [f"{c}-{f}" for c in ("frankfurt", "london") for f in ("firewall", "lb-firewall")]
+    assert changed == sorted(
+        [
+            *locked,
+            "hello-world-applicationset",
+            "hello-world-global-lb",
+            "mgmt-appproject-prod",
+            "mgmt-lb-firewall",
+            "newyork-firewall",
+            "newyork-lb-firewall",
+        ]
+    )
 
 
 @pytest.mark.parametrize(
