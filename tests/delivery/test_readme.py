@@ -194,3 +194,37 @@ def test_the_failover_drill_example_is_accepted_by_prod() -> None:
     values = dict(read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").values)
     values["platform:drain"] = json.dumps([drained])
     assert load(values).config.drain == [drained]
+
+
+# Providers whose config in a stack file is a credential (aws:region is not).
+CREDENTIALED = {"civo", "vultr", "cloudflare", "aws", "pulumiservice"}
+
+
+def _credential_rows() -> dict[str, dict[str, str]]:
+    text = README.read_text()
+    section = text.split("### Credentials, each with its exact permissions", 1)[1]
+    table = section.split("\n\n### ", 1)[0]
+    rows: dict[str, dict[str, str]] = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] not in ("credential", "---"):
+            rows[cells[0]] = dict(zip(("key", "permissions", "source"), cells[1:], strict=True))
+    return rows
+
+
+def test_the_credential_table_names_every_providers_permissions_and_source() -> None:
+    """Every credential a stack file names has a row with its permissions and a source;
+    the Cloudflare token's row has the load-balancing permissions the program needs."""
+    rows = _credential_rows()
+    keys = " ".join(row["key"] for row in rows.values())
+    for stack in PROJECT_DIR.glob("Pulumi.*.yaml"):
+        for key in read_stack_file(stack).values:
+            provider = key.split(":", 1)[0]
+            if provider in CREDENTIALED and key != "aws:region":
+                assert f"`{key}`" in keys, f"{stack.name}: {key} has no credential row"
+    for name, row in rows.items():
+        assert row["permissions"], name
+        assert re.search(r"https://|\.go|\.py", row["source"]) or row["source"] == "as above", name
+    cloudflare = rows["Cloudflare user API token"]["permissions"]
+    for permission in ("Load Balancers Write", "Load Balancing: Monitors and Pools Write"):
+        assert permission in cloudflare
