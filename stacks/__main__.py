@@ -4,8 +4,6 @@ Everything environment-specific comes from `Pulumi.<stack>.yaml`; this file has 
 per-environment branches, and no component's internals: each hands the next a contract.
 """
 
-from collections.abc import Callable
-
 import pulumi
 import pulumi_cloudflare as cloudflare
 
@@ -21,6 +19,7 @@ from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
 from infra.components.pulumi_deployments import deployment_settings
 from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
 from infra.components.workload_cluster import WorkloadCluster, WorkloadClusterArgs
+from infra.outputs import KnownLater
 from infra.placement import application_selector, cluster_labels
 from infra.stackconfig import from_running_program
 
@@ -62,60 +61,61 @@ cloudflare.ZoneSetting(
 )
 # Workload clusters wait for the management cluster's egress, and its load balancer
 # admits theirs: the hub's writers are filled in once the workload clusters exist.
-metrics_writer_cidrs: pulumi.Output[list[str]]
-admit_metrics_writers: Callable[[pulumi.Output[list[str]]], None]
-metrics_writer_cidrs, admit_metrics_writers = pulumi.deferred_output()
-mgmt = MgmtCluster(
-    naming.MGMT_CLUSTER,
-    MgmtClusterArgs(
-        settings=settings,
-        cluster=config.mgmt_cluster,
-        admin_cidrs=config.admin_cidrs,
-        web_sources=(
-            EVERYWHERE
-            if config.argocd.exposure == "public"
-            else FirewallSource.of([*config.admin_cidrs, *config.argocd.allowed_cidrs])
-        ),
-        kubeconfig=(
-            pulumi.Output.secret(config.mgmt_kubeconfig.get_secret_value())
-            if config.mgmt_kubeconfig
-            else None
-        ),
-        project=project,
-        observability=config.observability_enabled,
-        metrics_writer_cidrs=metrics_writer_cidrs,
-        cost=config.cost_enabled,
-    ),
-)
-
-# Origin lockdown: clusters behind a proxied load balancer admit 80/443 only from
-# Cloudflare, the admin CIDRs and the egress the config states for its clusters.
-cloudflare_ranges = cloudflare.get_ip_ranges_output().ipv4_cidrs if where.fronted else None
-locked_web_sources = FirewallSource.of(
-    [*config.admin_cidrs, *(c for cluster in config.enabled_clusters for c in cluster.egress_cidrs)]
-)
-access = cluster_access(config, where)
-clusters: dict[str, WorkloadCluster] = {}
-for cluster in config.enabled_clusters:
-    fronted = cluster.name in where.fronted
-    clusters[cluster.name] = WorkloadCluster(
-        cluster.name,
-        WorkloadClusterArgs(
+with KnownLater[list[str]]("the workload clusters' egress") as metrics_writers:
+    mgmt = MgmtCluster(
+        naming.MGMT_CLUSTER,
+        MgmtClusterArgs(
             settings=settings,
-            cluster=cluster,
-            labels=cluster_labels(config, cluster),
+            cluster=config.mgmt_cluster,
             admin_cidrs=config.admin_cidrs,
-            web_sources=locked_web_sources if fronted else EVERYWHERE,
-            cloudflare_ranges=cloudflare_ranges if fronted else None,
-            argocd=mgmt.argocd_target,
-            access=access[cluster.name],
-            metrics=mgmt.metrics_target,
+            web_sources=(
+                EVERYWHERE
+                if config.argocd.exposure == "public"
+                else FirewallSource.of([*config.admin_cidrs, *config.argocd.allowed_cidrs])
+            ),
+            kubeconfig=(
+                pulumi.Output.secret(config.mgmt_kubeconfig.get_secret_value())
+                if config.mgmt_kubeconfig
+                else None
+            ),
+            project=project,
+            observability=config.observability_enabled,
+            metrics_writer_cidrs=metrics_writers.output,
             cost=config.cost_enabled,
         ),
     )
-admit_metrics_writers(
-    pulumi.Output.all(*(c for w in clusters.values() for c in w.egress_cidrs)).apply(list)
-)
+
+    # Origin lockdown: clusters behind a proxied load balancer admit 80/443 only from
+    # Cloudflare, the admin CIDRs and the egress the config states for its clusters.
+    cloudflare_ranges = cloudflare.get_ip_ranges_output().ipv4_cidrs if where.fronted else None
+    locked_web_sources = FirewallSource.of(
+        [
+            *config.admin_cidrs,
+            *(c for cluster in config.enabled_clusters for c in cluster.egress_cidrs),
+        ]
+    )
+    access = cluster_access(config, where)
+    clusters: dict[str, WorkloadCluster] = {}
+    for cluster in config.enabled_clusters:
+        fronted = cluster.name in where.fronted
+        clusters[cluster.name] = WorkloadCluster(
+            cluster.name,
+            WorkloadClusterArgs(
+                settings=settings,
+                cluster=cluster,
+                labels=cluster_labels(config, cluster),
+                admin_cidrs=config.admin_cidrs,
+                web_sources=locked_web_sources if fronted else EVERYWHERE,
+                cloudflare_ranges=cloudflare_ranges if fronted else None,
+                argocd=mgmt.argocd_target,
+                access=access[cluster.name],
+                metrics=mgmt.metrics_target,
+                cost=config.cost_enabled,
+            ),
+        )
+    metrics_writers.resolve(
+        pulumi.Output.all(*(c for w in clusters.values() for c in w.egress_cidrs)).apply(list)
+    )
 
 database = None
 if config.database is not None:
