@@ -42,12 +42,12 @@ CLOUDFLARE = "cloudflare"
 def vultr_firewall_rules(
     cidrs: Sequence[str], cloudflare: bool, https_only: Sequence[str] = ()
 ) -> str:
-    """The firewall-rules annotation: every source on 80 and 443, and `https_only` on 443.
-    No spaces: the controller splits on `;` and `,` and parses what is left as it is."""
+    """The firewall-rules annotation: every source on 80 and 443, and `https_only` (which
+    ClusterRequest.https_only keeps apart from them) on 443. No spaces: the controller
+    splits on `;` and `,` and parses what is left as it is."""
     sources = [*([CLOUDFLARE] if cloudflare else []), *dict.fromkeys(cidrs)]
     rules = [f"{source},{port}" for source in sources for port in WEB_PORTS]
-    rules += [f"{source},443" for source in dict.fromkeys(https_only) if source not in sources]
-    return ";".join(rules)
+    return ";".join([*rules, *(f"{source},443" for source in https_only)])
 
 
 def vultr_sources(rules: str) -> list[str]:

@@ -175,9 +175,9 @@ def _node_addresses(
     `GET /v2/instances/{id}` and makes `main_ip` its ExternalIP
     (vultr-cloud-controller-manager v0.18.0, vultr/instancesv2.go, nodeInstanceAddresses),
     and the pool's node ids are those instance ids (kubernetes/autoscaler
-    cluster-autoscaler/cloudprovider/vultr/vultr_node_group.go, Nodes). The `vultr_instance` lookup pages through the whole listing and
-    matches `id` exactly, failing on none (terraform-provider-vultr v2.27.1,
-    vultr/data_source_vultr_instance.go)."""
+    cluster-autoscaler/cloudprovider/vultr/vultr_node_group.go, Nodes). The
+    `vultr_instance` lookup pages through the whole listing and matches `id` exactly,
+    failing on none (terraform-provider-vultr v2.27.1, vultr/data_source_vultr_instance.go)."""
     node_ids = cluster.node_pools.apply(_node_ids)
     addresses = []
     for i in range(spec.node_count):
