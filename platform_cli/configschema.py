@@ -15,8 +15,12 @@ pulumi/pulumi, and `mergeConfig` in `sdk/go/common/workspace/config.go`):
 - `secret: true` is checked after defaults are applied, so only a required key can
   carry it; an optional secret says so in its description.
 - A key without `default` is required in every stack. A key the model leaves unset by
-  default (`database`, `deployments`, `mgmtKubeconfig`) is declared with `default: ""`,
-  which `infra.stackconfig` reads as "not set".
+  default (`database`, `deployments`, `mgmtKubeconfig`, `observability`) is declared with
+  `default: ""`, which `infra.stackconfig` reads as "not set".
+- A typed key's default must have that type (`Project.Validate`, see
+  `platform_cli.project_file`), or every `pulumi` command refuses the project file. ""
+  is no boolean, so a key whose default is "unset" declares no type unless it is a
+  string; its description names the type instead.
 - A `default` is handed to the program as if the stack had set it, so defaults here are
   exactly the model's defaults.
 """
@@ -32,6 +36,7 @@ from pydantic import BaseModel
 
 from infra.config import PlatformConfig
 from infra.stackconfig import UNSET
+from platform_cli.project_file import project_problems, valid_value
 
 PULUMI_TYPES = ("string", "integer", "boolean", "array")
 MARKER = (
@@ -130,10 +135,22 @@ def _declaration(
         if required:
             declaration["secret"] = True
         description += " A secret: set it with `pulumi config set --secret`."
-    declaration["description"] = description.strip()
     if not required:
         declaration["default"] = UNSET if default is None else default
-    return declaration
+        typed = declaration.get("type")
+        if typed is not None and not valid_value(
+            typed, declaration.get("items"), declaration["default"]
+        ):
+            # Pulumi would refuse this default; the program checks the type instead.
+            del declaration["type"]
+            declaration.pop("items", None)
+            description += " Takes true or false." if typed == "boolean" else f" Takes a {typed}."
+    declaration["description"] = description.strip()
+    return {
+        k: declaration[k]
+        for k in ("type", "items", "secret", "description", "default")
+        if k in declaration
+    }
 
 
 def config_block(model: type[BaseModel] = PlatformConfig) -> dict[str, dict[str, Any]]:
@@ -164,7 +181,8 @@ def project_file_with(text: str, block: dict[str, dict[str, Any]]) -> str:
 
 
 def drift(project_file: Path, model: type[BaseModel] = PlatformConfig) -> list[str]:
-    """Why `Pulumi.yaml` and the model disagree; empty when they agree."""
+    """Why `Pulumi.yaml` and the model disagree, or the Pulumi CLI would refuse the file;
+    empty when neither."""
     document = yaml.safe_load(project_file.read_text()) or {}
     declared: dict[str, Any] = document.get("config") or {}
     expected = config_block(model)
@@ -192,13 +210,21 @@ def drift(project_file: Path, model: type[BaseModel] = PlatformConfig) -> list[s
     for key, value in expected.items():
         if value.get("type") not in (None, *PULUMI_TYPES):
             problems.append(f"platform:{key}: type {value['type']!r} is not one Pulumi accepts")
+    problems += [f"pulumi refuses {project_file.name}: {p}" for p in project_problems(document)]
     return problems
 
 
 def command(project_file: Path, write: bool, check: bool, stdout: TextIO = sys.stdout) -> int:
     block = config_block()
     if write:
-        project_file.write_text(project_file_with(project_file.read_text(), block))
+        text = project_file_with(project_file.read_text(), block)
+        refused = project_problems(yaml.safe_load(text))
+        for problem in refused:
+            print(f"error: pulumi would refuse {project_file.name}: {problem}", file=stdout)
+        if refused:
+            print(f"not written: {project_file}", file=stdout)
+            return 2
+        project_file.write_text(text)
         print(f"wrote the config block of {project_file}", file=stdout)
         return 0
     if check:
