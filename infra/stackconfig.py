@@ -8,7 +8,9 @@ same way.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
+import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,11 @@ class StackFile:
     stack: str
     values: dict[str, str]
     secret_keys: list[str] = field(default_factory=list)
+    # A digest of each secret's ciphertext: offline the value is a placeholder, but a
+    # rotated secret still differs from the old one.
+    secret_digests: dict[str, str] = field(default_factory=dict)
+    # The stack imports a Pulumi ESC environment, which may supply more config.
+    has_environment: bool = False
 
 
 class StackFileError(Exception):
@@ -129,11 +136,19 @@ def read_stack_file(path: Path) -> StackFile:
         raise StackFileError(f"{path}: expected a mapping with a 'config' mapping")
     values: dict[str, str] = {}
     secret_keys: list[str] = []
+    digests: dict[str, str] = {}
     for key, value in (document.get("config") or {}).items():
         if _has_secure(value):
             secret_keys.append(key)
+            digests[key] = hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
         values[key] = _as_pulumi_string(_replace_secure(key, value))
-    return StackFile(stack=stack, values=values, secret_keys=secret_keys)
+    return StackFile(
+        stack=stack,
+        values=values,
+        secret_keys=secret_keys,
+        secret_digests=digests,
+        has_environment="environment" in document,
+    )
 
 
 # Keys that hold a credential: in a stack file they must be `secure:` values, which
@@ -188,6 +203,48 @@ def stack_problems(
     return problems
 
 
+# The credential each cloud's provider needs, and the variable it reads when the stack
+# sets none (pulumi-civo CIVO_TOKEN, ediri-vultr VULTR_API_KEY, pulumi-cloudflare
+# CLOUDFLARE_API_TOKEN: each provider schema's `defaultInfo.environment`).
+PROVIDER_CREDENTIALS = {
+    "civo": ("civo:token", "CIVO_TOKEN"),
+    "vultr": ("vultr:apiKey", "VULTR_API_KEY"),
+    "cloudflare": ("cloudflare:apiToken", "CLOUDFLARE_API_TOKEN"),
+}
+
+
+def clouds_used(config: platform_config.PlatformConfig) -> dict[str, str]:
+    """Each cloud the stack's resources live on, with the config key that puts them there.
+    Disabled clusters count: `up` needs the provider to delete them."""
+    used = {"cloudflare": "platform:cloudflare"}
+    for index, cluster in reversed(list(enumerate(config.clusters))):
+        used[cluster.provider] = f"platform:clusters[{index}]({cluster.name}).provider"
+    if config.database is not None:
+        used["civo"] = "platform:database"
+    used[config.mgmt_cluster.provider] = "platform:mgmtCluster.provider"
+    return {cloud: key for cloud, key in used.items() if cloud in PROVIDER_CREDENTIALS}
+
+
+def missing_credentials(
+    config: platform_config.PlatformConfig, values: Mapping[str, str], environ: Mapping[str, str]
+) -> list[validation.Problem]:
+    """A cloud the stack uses whose provider has no credential: `up` would stop there, after
+    every resource of the other clouds it could already create."""
+    problems = []
+    for cloud, because in sorted(clouds_used(config).items()):
+        key, variable = PROVIDER_CREDENTIALS[cloud]
+        if values.get(key, UNSET) == UNSET and not environ.get(variable):
+            problems.append(
+                validation.Problem(
+                    key,
+                    f"not set, and {because} puts resources on {cloud}: run "
+                    f"`pulumi config set --secret {key}` (or import an ESC environment that "
+                    f"sets it, or set {variable} where `pulumi up` runs)",
+                )
+            )
+    return problems
+
+
 def _parse(value: str) -> Any:
     if value[:1] in "[{":
         try:
@@ -207,10 +264,14 @@ def platform_section(values: Mapping[str, str]) -> dict[str, Any]:
 
 
 def load(
-    values: Mapping[str, str], secret_keys: Collection[str] | None = None
+    values: Mapping[str, str],
+    secret_keys: Collection[str] | None = None,
+    *,
+    has_environment: bool = False,
 ) -> validation.ValidConfig:
     """The validated config; with ``secret_keys`` (the keys Pulumi holds as secrets) the
-    stack's keys are checked too."""
+    stack's keys are checked too, and every cloud it uses must have its credential, unless
+    an ESC environment the stack imports may supply it."""
     problems = stack_problems(values, secret_keys) if secret_keys is not None else []
     try:
         valid = validation.load(
@@ -218,6 +279,8 @@ def load(
         )
     except validation.ConfigError as err:
         raise validation.ConfigError([*problems, *err.problems]) from None
+    if secret_keys is not None and not has_environment:
+        problems += missing_credentials(valid.config, values, os.environ)
     if problems:
         raise validation.ConfigError(problems)
     return valid

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from infra.stackconfig import stack_file_name, stack_of
+from infra.config import NAMESPACE
+from infra.stackconfig import StackFile, read_stack_file, stack_file_name, stack_of
 from platform_cli.cost import change_lines
-from platform_cli.grouping import cluster_of, outermost_component
+from platform_cli.grouping import GLOBAL, cluster_of, outermost_component
 from platform_cli.plan import InvalidConfigError, estimate_of, plan_stack_file
 from platform_cli.replacements import (
     delete_before_replace,
@@ -196,6 +197,85 @@ def _propagate_replacements(
     return replaced
 
 
+# What `up` does when an input it used to take from the cloud now comes from config.
+NOW_FROM_CONFIG: dict[tuple[str, str], str] = {
+    # terraform-provider-civo v1.1.4 resource_kubernetes_cluster.go Update L429-432 sends
+    # kubernetes_version whenever it differs from the state's, the version Civo ran.
+    ("civo:index/kubernetesCluster:KubernetesCluster", "kubernetesVersion"): (
+        "Civo upgrades the cluster to it unless it already runs it (an older one is refused)"
+    ),
+    # terraform-provider-vultr v2.27.1 resource_vultr_kubernetes.go Update L288-297 sends
+    # node_quantity; the state holds the autoscaler's count (Read, flattenNodePool).
+    ("vultr:index/kubernetes:Kubernetes", "nodePools.nodeQuantity"): (
+        "Vultr resizes the pool to it, whatever the autoscaler runs now"
+    ),
+}
+
+
+def now_from_config(before: Registration, after: Registration) -> list[str]:
+    """Inputs `up` used to decide (a lookup, or the state under ignoreChanges) that the
+    config now decides: offline both sides may look equal, but `up` compares the new
+    value with the live one, which no plan knows."""
+    return [
+        p for p in before.decided_at_up if p not in after.decided_at_up and not ignored(after, p)
+    ]
+
+
+def _now_from_config_notes(before: Registration, after: Registration) -> list[str]:
+    notes = []
+    for path in now_from_config(before, after):
+        value: Any = after.revealed_inputs
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        effect = NOW_FROM_CONFIG.get(
+            (after.type, path), "`up` sends it whatever the cloud runs now"
+        )
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # the wire format has no integers
+        notes.append(
+            f"{path} was decided at `up` ({before.decided_at_up[path]}); now {value!r}: {effect}"
+        )
+    return notes
+
+
+def provider_config_changes(old: StackFile, new: StackFile) -> list[Change]:
+    """The stack's default providers (`civo:token`, `vultr:apiKey`, ...): not resources
+    of the program, but `up` updates each whose config changed, and every later operation
+    on its resources uses the new setting. Secrets compare by ciphertext."""
+    changed: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(old.values.keys() | new.values.keys()):
+        package, _, setting = key.partition(":")
+        if package in (NAMESPACE, "pulumi") or not setting:
+            continue
+        before = (old.values.get(key), old.secret_digests.get(key))
+        after = (new.values.get(key), new.secret_digests.get(key))
+        if before != after:
+            changed[package].append(setting)
+    changes = []
+    for package, settings in changed.items():
+        provider = Registration(
+            urn=f"urn:pulumi:{new.stack}::platform::pulumi:providers:{package}::default",
+            type=f"pulumi:providers:{package}",
+            name="default",
+            custom=True,
+            parent=None,
+            provider=None,
+            dependencies=[],
+            property_dependencies={},
+            protect=False,
+            retain_on_delete=False,
+            ignore_changes=[],
+            inputs={},
+        )
+        change = Change("update", provider, "default providers", GLOBAL, paths=settings)
+        change.notes = [
+            f"the stack's {package} provider: no resource changes, but `up` and every later "
+            "operation on its resources use the new setting"
+        ]
+        changes.append(change)
+    return changes
+
+
 def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
     old_urns = {r.urn: r for r in old.registrations}
     new_urns = {r.urn: r for r in new.registrations}
@@ -213,6 +293,7 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
             for p in changed_paths(before.revealed_inputs, after.revealed_inputs)
             if not ignored(after, p)
         ]
+        paths += [p for p in now_from_config(before, after) if p not in paths]
         paths += option_paths(before, after)
         if paths:
             changed[urn] = paths
@@ -254,6 +335,7 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
             )
         if kind == "replace":
             item.notes, item.refused = replacement_notes(before, after)
+        item.notes += _now_from_config_notes(before, after)
         changes.append(item)
     removed = [old_urns[u] for u in sorted(old_urns.keys() - new_urns.keys())]
     added = [new_urns[u] for u in sorted(new_urns.keys() - old_urns.keys())]
@@ -422,12 +504,14 @@ def command(
             name = stack or stack_of(new)
             old_run = _plan_against(old, name, against)
             _, new_run, notes = plan_stack_file(new, stack=name)
+            providers = provider_config_changes(read_stack_file(old), read_stack_file(new))
             cost_change = change_lines(estimate_of(old, name), estimate_of(new, name))
         except InvalidConfigError as err:
             return err.report(stderr)
     for note in notes:
         print(note, file=stderr)
     changes = diff_runs(old_run, new_run)
+    changes += providers
     title = f"{new} against {against}"
     print(f"platform diff: {title}", file=stdout)
     for line in [*render_text(changes), *cost_change]:

@@ -14,7 +14,9 @@ from typing import Any
 
 import pulumi
 
+from infra.providers.outputs import rows_of
 from infra.stackconfig import PLACEHOLDER_KUBECONFIG
+from platform_cli.lookups import select
 
 # Cloudflare's published ranges (https://www.cloudflare.com/ips-v4 and ips-v6).
 CLOUDFLARE_IPV4 = [
@@ -74,23 +76,15 @@ def _kubeconfig(server: str) -> str:
     return PLACEHOLDER_KUBECONFIG.replace("https://127.0.0.1:6443", server)
 
 
-def _civo_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    ip = mock_ip("civo", name)
-    pools = dict(inputs.get("pools") or {})
-    count = int(pools.get("nodeCount", 1))
-    pools["instanceNames"] = [f"k3s-{name}-node-{i}" for i in range(count)]
-    return {
-        "apiEndpoint": f"https://{ip}:6443",
-        "masterIp": ip,
-        "kubeconfig": _kubeconfig(f"https://{ip}:6443"),
-        "dnsEntry": f"{mock_id('civo', name)}.k8s.civo.com",
-        "status": "ACTIVE",
-        "pools": pools,
-    }
+Inputs = dict[str, Any]
+Answer = Callable[[str, Inputs], Any]
 
 
-def _vultr_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    host = f"{mock_id('vultr', name)}.vultr-k8s.com"
+def _vultr_host(name: str) -> str:
+    return f"{mock_id('vultr', name)}.vultr-k8s.com"
+
+
+def _vultr_pools(name: str, inputs: Inputs) -> dict[str, Any]:
     pools = dict(inputs.get("nodePools") or {})
     pools["nodes"] = [
         {
@@ -101,84 +95,19 @@ def _vultr_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         }
         for i in range(int(pools.get("nodeQuantity", 1)))
     ]
-    return {
-        "endpoint": host,
-        "ip": mock_ip("vultr", name),
-        "kubeConfig": base64.b64encode(_kubeconfig(f"https://{host}:6443").encode()).decode(),
-        "firewallGroupId": mock_id("vultr-fw", name),
-        "clusterSubnet": "10.244.0.0/16",
-        "serviceSubnet": "10.96.0.0/12",
-        "nodePools": pools,
-    }
+    return pools
 
 
-def _secret_value(kind: str) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
-    def outputs(name: str, _inputs: dict[str, Any]) -> dict[str, Any]:
-        return {kind: f"mock-{kind}-{_digest(name)[:16]}"}
-
-    return outputs
+def _secret_value(name: str, _inputs: Inputs) -> str:
+    return f"mock-secret-{_digest(name)[:16]}"
 
 
-def _civo_database(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    ip = mock_ip("civo-db", name)
-    return {
-        "endpoint": ip,
-        "dnsEndpoint": f"{mock_id('db', name)}.db.civo.com",
-        "port": 5432,
-        "username": "civo",
-        "password": f"mock-password-{_digest(name)[:16]}",
-        "privateIpv4": "192.168.1.10",
-        "status": "Ready",
-    }
-
-
-def _helm_release(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    release = inputs.get("name") or name
-    return {
-        "status": {
-            "name": release,
-            "namespace": inputs.get("namespace", "default"),
-            "status": "deployed",
-            "chart": inputs.get("chart"),
-            "version": inputs.get("version"),
-            "revision": 1,
-        }
-    }
-
-
-def _random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "result": f"mock-password-{_digest(name)[:20]}",
-        "bcryptHash": "$2a$10$" + _digest("bcrypt", name)[:53],
-    }
-
-
-def _k8s_secret(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    if inputs.get("type") != "kubernetes.io/service-account-token":
-        return {}
+def _service_account_token(name: str, _inputs: Inputs) -> dict[str, str]:
     token = base64.b64encode(f"mock-token-{_digest(name)[:24]}".encode()).decode()
-    return {"data": {"token": token, "ca.crt": base64.b64encode(b"mock-ca").decode()}}
+    return {"token": token, "ca.crt": base64.b64encode(b"mock-ca").decode()}
 
 
-_OUTPUTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
-    "civo:index/kubernetesCluster:KubernetesCluster": _civo_cluster,
-    "vultr:index/kubernetes:Kubernetes": _vultr_cluster,
-    "civo:index/database:Database": _civo_database,
-    "kubernetes:helm.sh/v3:Release": _helm_release,
-    "kubernetes:core/v1:Secret": _k8s_secret,
-    "random:index/randomPassword:RandomPassword": _random_password,
-    "aws:iam/accessKey:AccessKey": _secret_value("secret"),
-    "aws:iam/user:User": lambda name, i: {
-        "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:user/{i.get('name', name)}"
-    },
-    "aws:secretsmanager/secret:Secret": lambda name, i: {
-        "arn": f"{SECRETS_ARN_PREFIX}:{i.get('name', name)}-AbCdEf"
-    },
-    "cloudflare:index/apiToken:ApiToken": _secret_value("value"),
-}
-
-
-def _filter_values(args: dict[str, Any]) -> list[str]:
+def _filter_values(args: Inputs) -> list[str]:
     return [v for f in args.get("filters") or [] for v in f.get("values", [])]
 
 
@@ -196,62 +125,110 @@ PERMISSION_GROUPS = [
 ]
 
 
-def _permission_groups(args: dict[str, Any]) -> dict[str, Any]:
+def _permission_groups(_name: str, args: Inputs) -> list[dict[str, Any]]:
     """The API compares a `name` filter with the value as it arrives: the provider
     encodes it once more, so a pre-encoded name (`DNS%20Write`) matches nothing."""
     wanted = args.get("name")
-    return {
-        "results": [
-            {
-                "id": _digest("permission-group", name, scope)[:32],
-                "name": name,
-                "scopes": [scope],
-            }
-            for name, scope in PERMISSION_GROUPS
-            if wanted is None or wanted == name
-        ]
-    }
+    return [
+        {"id": _digest("permission-group", name, scope)[:32], "name": name, "scopes": [scope]}
+        for name, scope in PERMISSION_GROUPS
+        if wanted is None or wanted == name
+    ]
 
 
-_CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "civo:index/getKubernetesVersion:getKubernetesVersion": lambda _a: {
-        "versions": [
-            {"version": "1.32.5-k3s1", "label": "1.32.5-k3s1", "type": "k3s", "default": True}
-        ]
-    },
-    "civo:index/getDatabaseVersion:getDatabaseVersion": lambda _a: {
-        "versions": [{"engine": "PostgreSQL", "version": "17", "default": True}]
-    },
-    "vultr:index/getInstance:getInstance": lambda a: {
-        "mainIp": mock_ip("node", *_filter_values(a)),
-        "id": next(iter(_filter_values(a)), ""),
-    },
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda _a: {
-        "accountId": MOCK_AWS_ACCOUNT,
-        "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:user/pulumi",
-        "userId": "AIDAMOCK",
-    },
-    "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList": (
-        _permission_groups
+_CIVO_CLUSTER = "civo:index/kubernetesCluster:KubernetesCluster"
+_CIVO_DATABASE = "civo:index/database:Database"
+_VULTR_CLUSTER = "vultr:index/kubernetes:Kubernetes"
+
+# A plausible answer for every row of infra.providers.outputs that the provider computes
+# (rows whose value is the input as configured need none: inputs are echoed). The mock
+# gives one only when the row's condition holds; tests check both sets match.
+ANSWERS: dict[tuple[str, str], Answer] = {
+    (_CIVO_CLUSTER, "apiEndpoint"): lambda name, _i: f"https://{mock_ip('civo', name)}:6443",
+    (_CIVO_CLUSTER, "masterIp"): lambda name, _i: mock_ip("civo", name),
+    (_CIVO_CLUSTER, "kubeconfig"): lambda name, _i: _kubeconfig(
+        f"https://{mock_ip('civo', name)}:6443"
     ),
-    "cloudflare:index/getIpRanges:getIpRanges": lambda _a: {
-        "ipv4Cidrs": CLOUDFLARE_IPV4,
-        "ipv6Cidrs": CLOUDFLARE_IPV6,
-        "etag": "mock",
-    },
+    (_CIVO_DATABASE, "endpoint"): lambda name, _i: mock_ip("civo-db", name),
+    # The API reports 0 as the top-level port (see its row): the program must not use it.
+    (_CIVO_DATABASE, "port"): lambda _n, _i: 0,
+    (_CIVO_DATABASE, "username"): lambda _n, _i: "civo",
+    (_CIVO_DATABASE, "password"): lambda name, _i: f"mock-password-{_digest(name)[:16]}",
+    # The cloud runs the size it was asked for, until a resize the provider drops.
+    (_CIVO_DATABASE, "size"): lambda _n, inputs: inputs.get("size"),
+    (_VULTR_CLUSTER, "endpoint"): lambda name, _i: _vultr_host(name),
+    (_VULTR_CLUSTER, "kubeConfig"): lambda name, _i: base64.b64encode(
+        _kubeconfig(f"https://{_vultr_host(name)}:6443").encode()
+    ).decode(),
+    (_VULTR_CLUSTER, "firewallGroupId"): lambda name, _i: mock_id("vultr-fw", name),
+    (_VULTR_CLUSTER, "nodePools"): _vultr_pools,
+    ("aws:iam/accessKey:AccessKey", "secret"): _secret_value,
+    ("cloudflare:index/apiToken:ApiToken", "value"): _secret_value,
+    ("kubernetes:core/v1:Secret", "data"): _service_account_token,
+    ("random:index/randomPassword:RandomPassword", "result"): lambda name, _i: (
+        f"mock-password-{_digest(name)[:20]}"
+    ),
+    ("random:index/randomPassword:RandomPassword", "bcryptHash"): lambda name, _i: (
+        "$2a$10$" + _digest("bcrypt", name)[:53]
+    ),
+    # Data sources: asked with the invoke's arguments in place of inputs.
+    ("civo:index/getKubernetesVersion:getKubernetesVersion", "versions"): lambda _n, _a: [
+        {"version": "1.32.5-k3s1", "label": "1.32.5-k3s1", "type": "k3s", "default": True}
+    ],
+    ("civo:index/getDatabaseVersion:getDatabaseVersion", "versions"): lambda _n, _a: [
+        {"engine": "PostgreSQL", "version": "17", "default": True}
+    ],
+    ("vultr:index/getInstance:getInstance", "mainIp"): lambda _n, args: mock_ip(
+        "node", *_filter_values(args)
+    ),
+    ("aws:index/getCallerIdentity:getCallerIdentity", "accountId"): lambda _n, _a: MOCK_AWS_ACCOUNT,
+    (
+        "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList",
+        "results",
+    ): _permission_groups,
+    ("cloudflare:index/getIpRanges:getIpRanges", "ipv4Cidrs"): lambda _n, _a: CLOUDFLARE_IPV4,
 }
 
 
+def answered(token: str, name: str, inputs: Inputs) -> dict[str, Any]:
+    """What the provider fills for a resource (or returns for an invoke): its rows whose
+    condition holds, answered; the rest absent, as the real provider leaves them."""
+    return {
+        row.path: ANSWERS[(row.token, row.path)](name, inputs)
+        for row in rows_of(token)
+        if (row.token, row.path) in ANSWERS and row.filled.holds(inputs)
+    }
+
+
+def unfilled(token: str, inputs: Inputs) -> set[str]:
+    """Outputs the provider leaves empty for these inputs."""
+    return {row.path for row in rows_of(token) if not row.filled.holds(inputs)}
+
+
 class PlanMocks(pulumi.runtime.Mocks):
+    """Answers from ``infra.providers.outputs`` and nowhere else: every input echoed (the
+    providers keep the configured values in state), and each listed output the provider
+    computes, when the row's condition holds."""
+
+    def __init__(self) -> None:
+        # What each data source answered, for the inputs `up` will decide afresh.
+        self.looked_up: list[tuple[str, Any]] = []
+
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
-        outputs = dict(args.inputs)
-        make = _OUTPUTS.get(args.typ)
-        if make is not None:
-            outputs.update(make(args.name, args.inputs))
+        outputs = {k: v for k, v in args.inputs.items() if k not in unfilled(args.typ, args.inputs)}
+        outputs.update(answered(args.typ, args.name, args.inputs))
         return mock_id(args.typ, args.name), outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
-        handler = _CALLS.get(args.token)
-        return handler(args.args) if handler else {}
+        answers = answered(args.token, args.token, dict(args.args))
+        # Only the fields the program reads can reach an input.
+        self.looked_up += [
+            (args.token, value)
+            for row in rows_of(args.token)
+            if row.looked_up and row.path in answers
+            for field in row.fields or ("",)
+            for value in select(answers[row.path], field)
+        ]
+        return answers

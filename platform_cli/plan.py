@@ -12,7 +12,7 @@ from typing import TextIO
 from infra.rules import STACKS_RULES, StackPlan, Violation, plan_violations
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
-from platform_cli.checks import report, stack_plan
+from platform_cli.checks import report, stack_plan, unlisted_reads
 from platform_cli.cost import Estimate, estimate
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
@@ -37,7 +37,11 @@ def validate(stack_file: StackFile) -> tuple[ValidConfig, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConfigWarning)
         try:
-            valid = load(stack_file.values, stack_file.secret_keys)
+            valid = load(
+                stack_file.values,
+                stack_file.secret_keys,
+                has_environment=stack_file.has_environment,
+            )
         except ConfigError as err:
             raise InvalidConfigError([str(p) for p in err.problems]) from None
     notes = [f"warning: {w.message}" for w in caught if issubclass(w.category, ConfigWarning)]
@@ -128,7 +132,10 @@ def command(
         print(note, file=stderr)
     errors, rule_notes = plan_violations(stack_plan(valid, run))
     report(errors, rule_notes, stderr)
-    if errors:
+    unproven = unlisted_reads(run)
+    for line in unproven:
+        print(line, file=stderr)
+    if errors or unproven:
         return 2
     target = write_outputs(run, out or PROJECT_DIR / "build" / stack_file.stack)
     for line in _tree_lines(run):
@@ -164,11 +171,15 @@ def all_stacks_command(repo: Path, stdout: TextIO, stderr: TextIO) -> int:
         except InvalidConfigError as err:
             code = err.report(stderr)
             continue
-        plan = stack_plan(valid, run_program(stack_file))
+        run = run_program(stack_file)
+        plan = stack_plan(valid, run)
         plans[plan.stack] = plan
         found, _ = plan_violations(plan)
         report([v._replace(stack=plan.stack) for v in found], [], stderr)
         errors += found
+        for line in unlisted_reads(run):
+            print(line.replace("error: ", f"error: stack {plan.stack}: ", 1), file=stderr)
+            code = 2
         print(f"stack {plan.stack}: {len(plan.resources)} resources", file=stdout)
     across = [v for rule in STACKS_RULES for v in rule.violations(plans)]
     report(across, [], stderr)

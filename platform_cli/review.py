@@ -19,8 +19,16 @@ from pathlib import Path
 from typing import TextIO
 
 from infra.components.pulumi_deployments import WATCHED_PATHS
-from infra.stackconfig import stack_file_name, stack_of
-from platform_cli.diff import REFUSED, Change, diff_runs, exit_code, refusals, render_markdown
+from infra.stackconfig import read_stack_file, stack_file_name, stack_of
+from platform_cli.diff import (
+    REFUSED,
+    Change,
+    diff_runs,
+    exit_code,
+    provider_config_changes,
+    refusals,
+    render_markdown,
+)
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun, Registration
 
@@ -203,6 +211,8 @@ def review_stack(
             except InvalidConfigError:
                 old_run = _empty_run(stack)  # the base was broken; everything is new
         result.changes = diff_runs(old_run, new_run)
+        if old is not None:
+            result.changes += provider_config_changes(read_stack_file(old), read_stack_file(new))
     return result
 
 

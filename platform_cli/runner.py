@@ -17,12 +17,15 @@ import pulumi
 from google.protobuf import json_format
 
 from infra.stackconfig import StackFile
+from platform_cli.lookups import LookedUp, config_leaves
 from platform_cli.mocks import PlanMocks
 from platform_cli.pulumi_internals import (
     SECRET_SIGNATURE,
     SIGNATURE_KEY,
     UNKNOWN,
     MockMonitor,
+    Read,
+    recorded_output_reads,
     reset_runtime,
     root_outputs,
     run_to_completion,
@@ -86,8 +89,11 @@ class Registration:
     revealed_trigger: Any = field(default=None, repr=False)
     # What the (mock) provider answered, redacted as the engine would store it in state.
     outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Input paths whose value a real `up` decides (platform_cli.lookups), and by what.
+    decided_at_up: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
+        marked = {"decidedAtUp": self.decided_at_up} if self.decided_at_up else {}
         return {
             "urn": self.urn,
             "type": self.type,
@@ -103,6 +109,7 @@ class Registration:
             "deleteBeforeReplace": self.delete_before_replace,
             "replacementTrigger": self.replacement_trigger,
             "inputs": self.inputs,
+            **marked,
         }
 
     @classmethod
@@ -128,6 +135,7 @@ class Registration:
             delete_before_replace=data.get("deleteBeforeReplace"),
             replacement_trigger=data.get("replacementTrigger"),
             revealed_trigger=data.get("replacementTrigger"),
+            decided_at_up=data.get("decidedAtUp", {}),
         )
 
 
@@ -209,6 +217,8 @@ class PlanRun:
     stack_outputs: dict[str, Any]
     component_outputs: dict[str, dict[str, Any]]
     warnings: list[str]
+    # Every provider output the program read: (type or invoke token, wire path).
+    reads: set[Read] = field(default_factory=set)
 
 
 async def _resolve_exports() -> dict[str, Any]:
@@ -255,15 +265,25 @@ def run_program(stack_file: StackFile, program: Path = PROGRAM) -> PlanRun:
         exports.update(await _resolve_exports())
 
     try:
-        with _language_host_config(stack_file), warnings.catch_warnings(record=True) as caught:
+        with (
+            _language_host_config(stack_file),
+            warnings.catch_warnings(record=True) as caught,
+            recorded_output_reads() as reads,
+        ):
             warnings.simplefilter("always")
             run_to_completion(body)
     finally:
         loop.close()
+    looked_up = LookedUp(mocks.looked_up, config_leaves(stack_file.values))
+    for registration in monitor.registrations:
+        registration.decided_at_up = looked_up.marks(
+            registration.revealed_inputs, registration.ignore_changes
+        )
     return PlanRun(
         stack=stack_file.stack,
         registrations=monitor.registrations,
         stack_outputs=exports,
         component_outputs=monitor.component_outputs,
         warnings=sorted({str(w.message) for w in caught}),
+        reads=reads,
     )

@@ -113,6 +113,10 @@ def create(
         firewall_id=firewall.id,
         cluster_type=CIVO_CLUSTER_TYPE,
         kubernetes_version=version,
+        # Without it the provider stores no kubeconfig (v1.1.4 Read L357-362), and every
+        # Kubernetes provider on this cluster would fall back to the runner's own. The
+        # value is Sensitive upstream, so Pulumi keeps it as a secret.
+        write_kubeconfig=True,
         tags=" ".join(request.tags),
         pools=civo.KubernetesClusterPoolsArgs(
             label=f"{name}-pool", size=spec.node_size, node_count=spec.node_count

@@ -83,7 +83,6 @@ class SharedDatabase(pulumi.ComponentResource):
     ) -> None:
         super().__init__("platform:index:SharedDatabase", name, None, opts)
         db = args.database
-        port = PORTS[db.engine]
         child = pulumi.ResourceOptions(parent=self)
         # The database instance is kept (protect, retainOnDelete) as configured. What is
         # rebuilt from it (secrets, roles, app databases) is only protected: retained,
@@ -105,7 +104,7 @@ class SharedDatabase(pulumi.ComponentResource):
                 civo.FirewallIngressRuleArgs(
                     action="allow",
                     protocol="tcp",
-                    port_range=str(port),
+                    port_range=str(PORTS[db.engine]),
                     cidrs=[c.cidr for c in args.clients],
                     label="database-clients",
                 )
@@ -143,6 +142,8 @@ class SharedDatabase(pulumi.ComponentResource):
             ),
         )
         admin_password = secret(instance.password)
+        # Civo's API reports 0 as the database's top-level port (infra.providers.outputs).
+        port = instance.port.apply(lambda reported: reported or PORTS[db.engine])
         self.admin_secret_path = naming.admin_secret_path(args.environment, name)
         json_secret(
             f"{name}-admin-credentials",
@@ -151,10 +152,10 @@ class SharedDatabase(pulumi.ComponentResource):
                 "username": instance.username,
                 "password": admin_password,
                 "host": instance.endpoint,
-                "port": instance.port,
+                "port": port,
                 "database": ADMIN_DATABASE,
                 "url": pulumi.Output.all(
-                    instance.username, admin_password, instance.endpoint, instance.port
+                    instance.username, admin_password, instance.endpoint, port
                 ).apply(lambda a: connection_url(a[0], a[1], a[2], a[3], ADMIN_DATABASE)),
             },
             environment=args.environment,
@@ -163,7 +164,7 @@ class SharedDatabase(pulumi.ComponentResource):
         admin = postgresql.Provider(
             f"{name}-postgresql",
             host=instance.endpoint,
-            port=instance.port,
+            port=port,
             username=instance.username,
             password=admin_password,
             database=ADMIN_DATABASE,
@@ -173,12 +174,12 @@ class SharedDatabase(pulumi.ComponentResource):
         )
         self.app_secret_paths = {
             app: self._app_database(
-                name, app, instance=instance, admin=admin, args=args, guard=guard
+                name, app, instance=instance, port=port, admin=admin, args=args, guard=guard
             )
             for app in args.apps
         }
         self.host = instance.endpoint
-        self.port = instance.port
+        self.port = port
         self.size = instance.size.apply(size_applied(db.size))
         self.register_outputs(
             {
@@ -196,6 +197,7 @@ class SharedDatabase(pulumi.ComponentResource):
         app: str,
         *,
         instance: civo.Database,
+        port: pulumi.Output[int],
         admin: postgresql.Provider,
         args: SharedDatabaseArgs,
         guard: pulumi.ResourceOptions,
@@ -232,9 +234,9 @@ class SharedDatabase(pulumi.ComponentResource):
                 "username": app,
                 "password": app_password,
                 "host": instance.endpoint,
-                "port": instance.port,
+                "port": port,
                 "database": app,
-                "url": pulumi.Output.all(app_password, instance.endpoint, instance.port).apply(
+                "url": pulumi.Output.all(app_password, instance.endpoint, port).apply(
                     lambda a: connection_url(app, a[0], a[1], a[2], app)
                 ),
             },

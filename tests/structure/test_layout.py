@@ -65,6 +65,8 @@ HOST_TEMPLATE = re.compile(
 # f-strings with that shape that are not host names, each with what they are.
 NOT_HOST_NAMES = {
     ("platform_cli/diff.py", "{}.{}"): "an input path such as pools.nodeCount",
+    ("platform_cli/lookups.py", "{}.{}"): "an input path such as nodePools.nodeQuantity",
+    ("platform_cli/pulumi_internals.py", "{}.{}"): "an output path such as nodePools.plan",
     ("infra/catalog.py", "g4{}.kube.{}"): "Civo node size codes such as g4s.kube.medium",
     ("infra/stackconfig.py", "Pulumi.{}.yaml"): "the stack file's name",
     ("infra/credentials/cluster_identity.py", "com.cloudflare.api.account.zone.{}"): (
