@@ -33,9 +33,6 @@ class StackFile:
     stack: str
     values: dict[str, str]
     secret_keys: list[str] = field(default_factory=list)
-    # A digest of each secret's ciphertext: offline the value is a placeholder, but a
-    # rotated secret still differs from the old one.
-    secret_digests: dict[str, str] = field(default_factory=dict)
     # The stack imports a Pulumi ESC environment, which may supply more config.
     has_environment: bool = False
 
@@ -44,11 +41,13 @@ class StackFileError(Exception):
     pass
 
 
-def _placeholder(key: str) -> str:
-    """What a `secure:` value becomes offline: plausible, and obviously not a credential."""
+def _placeholder(key: str, ciphertext: Any) -> str:
+    """What a `secure:` value becomes offline: plausible, obviously not a credential, and
+    different for a different ciphertext, so a rotated secret changes what it feeds."""
+    digest = hashlib.sha256(json.dumps(ciphertext, sort_keys=True).encode()).hexdigest()[:12]
     if key == f"{PREFIX}mgmtKubeconfig":
-        return PLACEHOLDER_KUBECONFIG
-    return f"placeholder-secret-for-{key.replace(':', '-')}"
+        return f"{PLACEHOLDER_KUBECONFIG}# {digest}\n"
+    return f"placeholder-secret-for-{key.replace(':', '-')}-{digest}"
 
 
 def _has_secure(value: Any) -> bool:
@@ -62,7 +61,7 @@ def _has_secure(value: Any) -> bool:
 def _replace_secure(key: str, value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return _placeholder(key)
+            return _placeholder(key, value["secure"])
         return {k: _replace_secure(key, v) for k, v in value.items()}
     if isinstance(value, list):
         return [_replace_secure(key, v) for v in value]
@@ -136,17 +135,14 @@ def read_stack_file(path: Path) -> StackFile:
         raise StackFileError(f"{path}: expected a mapping with a 'config' mapping")
     values: dict[str, str] = {}
     secret_keys: list[str] = []
-    digests: dict[str, str] = {}
     for key, value in (document.get("config") or {}).items():
         if _has_secure(value):
             secret_keys.append(key)
-            digests[key] = hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
         values[key] = _as_pulumi_string(_replace_secure(key, value))
     return StackFile(
         stack=stack,
         values=values,
         secret_keys=secret_keys,
-        secret_digests=digests,
         has_environment="environment" in document,
     )
 
@@ -203,13 +199,23 @@ def stack_problems(
     return problems
 
 
-# The credential each cloud's provider needs, and the variable it reads when the stack
-# sets none (pulumi-civo CIVO_TOKEN, ediri-vultr VULTR_API_KEY, pulumi-cloudflare
-# CLOUDFLARE_API_TOKEN: each provider schema's `defaultInfo.environment`).
-PROVIDER_CREDENTIALS = {
-    "civo": ("civo:token", "CIVO_TOKEN"),
-    "vultr": ("vultr:apiKey", "VULTR_API_KEY"),
-    "cloudflare": ("cloudflare:apiToken", "CLOUDFLARE_API_TOKEN"),
+# How each cloud's provider can be given its credential: config keys (all of one tuple
+# together), or variables where `pulumi up` runs. Sources: terraform-provider-civo v1.1.4
+# civo/provider.go L45-57 and getToken L165-196 (token, credentials_file, CIVO_TOKEN,
+# CIVO_CREDENTIAL_FILE, then ~/.civo.json); terraform-provider-vultr v2.27.1
+# vultr/provider.go (api_key, VULTR_API_KEY); pulumi-cloudflare 6.x config (apiToken,
+# or apiKey with email, or apiUserServiceKey; CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_KEY).
+PROVIDER_CREDENTIALS: dict[str, tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]] = {
+    "civo": ((("civo:token",), ("civo:credentialsFile",)), ("CIVO_TOKEN", "CIVO_CREDENTIAL_FILE")),
+    "vultr": ((("vultr:apiKey",),), ("VULTR_API_KEY",)),
+    "cloudflare": (
+        (
+            ("cloudflare:apiToken",),
+            ("cloudflare:apiKey", "cloudflare:email"),
+            ("cloudflare:apiUserServiceKey",),
+        ),
+        ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY"),
+    ),
 }
 
 
@@ -232,16 +238,19 @@ def missing_credentials(
     every resource of the other clouds it could already create."""
     problems = []
     for cloud, because in sorted(clouds_used(config).items()):
-        key, variable = PROVIDER_CREDENTIALS[cloud]
-        if values.get(key, UNSET) == UNSET and not environ.get(variable):
-            problems.append(
-                validation.Problem(
-                    key,
-                    f"not set, and {because} puts resources on {cloud}: run "
-                    f"`pulumi config set --secret {key}` (or import an ESC environment that "
-                    f"sets it, or set {variable} where `pulumi up` runs)",
-                )
+        keys, variables = PROVIDER_CREDENTIALS[cloud]
+        given = any(all(values.get(k, UNSET) != UNSET for k in group) for group in keys)
+        if given or any(environ.get(v) for v in variables):
+            continue
+        key = keys[0][0]
+        problems.append(
+            validation.Problem(
+                key,
+                f"not set, and {because} puts resources on {cloud}: run "
+                f"`pulumi config set --secret {key}` (or import an ESC environment that "
+                f"sets it, or set {variables[0]} where `pulumi up` runs)",
             )
+        )
     return problems
 
 
@@ -267,11 +276,12 @@ def load(
     values: Mapping[str, str],
     secret_keys: Collection[str] | None = None,
     *,
-    has_environment: bool = False,
+    credentials: bool = False,
 ) -> validation.ValidConfig:
     """The validated config; with ``secret_keys`` (the keys Pulumi holds as secrets) the
-    stack's keys are checked too, and every cloud it uses must have its credential, unless
-    an ESC environment the stack imports may supply it."""
+    stack's keys are checked too, and with ``credentials`` every cloud it uses must have
+    its credential. Only the offline commands ask for that: at `up` the providers say so
+    themselves, and may find credentials this check cannot see."""
     problems = stack_problems(values, secret_keys) if secret_keys is not None else []
     try:
         valid = validation.load(
@@ -279,7 +289,7 @@ def load(
         )
     except validation.ConfigError as err:
         raise validation.ConfigError([*problems, *err.problems]) from None
-    if secret_keys is not None and not has_environment:
+    if credentials:
         problems += missing_credentials(valid.config, values, os.environ)
     if problems:
         raise validation.ConfigError(problems)

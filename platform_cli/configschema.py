@@ -8,10 +8,10 @@ required key fails before the program runs.
 What Pulumi's project file allows shapes the output (its schema, `project.json` in
 pulumi/pulumi, and `mergeConfig` in `sdk/go/common/workspace/config.go`):
 
-- `type` is one of `string`, `integer`, `boolean`, `array`; an `array` needs `items`,
-  whose type is again one of those. There is no `object` type, so object-valued keys
-  (and lists of objects) are declared without a `type`: Pulumi then does not check
-  their shape, and the program does (with every problem named at once).
+- `type` is one of `string`, `integer`, `boolean`, `array` or `object` (since pulumi
+  v3.187.0); an `array` needs `items`, whose type is again one of those. Pulumi checks
+  only that an object is a mapping; the program checks its keys (with every problem
+  named at once).
 - `secret: true` is checked after defaults are applied, so only a required key can
   carry it; an optional secret says so in its description.
 - A key without `default` is required in every stack. A key the model leaves unset by
@@ -27,6 +27,8 @@ pulumi/pulumi, and `mergeConfig` in `sdk/go/common/workspace/config.go`):
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,9 +38,10 @@ from pydantic import BaseModel
 
 from infra.config import PlatformConfig
 from infra.stackconfig import UNSET
-from platform_cli.project_file import project_problems, valid_value
+from platform_cli.project_file import project_problems, schema_problems, valid_value
 
-PULUMI_TYPES = ("string", "integer", "boolean", "array")
+PULUMI_TYPES = ("string", "integer", "boolean", "array", "object")
+_DESCRIBED = {"boolean": "true or false", "object": "a mapping"}
 MARKER = (
     "# Generated from infra/config.py by `platform config-schema --write`; do not edit by hand."
 )
@@ -91,12 +94,22 @@ def _object_keys(schema: dict[str, Any], defs: dict[str, Any]) -> list[str]:
     return keys
 
 
-def _items(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any] | None:
-    """Pulumi's `items` for an array of scalars (or of such arrays); None otherwise."""
+def _kind(schema: dict[str, Any], defs: dict[str, Any]) -> str | None:
+    """The JSON type of a field: a union of models (a cluster of any provider) is an object."""
     schema = _resolve(schema, defs)
+    branches = schema.get("oneOf") or schema.get("anyOf")
+    if "type" not in schema and branches:
+        kinds = {_kind(branch, defs) for branch in branches}
+        return kinds.pop() if len(kinds) == 1 else None
     kind = schema.get("type")
+    return str(kind) if kind is not None else None
+
+
+def _items(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any] | None:
+    """Pulumi's `items` for an array's items; None where they have no one type."""
+    kind = _kind(schema, defs)
     if kind == "array":
-        inner = _items(schema.get("items", {}), defs)
+        inner = _items(_resolve(schema, defs).get("items", {}), defs)
         return {"type": "array", "items": inner} if inner else None
     if kind in PULUMI_TYPES:
         return {"type": kind}
@@ -113,21 +126,16 @@ def _declaration(
 ) -> dict[str, Any]:
     schema = _resolve(field_schema, defs)
     description = _base_description(key, field_schema, defs)
-    kind = schema.get("type")
-    declaration: dict[str, Any] = {}
+    kind = _kind(schema, defs)
+    declaration: dict[str, Any] = {"type": kind} if kind in PULUMI_TYPES else {}
     if kind == "array":
         items = _items(schema["items"], defs)
-        if items is not None:
-            declaration = {"type": "array", "items": items}
-        else:
+        declaration = {"type": "array", "items": items} if items is not None else {}
+        if _kind(schema["items"], defs) == "object":
             description += f" Each entry: {', '.join(_object_keys(schema['items'], defs))}."
-    elif kind in PULUMI_TYPES:
-        declaration = {"type": kind}
-        if "enum" in schema:
-            description += f" One of: {', '.join(str(v) for v in schema['enum'])}."
-    elif kind == "object" and isinstance(schema.get("additionalProperties"), dict):
-        pass  # a free-form map
-    else:
+    elif "enum" in schema:
+        description += f" One of: {', '.join(str(v) for v in schema['enum'])}."
+    elif kind == "object" and not isinstance(schema.get("additionalProperties"), dict):
         description += f" Keys: {', '.join(_object_keys(schema, defs))}."
     if schema.get("format") == "password":
         # Pulumi checks `secret` after applying defaults, so an optional key cannot be
@@ -144,7 +152,8 @@ def _declaration(
             # Pulumi would refuse this default; the program checks the type instead.
             del declaration["type"]
             declaration.pop("items", None)
-            description += " Takes true or false." if typed == "boolean" else f" Takes a {typed}."
+            if typed != "object":  # its keys are listed already
+                description += f" Takes {_DESCRIBED.get(typed, 'a ' + typed)}."
     declaration["description"] = description.strip()
     return {
         k: declaration[k]
@@ -214,11 +223,23 @@ def drift(project_file: Path, model: type[BaseModel] = PlatformConfig) -> list[s
     return problems
 
 
+def _schema_problems(project_file: Path, document: dict[str, Any]) -> list[str]:
+    """The CLI's JSON schema, where it lies beside the checkout and jsonschema is installed
+    (the tests check it always)."""
+    schema_file = (
+        project_file.resolve().parent.parent / "shared" / "upstream" / "pulumi" / "project.json"
+    )
+    if not schema_file.is_file() or importlib.util.find_spec("jsonschema") is None:
+        return []
+    return schema_problems(document, json.loads(schema_file.read_text()))
+
+
 def command(project_file: Path, write: bool, check: bool, stdout: TextIO = sys.stdout) -> int:
     block = config_block()
     if write:
         text = project_file_with(project_file.read_text(), block)
-        refused = project_problems(yaml.safe_load(text))
+        document = yaml.safe_load(text)
+        refused = project_problems(document) + _schema_problems(project_file, document)
         for problem in refused:
             print(f"error: pulumi would refuse {project_file.name}: {problem}", file=stdout)
         if refused:

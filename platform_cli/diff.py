@@ -6,6 +6,7 @@ which depends only on what a resource describes, so a reordered list matches its
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import tempfile
 from collections import defaultdict
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from infra.config import NAMESPACE
 from infra.stackconfig import StackFile, read_stack_file, stack_file_name, stack_of
 from platform_cli.cost import change_lines
 from platform_cli.grouping import GLOBAL, cluster_of, outermost_component
@@ -202,7 +202,7 @@ NOW_FROM_CONFIG: dict[tuple[str, str], str] = {
     # terraform-provider-civo v1.1.4 resource_kubernetes_cluster.go Update L429-432 sends
     # kubernetes_version whenever it differs from the state's, the version Civo ran.
     ("civo:index/kubernetesCluster:KubernetesCluster", "kubernetesVersion"): (
-        "Civo upgrades the cluster to it unless it already runs it (an older one is refused)"
+        "Civo upgrades the cluster to it unless it already runs it"
     ),
     # terraform-provider-vultr v2.27.1 resource_vultr_kubernetes.go Update L288-297 sends
     # node_quantity; the state holds the autoscaler's count (Read, flattenNodePool).
@@ -238,25 +238,48 @@ def _now_from_config_notes(before: Registration, after: Registration) -> list[st
     return notes
 
 
-def provider_config_changes(old: StackFile, new: StackFile) -> list[Change]:
+# The Pulumi package of each provider the program uses through the stack's default
+# providers, for the provider's name in the state (`default_<version>`).
+DEFAULT_PROVIDER_PACKAGES = {
+    "aws": "pulumi-aws",
+    "civo": "pulumi-civo",
+    "cloudflare": "pulumi-cloudflare",
+    "pulumiservice": "pulumi-pulumiservice",
+    "random": "pulumi-random",
+    "vultr": "ediri-vultr",
+}
+
+
+def _default_providers(run: PlanRun) -> set[str]:
+    """Packages whose resources the run creates through the stack's default provider."""
+    return {
+        r.type.split(":", 1)[0]
+        for r in run.registrations
+        if r.custom and r.provider is None and not r.type.startswith("pulumi:")
+    }
+
+
+def provider_config_changes(
+    old: StackFile, new: StackFile, old_run: PlanRun, new_run: PlanRun
+) -> list[Change]:
     """The stack's default providers (`civo:token`, `vultr:apiKey`, ...): not resources
-    of the program, but `up` updates each whose config changed, and every later operation
-    on its resources uses the new setting. Secrets compare by ciphertext."""
+    of the program, but `up` configures each whose settings changed anew, and every later
+    operation on its resources uses them. A secret compares by ciphertext, so a rotation
+    and a re-encryption alike show."""
+    used = _default_providers(old_run) | _default_providers(new_run)
     changed: dict[str, list[str]] = defaultdict(list)
     for key in sorted(old.values.keys() | new.values.keys()):
         package, _, setting = key.partition(":")
-        if package in (NAMESPACE, "pulumi") or not setting:
-            continue
-        before = (old.values.get(key), old.secret_digests.get(key))
-        after = (new.values.get(key), new.secret_digests.get(key))
-        if before != after:
+        if package in used and old.values.get(key) != new.values.get(key):
             changed[package].append(setting)
     changes = []
-    for package, settings in changed.items():
+    for package, settings in sorted(changed.items()):
+        version = importlib.metadata.version(DEFAULT_PROVIDER_PACKAGES.get(package, package))
+        name = f"default_{version.replace('.', '_')}"
         provider = Registration(
-            urn=f"urn:pulumi:{new.stack}::platform::pulumi:providers:{package}::default",
+            urn=f"urn:pulumi:{new.stack}::platform::pulumi:providers:{package}::{name}",
             type=f"pulumi:providers:{package}",
-            name="default",
+            name=name,
             custom=True,
             parent=None,
             provider=None,
@@ -269,8 +292,8 @@ def provider_config_changes(old: StackFile, new: StackFile) -> list[Change]:
         )
         change = Change("update", provider, "default providers", GLOBAL, paths=settings)
         change.notes = [
-            f"the stack's {package} provider: no resource changes, but `up` and every later "
-            "operation on its resources use the new setting"
+            f"the stack's {package} provider: `up` configures it anew, and uses the new "
+            "setting for every later operation on its resources"
         ]
         changes.append(change)
     return changes
@@ -504,7 +527,9 @@ def command(
             name = stack or stack_of(new)
             old_run = _plan_against(old, name, against)
             _, new_run, notes = plan_stack_file(new, stack=name)
-            providers = provider_config_changes(read_stack_file(old), read_stack_file(new))
+            providers = provider_config_changes(
+                read_stack_file(old), read_stack_file(new), old_run, new_run
+            )
             cost_change = change_lines(estimate_of(old, name), estimate_of(new, name))
         except InvalidConfigError as err:
             return err.report(stderr)

@@ -173,7 +173,8 @@ ANSWERS: dict[tuple[str, str], Answer] = {
     ),
     # Data sources: asked with the invoke's arguments in place of inputs.
     ("civo:index/getKubernetesVersion:getKubernetesVersion", "versions"): lambda _n, _a: [
-        {"version": "1.32.5-k3s1", "label": "1.32.5-k3s1", "type": "k3s", "default": True}
+        # The data source labels a version `v<version>` (L47).
+        {"version": "1.32.5-k3s1", "label": "v1.32.5-k3s1", "type": "k3s", "default": True}
     ],
     ("civo:index/getDatabaseVersion:getDatabaseVersion", "versions"): lambda _n, _a: [
         {"engine": "PostgreSQL", "version": "17", "default": True}
@@ -201,8 +202,10 @@ def answered(token: str, name: str, inputs: Inputs) -> dict[str, Any]:
 
 
 def unfilled(token: str, inputs: Inputs) -> set[str]:
-    """Outputs the provider leaves empty for these inputs."""
-    return {row.path for row in rows_of(token) if not row.filled.holds(inputs)}
+    """Outputs the provider leaves empty for these inputs: no row of theirs holds."""
+    rows = rows_of(token)
+    held = {row.path for row in rows if row.filled.holds(inputs)}
+    return {row.path for row in rows} - held
 
 
 class PlanMocks(pulumi.runtime.Mocks):

@@ -6,14 +6,18 @@ import json
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+import yaml
 
 from infra.rules import STACKS_RULES, StackPlan, Violation, plan_violations
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
 from platform_cli.checks import report, stack_plan, unlisted_reads
 from platform_cli.cost import Estimate, estimate
+from platform_cli.project_file import stack_problems
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
 __all__ = ["PROJECT_DIR", "command", "plan_stack_file"]
@@ -40,12 +44,28 @@ def validate(stack_file: StackFile) -> tuple[ValidConfig, list[str]]:
             valid = load(
                 stack_file.values,
                 stack_file.secret_keys,
-                has_environment=stack_file.has_environment,
+                credentials=not stack_file.has_environment,
             )
         except ConfigError as err:
             raise InvalidConfigError([str(p) for p in err.problems]) from None
     notes = [f"warning: {w.message}" for w in caught if issubclass(w.category, ConfigWarning)]
+    refused = stack_problems(
+        _project_file(),
+        stack_file.stack,
+        stack_file.values,
+        stack_file.has_environment,
+        stack_file.secret_keys,
+    )
+    if refused:
+        # A config the model accepts that `pulumi` itself would refuse before the program.
+        raise InvalidConfigError([f"error: pulumi refuses the stack: {p}" for p in refused])
     return valid, notes
+
+
+@cache
+def _project_file() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    return document
 
 
 def read_valid(path: Path, stack: str | None = None) -> tuple[StackFile, ValidConfig, list[str]]:

@@ -15,9 +15,10 @@ applies it (read at 1b5949891b, the newest readable commit; the SDK pin is 3.272
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 ARRAY, INTEGER, STRING, BOOLEAN, OBJECT = "array", "integer", "string", "boolean", "object"
@@ -67,6 +68,11 @@ def _as_stored(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
     return value
 
 
@@ -142,11 +148,16 @@ def project_problems(document: Mapping[str, Any]) -> list[str]:
 
 
 def stack_problems(
-    project: Mapping[str, Any], stack: str, values: Mapping[str, Any], has_environment: bool
+    project: Mapping[str, Any],
+    stack: str,
+    values: Mapping[str, Any],
+    has_environment: bool,
+    secret_keys: Collection[str] = (),
 ) -> list[str]:
     """What `mergeConfig` refuses in one stack's config (``values``: the stack file's
-    `config:` map as YAML gives it). With an ESC environment the missing keys may come
-    from it, so they are not counted."""
+    `config:` map, as YAML gives it or as Pulumi stores it, objects as JSON text; the
+    ``secret_keys`` hold ciphertext, which only their type can be checked by). With an
+    ESC environment the missing keys may come from it, so they are not counted."""
     name = project.get("name", "")
     declared: dict[str, Any] = project.get("config") or {}
     problems: list[str] = []
@@ -161,7 +172,7 @@ def stack_problems(
                 missing.append(key)  # config.go L318-324
             continue
         typed = declaration.get("type")
-        secure = isinstance(value, dict) and set(value) == {"secure"}
+        secure = full in secret_keys or (isinstance(value, dict) and set(value) == {"secure"})
         if typed is not None and declaration.get("secret") and not secure:  # L127-133
             problems.append(
                 f"Stack '{stack}' with configuration key '{key}' must be encrypted as it's secret"
@@ -180,3 +191,13 @@ def stack_problems(
         plural = "values" if len(missing) > 1 else "value"
         problems.append(f"Stack '{stack}' is missing configuration {plural} {keys}")
     return problems
+
+
+def schema_problems(document: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """What the CLI's JSON schema (`project.json`, project.go L596) refuses."""
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 (a dev dependency)
+
+    return [
+        f"#/{'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
+        for error in Draft202012Validator(schema).iter_errors(document)
+    ]

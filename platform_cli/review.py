@@ -212,7 +212,9 @@ def review_stack(
                 old_run = _empty_run(stack)  # the base was broken; everything is new
         result.changes = diff_runs(old_run, new_run)
         if old is not None:
-            result.changes += provider_config_changes(read_stack_file(old), read_stack_file(new))
+            result.changes += provider_config_changes(
+                read_stack_file(old), read_stack_file(new), old_run, new_run
+            )
     return result
 
 

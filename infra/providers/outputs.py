@@ -110,11 +110,13 @@ def _at(repo: str, tag: str) -> Callable[[str, str], Source]:
 _civo = _at("civo/terraform-provider-civo", "v1.1.4")
 _vultr = _at("vultr/terraform-provider-vultr", "v2.27.1")
 # pulumi-aws 7.x bridges terraform-provider-aws v6; no v6 tag was readable, so these lines
-# are from the nearest copies found (see each row's note).
-_aws = _at("hashicorp/terraform-provider-aws", "v6.x")
+# are from the nearest copies found (see each row's note), hence "about".
+_aws = _at("hashicorp/terraform-provider-aws", "v6 (nearest copy)")
 _cloudflare = _at("cloudflare/terraform-provider-cloudflare", "v5.19.1")
+# What pulumi-postgresql 3.18.2 bridges: v1.26.0-3-gff936b9 (there is no v1.27.0 tag).
 _postgresql = _at("cyrilgdn/terraform-provider-postgresql", "ff936b9548c1")
 _random = _at("hashicorp/terraform-provider-random", "v3.9.0")
+# The newest tag readable; the pin is 4.34.2, and these files had no change since.
 _kubernetes = _at("pulumi/pulumi-kubernetes", "v4.32.0")
 
 _CIVO_CLUSTER = "civo:index/kubernetesCluster:KubernetesCluster"
@@ -155,16 +157,18 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         "port",
         _civo(_CIVO_DATABASE_GO, "Read L276 (the top-level port)"),
         Always(),
-        note="the API reports 0 here: since civogo's database_user_info (2023-12) the port "
-        "is per user, and civo/docs' getting-started output shows `Host : <ip>:0`; the "
-        "program falls back to PostgreSQL's 5432",
+        note="may be 0: since civogo's database_user_info (2023-12) the port is per user, "
+        "and civo/docs' getting-started output (PR #76, 2024-01) shows `Host : <ip>:0`; "
+        "the program falls back to PostgreSQL's 5432",
     ),
     ProviderOutput(
         _CIVO_DATABASE,
         "username",
         _civo(_CIVO_DATABASE_GO, "Read L272 (the top-level username)"),
         Always(),
-        note="filled, by civo/docs' getting-started output (`Username : civo`)",
+        note="filled by the evidence at hand (civo/docs' getting-started output shows "
+        "`Username : civo`), though civo/cli reads users from database_user_info since "
+        "6821bc3: unproven live",
     ),
     ProviderOutput(
         _CIVO_DATABASE,
@@ -172,7 +176,8 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         _civo(_CIVO_DATABASE_GO, "Read L273; schema L76-80 lacks Sensitive"),
         Always(),
         note="not secret in pulumi-civo's schema: the program marks it secret itself; "
-        "filled, by civo/terraform-provider-civo#417 (it shows in plan output)",
+        "filled by the evidence at hand (civo/terraform-provider-civo#417: it shows in "
+        "plan output): unproven live",
     ),
     ProviderOutput(
         _CIVO_DATABASE,
@@ -286,11 +291,19 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
     ProviderOutput(
         "kubernetes:core/v1:Secret",
         "data",
+        _kubernetes("provider/pkg/provider/provider.go", "Create and Read return the live object"),
+        Echo(),
+        note="any other Secret: the data it was given",
+    ),
+    ProviderOutput(
+        "kubernetes:core/v1:Secret",
+        "data",
         _kubernetes(
             "provider/pkg/await/awaiters.go", "L214-216, untilCoreV1SecretInitialized L431-462"
         ),
         WhenInput("type", "kubernetes.io/service-account-token"),
-        note="the token controller fills it; create waits up to 5 s for it (L460-461)",
+        note="a service-account token: the token controller fills it; create waits up to 5 s "
+        "for it (L460-461)",
     ),
     ProviderOutput(
         "postgresql:index/role:Role",

@@ -14,17 +14,19 @@ CONNECTION_INPUTS: dict[str, tuple[tuple[str, ...], str]] = {
         ("kubeconfig",),
         "falls back to the runner's own kubeconfig, or finds the cluster unreachable",
     ),
-    # cyrilgdn/terraform-provider-postgresql v1.27.0 postgresql/provider.go: host,
-    # username and password default to PGHOST, PGUSER and PGPASSWORD (then localhost).
+    # cyrilgdn/terraform-provider-postgresql ff936b9548c1 postgresql/provider.go: host,
+    # username and password default to PGHOST, PGUSER and PGPASSWORD (then localhost);
+    # a port of 0 is passed on as it is (L347, L377).
     "pulumi:providers:postgresql": (
-        ("host", "username", "password"),
-        "falls back to the runner's PGHOST, PGUSER and PGPASSWORD",
+        ("host", "port", "username", "password"),
+        "falls back to the runner's PGHOST, PGUSER and PGPASSWORD, or dials port 0",
     ),
 }
 
 
 def _empty(value: object) -> bool:
-    return value is None or value in ("", {})
+    # Provider inputs travel as strings: a port of 0 arrives as "0".
+    return value is None or value in ("", {}, 0, "0")
 
 
 def _connections_filled(plan: StackPlan) -> Findings:

@@ -47,6 +47,8 @@ def mgmt_on(backend: str) -> Callable[[dict[str, Any]], None]:
         config["platform:mgmtCluster"] = BACKENDS[backend]
         if backend == "existing":
             config["platform:mgmtKubeconfig"] = {"secure": "v1:placeholder"}
+        if backend == "vultr":
+            config["vultr:apiKey"] = {"secure": "v1:placeholder"}
 
     return edit
 

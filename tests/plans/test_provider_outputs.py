@@ -254,7 +254,7 @@ def test_rotating_a_provider_credential_updates_the_provider(
     )
     out = capsys.readouterr().out
     assert code == 1
-    assert "    ~ pulumi:providers:civo default  [token]" in out
+    assert "    ~ pulumi:providers:civo default_2_4_8  [token]" in out
     assert "0 to add, 1 to update, 0 to replace, 0 to remove" in out
 
 
@@ -279,4 +279,54 @@ def test_a_vultr_cluster_needs_the_vultr_credential(
         "error: vultr:apiKey: not set, and platform:clusters[2](toronto).provider puts "
         "resources on vultr: run `pulumi config set --secret vultr:apiKey` (or import an "
         "ESC environment that sets it, or set VULTR_API_KEY where `pulumi up` runs)"
+    ]
+
+
+def test_a_rotated_secret_changes_what_it_feeds(
+    stack_plans: dict[str, PlanView], plan_config: Callable[..., PlanView]
+) -> None:
+    """Offline a secret is a placeholder made from its ciphertext: with the account-wide
+    Cloudflare token as every cluster's DNS token, rotating it updates their Secrets."""
+
+    def global_token(config: dict[str, Any]) -> None:
+        config["platform:cloudflare"]["scopedTokens"] = False
+
+    def rotated(config: dict[str, Any]) -> None:
+        global_token(config)
+        config["cloudflare:apiToken"] = {"secure": "v1:rotated"}
+
+    changes = diff_runs(plan_config("dev", global_token).run, plan_config("dev", rotated).run)
+    updated = {c.resource.name for c in changes if c.kind == "update"}
+    assert updated == {
+        f"{cluster}-secret-{addon}-cloudflare-dns-token"
+        for cluster in ("mgmt", "london", "frankfurt")
+        for addon in ("cert-manager", "external-dns")
+    }
+
+
+def test_a_stack_that_imports_an_esc_environment_may_leave_credentials_to_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml  # noqa: PLC0415
+
+    from tests.conftest import stack_document  # noqa: PLC0415
+
+    document = stack_document("prod")
+    for key in ("civo:token", "vultr:apiKey", "cloudflare:apiToken"):
+        del document["config"][key]
+    document["environment"] = ["platform/prod"]
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert main(["plan", "--config", str(path), "--out", str(tmp_path / "out")]) == 0
+    del document["environment"]
+    path.write_text(yaml.safe_dump(document))
+    assert main(["plan", "--config", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert [
+        line.split(":")[1].strip()
+        for line in capsys.readouterr().err.splitlines()
+        if line.startswith("error:")
+    ] == [
+        "civo",
+        "cloudflare",
+        "vultr",
     ]
