@@ -153,6 +153,13 @@ def _random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _secret_version(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """terraform-provider-aws internal/service/secretsmanager/secret_version.go
+    resourceSecretVersionRead: `d.Set("version_id", output.VersionId)`. AWS gives each
+    PutSecretValue a new id, so here a new value gets a new one."""
+    return {"versionId": _digest("secret-version", name, str(inputs.get("secretString")))[:32]}
+
+
 def _k8s_secret(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     if inputs.get("type") != "kubernetes.io/service-account-token":
         return {}
@@ -171,6 +178,7 @@ _OUTPUTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
     "aws:iam/user:User": lambda name, i: {
         "arn": f"arn:aws:iam::{MOCK_AWS_ACCOUNT}:user/{i.get('name', name)}"
     },
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
     "aws:secretsmanager/secret:Secret": lambda name, i: {
         "arn": f"{SECRETS_ARN_PREFIX}:{i.get('name', name)}-AbCdEf"
     },

@@ -116,6 +116,9 @@ def test_removing_an_app_removes_only_its_database_role_and_secret(
     assert database_side == {
         "shared-wiki-password",
         "shared-wiki-role",
+        "shared-wiki-alternate-password",
+        "shared-wiki-alternate-role",
+        "shared-wiki-owner-postgresql",
         "shared-wiki-database",
         "shared-wiki-revoke-public",
         "shared-wiki-credentials",

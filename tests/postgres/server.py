@@ -198,7 +198,7 @@ class PostgresServer:
         quoted = login.password.replace("'", "''")
         self.execute(
             self.bootstrap,
-            f'CREATE ROLE "{login.user}" LOGIN {" ".join(attributes)} PASSWORD \'{quoted}\'',
+            f"CREATE ROLE \"{login.user}\" LOGIN {' '.join(attributes)} PASSWORD '{quoted}'",
         )
 
     def reset(self) -> None:

@@ -119,7 +119,9 @@ class DatabaseStack:
                     "withAdminOption": bool(inputs.get("withAdminOption")),
                 }
             changed = {
-                key: (value, read.get(key)) for key, value in wanted.items() if read.get(key) != value
+                key: (value, read.get(key))
+                for key, value in wanted.items()
+                if read.get(key) != value
             }
             if changed:
                 found[resource.name] = changed

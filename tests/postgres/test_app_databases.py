@@ -96,27 +96,32 @@ def test_a_second_up_finds_what_the_first_wrote(deployed: DatabaseStack) -> None
     assert deployed.drift() == {}
 
 
-def test_the_admin_dumps_and_the_app_restores_as_the_resize_runbook_says(
+def test_the_resize_runbook_dumps_drops_and_restores_an_app_database(
     deployed: DatabaseStack,
 ) -> None:
+    """docs/runbooks/resize-database.md: dump with the app's credentials (the admin
+    cannot even connect to an app's database), let the admin's provider drop it and
+    create the new one, restore with the app's credentials."""
     server, plan = deployed.server, deployed.plan
     login, database = app_login(plan, "blog")
     with session(server, login, database) as app:
         app.execute("CREATE TABLE posts (id int PRIMARY KEY, title text)")
         app.execute("INSERT INTO posts VALUES (1, 'kept')")
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        server.connect(admin_login(plan), database)
     dump = server.scratch("dumps") / "blog.dump"
-    # Step 1: dump with the admin credentials.
-    server.run(
-        "pg_dump", "--format=custom", "--dbname", database, "--file", str(dump),
-        login=admin_login(plan),
-    )
-    # Step 3 drops the old app database (the provider's delete, as the admin) and creates
-    # an empty one; step 4 restores with the app's own credentials.
+    server.run("pg_dump", "--format=custom", "--dbname", database, "--file", str(dump), login=login)
     blog = [r for r in deployed.resources if r.name.startswith("shared-blog-")]
     deployed.delete(blog)
     deployed.create(blog)
     server.run(
-        "pg_restore", "--no-owner", "--role", login.user, "--dbname", database, str(dump),
+        "pg_restore",
+        "--no-owner",
+        "--role",
+        login.user,
+        "--dbname",
+        database,
+        str(dump),
         login=login,
     )
     with session(server, login, database) as app:
