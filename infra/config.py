@@ -238,7 +238,6 @@ class DatabaseConfig(_Model):
                 "no longer supported: set `database: true` on each app that needs the "
                 f"database (listed: {listed}) and remove this key"
             )
-        return None
 
     @field_validator("engine")
     @classmethod

