@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from infra import catalog, naming
 from infra.versions import CHARTS
@@ -227,7 +228,7 @@ class DatabaseConfig(_Model):
     # by one to rotate it (docs/runbooks/rotate-credentials.md).
     rotations: dict[DnsLabel, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     # Gone: it gave apps a database but never its credentials. Kept only to say so.
-    apps: list[str] | None = Field(default=None, exclude=True)
+    apps: SkipJsonSchema[list[str] | None] = Field(default=None, exclude=True)
 
     @field_validator("apps")
     @classmethod

@@ -67,27 +67,21 @@ class DatabaseStack:
         wanted = set(names)
         return [r for r in self.resources if r.name in wanted]
 
+    def _run(self, verb: str, resource: Registration) -> None:
+        provider = self.provider_of(resource)
+        kind = {ROLE: "role", DATABASE: "database", GRANT: "grant", GRANT_ROLE: "grant_role"}
+        operation: Callable[[Mapping[str, Any]], Any] = getattr(
+            provider, f"{verb}_{kind[resource.type]}"
+        )
+        operation(resource.revealed_inputs)
+
     def create(self, resources: Iterable[Registration] | None = None) -> None:
         for resource in self.resources if resources is None else resources:
-            provider = self.provider_of(resource)
-            create: Mapping[str, Callable[[Mapping[str, Any]], Any]] = {
-                ROLE: provider.create_role,
-                DATABASE: provider.create_database,
-                GRANT: provider.create_grant,
-                GRANT_ROLE: provider.create_grant_role,
-            }
-            create[resource.type](resource.revealed_inputs)
+            self._run("create", resource)
 
     def delete(self, resources: Iterable[Registration]) -> None:
         for resource in reversed(list(resources)):
-            provider = self.provider_of(resource)
-            delete: Mapping[str, Callable[[Mapping[str, Any]], None]] = {
-                ROLE: provider.delete_role,
-                DATABASE: provider.delete_database,
-                GRANT: provider.delete_grant,
-                GRANT_ROLE: provider.delete_grant_role,
-            }
-            delete[resource.type](resource.revealed_inputs)
+            self._run("delete", resource)
 
     def drift(self) -> dict[str, dict[str, tuple[Any, Any]]]:
         """What a refresh would find different from the program's inputs, by resource:
