@@ -28,6 +28,7 @@ PLATFORM_NAMESPACES = frozenset(
         "monitoring",
         "node-exporter",
         "opencost",
+        "reloader",
     }
 )
 

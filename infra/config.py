@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from infra import catalog, naming
 from infra.versions import CHARTS
@@ -223,8 +224,21 @@ class DatabaseConfig(_Model):
     protect: Flag | None = None
     retain_on_delete: Flag | None = None
     allowed_cidrs: TrustedCidrs = Field(default_factory=list)
-    # Until apps declare `database: true` themselves, a stack may list app names here.
-    apps: list[DnsLabel] = Field(default_factory=list)
+    # How many times each app's database password has been rotated; raise an app's count
+    # by one to rotate it (docs/runbooks/rotate-credentials.md).
+    rotations: dict[DnsLabel, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    # Gone: it gave apps a database but never its credentials. Kept only to say so.
+    apps: SkipJsonSchema[list[str] | None] = Field(default=None, exclude=True)
+
+    @field_validator("apps")
+    @classmethod
+    def _apps_removed(cls, apps: list[str] | None) -> None:
+        if apps is not None:
+            listed = ", ".join(apps) or "none"
+            raise ValueError(
+                "no longer supported: set `database: true` on each app that needs the "
+                f"database (listed: {listed}) and remove this key"
+            )
 
     @field_validator("engine")
     @classmethod

@@ -50,10 +50,7 @@ def _placed_clusters(config: PlatformConfig, app: AppConfig) -> tuple[str, ...]:
 
 
 def _database_apps(config: PlatformConfig) -> tuple[str, ...]:
-    names = {app.name for app in config.apps if app.database}
-    if config.database is not None:
-        names.update(config.database.apps)
-    return tuple(sorted(names))
+    return tuple(sorted(app.name for app in config.apps if app.database))
 
 
 @dataclass(frozen=True)
@@ -62,11 +59,9 @@ class Placement:
 
     # app name -> names of the enabled clusters its selector matches, sorted.
     clusters_of: Mapping[str, tuple[str, ...]]
-    # Apps that get their own database role: those that say so, plus `database.apps`.
+    # Apps that get their own database, logins and credentials: those that say so.
     database_apps: tuple[str, ...]
-    # Clusters whose egress the database firewall admits: where those apps run. An app
-    # named only under `database.apps`, with no definition to place it, may run anywhere,
-    # so it admits every enabled cluster.
+    # Clusters whose egress the database firewall admits: where those apps run.
     database_clients: tuple[str, ...]
     # Clusters a proxied load balancer fronts, whose origins are locked down to Cloudflare.
     fronted: frozenset[str]
@@ -75,10 +70,7 @@ class Placement:
     def of(cls, config: PlatformConfig) -> Placement:
         clusters_of = {app.name: _placed_clusters(config, app) for app in config.apps}
         database_apps = _database_apps(config)
-        if set(database_apps) - clusters_of.keys():
-            clients = tuple(sorted(c.name for c in config.enabled_clusters))
-        else:
-            clients = tuple(sorted({c for app in database_apps for c in clusters_of[app]}))
+        clients = tuple(sorted({c for app in database_apps for c in clusters_of[app]}))
         fronted = (
             frozenset(c for app in config.apps if app.public for c in clusters_of[app.name])
             if config.load_balancing.origin_lockdown

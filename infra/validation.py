@@ -322,15 +322,21 @@ def _app_problems(
             yield f"{where}.database", "needs the shared database, but platform:database is not set"
         yield from _credential_problems(where, app)
     yield from _shared_namespaces(config, placement)
-    if config.database is not None and config.apps:
-        for i, name in enumerate(config.database.apps):
-            if name not in known:
+    if config.database is not None:
+        database_apps = sorted(placement.database_apps)
+        for name in config.database.rotations:
+            if name not in database_apps:
                 yield (
-                    f"database.apps[{i}]",
-                    f"unknown app {name!r}" + did_you_mean(name, sorted(known)),
+                    f"database.rotations.{name}",
+                    f"{name!r} is not a database app (apps with `database: true`: "
+                    f"{', '.join(database_apps) or 'none'})" + did_you_mean(name, database_apps),
                 )
     yield from _plan_limit_problems(config, placement)
     yield from _drain_problems(config, placement)
+
+
+# PostgreSQL truncates names to 63 bytes; the alternate login adds `_alt`.
+MAX_DATABASE_APP_NAME = 59
 
 
 def _credential_problems(where: str, app: AppConfig) -> Iterator[tuple[str, str]]:
@@ -343,6 +349,12 @@ def _credential_problems(where: str, app: AppConfig) -> Iterator[tuple[str, str]
         )
     if app.database and app.name == "admin":
         yield f"{where}.name", "'admin' names the database's admin credentials; rename the app"
+    if app.database and len(app.name) > MAX_DATABASE_APP_NAME:
+        yield (
+            f"{where}.name",
+            f"a database app's name has at most {MAX_DATABASE_APP_NAME} characters: its "
+            "alternate login `<name>_alt` must fit PostgreSQL's 63",
+        )
 
 
 def _drain_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:

@@ -31,6 +31,7 @@ CHARTS: dict[str, ChartPin] = {
             "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
         ),
         ChartPin("opencost", "2.5.17", "https://opencost.github.io/opencost-helm-chart"),
+        ChartPin("reloader", "2.2.15", "https://stakater.github.io/stakater-charts"),
         # Retired upstream in March 2026: kept only as an opt-in alternative.
         ChartPin("ingress-nginx", "4.15.1", "https://kubernetes.github.io/ingress-nginx"),
     )

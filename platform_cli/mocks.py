@@ -102,6 +102,17 @@ def _secret_value(name: str, _inputs: Inputs) -> str:
     return f"mock-secret-{_digest(name)[:16]}"
 
 
+def _password_seed(name: str, inputs: Inputs) -> list[str]:
+    # New keepers replace the password with a new random one; so does a new digest here.
+    keepers = inputs.get("keepers")
+    return [name, *(f"{k}={v}" for k, v in sorted(keepers.items()))] if keepers else [name]
+
+
+def _secret_version_id(name: str, inputs: Inputs) -> str:
+    """AWS gives each PutSecretValue a new id, so here a new value gets a new one."""
+    return _digest("secret-version", name, str(inputs.get("secretString")))[:32]
+
+
 def _service_account_token(name: str, _inputs: Inputs) -> dict[str, str]:
     token = base64.b64encode(f"mock-token-{_digest(name)[:24]}".encode()).decode()
     return {"token": token, "ca.crt": base64.b64encode(b"mock-ca").decode()}
@@ -165,12 +176,13 @@ ANSWERS: dict[tuple[str, str], Answer] = {
     ("aws:iam/accessKey:AccessKey", "secret"): _secret_value,
     ("cloudflare:index/apiToken:ApiToken", "value"): _secret_value,
     ("kubernetes:core/v1:Secret", "data"): _service_account_token,
-    ("random:index/randomPassword:RandomPassword", "result"): lambda name, _i: (
-        f"mock-password-{_digest(name)[:20]}"
+    ("random:index/randomPassword:RandomPassword", "result"): lambda name, inputs: (
+        f"mock-password-{_digest(*_password_seed(name, inputs))[:20]}"
     ),
-    ("random:index/randomPassword:RandomPassword", "bcryptHash"): lambda name, _i: (
-        "$2a$10$" + _digest("bcrypt", name)[:53]
+    ("random:index/randomPassword:RandomPassword", "bcryptHash"): lambda name, inputs: (
+        "$2a$10$" + _digest("bcrypt", *_password_seed(name, inputs))[:53]
     ),
+    ("aws:secretsmanager/secretVersion:SecretVersion", "versionId"): _secret_version_id,
     # Data sources: asked with the invoke's arguments in place of inputs.
     ("civo:index/getKubernetesVersion:getKubernetesVersion", "versions"): lambda _n, _a: [
         # The data source labels a version `v<version>` (L47).

@@ -156,6 +156,9 @@ apps = {
             database_secret_path=(
                 database.app_secret_paths.get(app.name) if database and app.database else None
             ),
+            database_secret_version=(
+                database.app_secret_versions.get(app.name) if database and app.database else None
+            ),
         ),
     )
     for app in config.apps

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import yaml
 from platform_cli.plan import plan_stack_file
 from platform_cli.runner import PROJECT_DIR, PlanRun
 from tests.planview import PlanView
+from tests.postgres.server import PostgresServer, ServerUnavailableError, running_server
 
 UPSTREAM = PROJECT_DIR.parent / "shared" / "upstream"
 
@@ -113,3 +115,35 @@ def plan_errors(
         return code, capsys.readouterr().err.splitlines()
 
     return run
+
+
+SERVERS_USED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which real server the PostgreSQL tests ran against, so CI's log shows it."""
+    for server in SERVERS_USED:
+        terminalreporter.write_line(f"tests/postgres ran against {server}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on 127.0.0.1 for the whole session (tests/postgres/server.py).
+
+    Without one the tests that need it skip, saying what to install; in CI (CI=true) they
+    fail instead, so a missing install step cannot pass as green."""
+    try:
+        with running_server() as server:
+            SERVERS_USED.append(f"PostgreSQL {server.version} ({server.bin_dir})")
+            yield server
+    except ServerUnavailableError as missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the PostgreSQL tests: {missing}")
+        pytest.skip(str(missing))
+
+
+@pytest.fixture
+def postgres(postgres_server: PostgresServer) -> PostgresServer:
+    """The session's server, emptied of every role and database a test left behind."""
+    postgres_server.reset()
+    return postgres_server

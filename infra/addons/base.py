@@ -131,7 +131,7 @@ class AddonContext:
         namespace: pulumi.Input[str] | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
         labels: Mapping[str, str] | None = None,
-        annotations: Mapping[str, str] | None = None,
+        annotations: Mapping[str, pulumi.Input[str]] | None = None,
     ) -> k8s.apiextensions.CustomResource:
         return k8s.apiextensions.CustomResource(
             self.name(resource_name),

@@ -26,6 +26,7 @@ from infra import naming
 from infra.addons.argocd import API_VERSION as ARGOCD_API
 from infra.addons.external_secrets import API_VERSION as ESO_API
 from infra.addons.external_secrets import STORE_NAME
+from infra.addons.reloader import RESTARTS_WORKLOADS
 from infra.addons.traffic import Route, isolate_namespace
 from infra.components import argocd_registration
 from infra.components.contracts import AppTarget, ArgoCDTarget
@@ -47,6 +48,8 @@ class AppDeploymentArgs:
     # cluster -> dependency -> URL (see infra.app_urls).
     dependency_urls: Mapping[str, Mapping[str, str]]
     database_secret_path: str | None = None
+    # The AWS version id of the app's credentials; it changes whenever they do.
+    database_secret_version: pulumi.Input[str] | None = None
 
 
 def cluster_values(app: AppConfig, dependencies: Mapping[str, str]) -> dict[str, Any]:
@@ -122,11 +125,25 @@ def application_set_spec(args: AppDeploymentArgs) -> dict[str, Any]:
     }
 
 
+# On the ExternalSecret: the AWS version id its data comes from. ESO syncs again as soon
+# as an ExternalSecret's labels or annotations change, not only every refreshInterval
+# (external-secrets v2.9.0 externalsecret_controller.go shouldRefreshPeriodic; docs
+# api/externalsecret.md "Update Behavior"), so a new credential arrives within the `up`.
+CREDENTIALS_VERSION = "platform/credentials-version"
+
+
 def external_secret_spec(app: AppConfig, path: str) -> dict[str, Any]:
     return {
+        # A backstop only: changes arrive through CREDENTIALS_VERSION.
         "refreshInterval": "1h",
         "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
-        "target": {"name": f"{app.name}-db", "creationPolicy": "Owner"},
+        "target": {
+            "name": f"{app.name}-db",
+            "creationPolicy": "Owner",
+            # A template with metadata only keeps the fetched data as it is, and labels
+            # the Secret for Reloader, which restarts the workloads that use it.
+            "template": {"metadata": {"labels": dict(RESTARTS_WORKLOADS)}},
+        },
         "dataFrom": [{"extract": {"key": path}}],
     }
 
@@ -182,6 +199,11 @@ class AppDeployment(pulumi.ComponentResource):
                     namespace=app.target_namespace,
                     spec=external_secret_spec(app, args.database_secret_path),
                     depends_on=[*namespace.after, target.secret_store],
+                    annotations=(
+                        {CREDENTIALS_VERSION: args.database_secret_version}
+                        if args.database_secret_version is not None
+                        else None
+                    ),
                 )
             urls[cluster] = naming.https_url(host)
         self.placed_clusters = sorted(args.targets)

@@ -21,6 +21,7 @@ from infra.addons.external_dns import ExternalDns
 from infra.addons.external_secrets import ExternalSecrets
 from infra.addons.ingress_nginx import IngressNginx
 from infra.addons.kube_bench import KubeBench
+from infra.addons.reloader import Reloader
 from infra.addons.sealed_secrets import SealedSecrets
 from infra.addons.traffic import TrafficController
 from infra.clusters import ClusterHandle, ClusterRequest, create_cluster
@@ -98,6 +99,9 @@ def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
         args.secret_namespaces,
     )
     sealed = SealedSecrets(ctx)
+    # Where database credentials arrive, workloads restart when they change.
+    if args.secret_namespaces:
+        Reloader(ctx)
     return Baseline(
         traffic=traffic,
         cert_manager=cert_manager,

@@ -17,7 +17,8 @@ from infra import naming
 from infra.catalog import CIVO_DB_SOFTWARE
 from infra.clusters.base import FirewallSource
 from infra.config import DatabaseConfig
-from infra.credentials.secrets_manager import json_secret
+from infra.credentials.database_logins import AppLogin, app_logins
+from infra.credentials.secrets_manager import JsonSecret, json_secret
 from infra.outputs import secret
 from infra.runbooks import RESIZE_DATABASE
 
@@ -77,6 +78,8 @@ class SharedDatabase(pulumi.ComponentResource):
     size: pulumi.Output[str]
     admin_secret_path: str
     app_secret_paths: dict[str, str]
+    # The version id of each app's credentials: it changes whenever they do.
+    app_secret_versions: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: SharedDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -172,12 +175,16 @@ class SharedDatabase(pulumi.ComponentResource):
             superuser=False,
             opts=child,
         )
-        self.app_secret_paths = {
+        credentials = {
             app: self._app_database(
                 name, app, instance=instance, port=port, admin=admin, args=args, guard=guard
             )
             for app in args.apps
         }
+        self.app_secret_paths = {
+            app: naming.app_secret_path(args.environment, name, app) for app in args.apps
+        }
+        self.app_secret_versions = {app: c.version_id for app, c in credentials.items()}
         self.host = instance.endpoint
         self.port = port
         self.size = instance.size.apply(size_applied(db.size))
@@ -201,46 +208,92 @@ class SharedDatabase(pulumi.ComponentResource):
         admin: postgresql.Provider,
         args: SharedDatabaseArgs,
         guard: pulumi.ResourceOptions,
-    ) -> str:
-        """The app's own role and database; its credentials, and only those, go to AWS."""
+    ) -> JsonSecret:
+        """The app's own database, owned by a role named after it, and its two logins; the
+        credentials of the one in use, and only those, go to AWS."""
         on_db = pulumi.ResourceOptions.merge(guard, pulumi.ResourceOptions(provider=admin))
-        password = random.RandomPassword(
-            f"{name}-{app}-password",
-            length=32,
-            special=False,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        role = postgresql.Role(
-            f"{name}-{app}-role", name=app, login=True, password=password.result, opts=on_db
+        rotation = args.database.rotations.get(app, 0)
+        logins = app_logins(app, rotation)
+        owner_password = _password(f"{name}-{app}-password", logins[0], self)
+        owner = postgresql.Role(
+            f"{name}-{app}-role", name=app, login=True, password=owner_password.result, opts=on_db
         )
         database = postgresql.Database(
-            f"{name}-{app}-database", name=app, owner=role.name, opts=on_db
+            f"{name}-{app}-database", name=app, owner=owner.name, opts=on_db
         )
         # New databases let PUBLIC connect; revoking it leaves the owner as the only way in.
+        # The revoke runs as the owner: the provider runs a database Grant as its own user
+        # without borrowing the owner's rights (cyrilgdn/terraform-provider-postgresql
+        # ff936b9 resource_postgresql_grant.go:190, getRolesToGrant :800-809), and Civo's
+        # admin is no superuser and, on PostgreSQL 16+, does not inherit the roles it
+        # creates: as the admin, PostgreSQL only warns "no privileges could be revoked",
+        # and the provider reads back [CONNECT, TEMPORARY] on every later `up` (upstream
+        # #133). A GrantRole of the app to the admin is no way out: on 16+ the provider
+        # reads the role's first membership row (resource_postgresql_grant_role.go:127-156),
+        # which is CREATE ROLE's own, with ADMIN, so it would replace itself on every `up`.
+        as_owner = postgresql.Provider(
+            f"{name}-{app}-owner-postgresql",
+            host=instance.endpoint,
+            port=port,
+            username=owner.name,
+            password=secret(owner_password.result),
+            database=app,
+            sslmode="require",
+            superuser=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[database]),
+        )
         postgresql.Grant(
             f"{name}-{app}-revoke-public",
             database=database.name,
             role="public",
             object_type="database",
             privileges=[],
-            opts=pulumi.ResourceOptions(parent=self, provider=admin),
+            opts=pulumi.ResourceOptions(parent=self, provider=as_owner),
         )
-        path = naming.app_secret_path(args.environment, name, app)
+        alternate_password = _password(f"{name}-{app}-alternate-password", logins[1], self)
+        # Sessions of the alternate login act as the owner (SET ROLE at login), so the
+        # objects it creates belong to the owner whichever login made them.
+        alternate = postgresql.Role(
+            f"{name}-{app}-alternate-role",
+            name=logins[1].user,
+            login=True,
+            password=alternate_password.result,
+            roles=[owner.name],
+            assume_role=owner.name,
+            opts=on_db,
+        )
+        active, password, role = (
+            (logins[0], owner_password, owner)
+            if logins[0].active
+            else (logins[1], alternate_password, alternate)
+        )
         app_password = secret(password.result)
-        json_secret(
+        return json_secret(
             f"{name}-{app}-credentials",
-            path,
+            naming.app_secret_path(args.environment, name, app),
             {
-                "username": app,
+                "username": active.user,
                 "password": app_password,
                 "host": instance.endpoint,
                 "port": port,
                 "database": app,
                 "url": pulumi.Output.all(app_password, instance.endpoint, port).apply(
-                    lambda a: connection_url(app, a[0], a[1], a[2], app)
+                    lambda a: connection_url(active.user, a[0], a[1], a[2], app)
                 ),
             },
             environment=args.environment,
             opts=guard,
+            value_after=[role, database],
         )
-        return path
+
+
+def _password(
+    resource_name: str, login: AppLogin, parent: pulumi.Resource
+) -> random.RandomPassword:
+    return random.RandomPassword(
+        resource_name,
+        length=32,
+        special=False,
+        keepers=login.keepers,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

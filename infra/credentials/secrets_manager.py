@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.outputs import secret
+
+
+@dataclass(frozen=True)
+class JsonSecret:
+    secret: aws.secretsmanager.Secret
+    # The value's version id: a new one each time the value changes (PutSecretValue).
+    version_id: pulumi.Output[str]
 
 
 def json_secret(
@@ -19,7 +27,8 @@ def json_secret(
     *,
     environment: str,
     opts: pulumi.ResourceOptions,
-) -> aws.secretsmanager.Secret:
+    value_after: Sequence[pulumi.Resource] = (),
+) -> JsonSecret:
     """A Secrets Manager secret holding ``document`` as JSON; the value is a Pulumi secret.
 
     ``opts`` apply to the secret only. Its value is a ``SecretVersion`` without protect or
@@ -32,6 +41,9 @@ def json_secret(
     window would block the name for up to 30 days, so re-adding an app would fail on
     "already scheduled for deletion" (secret.go, ``recovery_window_in_days``). Protect
     the secret (``opts``) to stop a surprise delete instead.
+
+    ``value_after`` holds the value back until those resources exist: a credential is
+    published only once the database accepts it.
     """
     store = aws.secretsmanager.Secret(
         resource_name,
@@ -40,12 +52,12 @@ def json_secret(
         tags={"environment": environment, "managed-by": "pulumi"},
         opts=opts,
     )
-    aws.secretsmanager.SecretVersion(
+    version = aws.secretsmanager.SecretVersion(
         f"{resource_name}-value",
         secret_id=store.id,
         secret_string=secret(
             pulumi.Output.from_input(dict(document)).apply(lambda d: json.dumps(d, sort_keys=True))
         ),
-        opts=pulumi.ResourceOptions(parent=opts.parent, depends_on=[store]),
+        opts=pulumi.ResourceOptions(parent=opts.parent, depends_on=[store, *value_after]),
     )
-    return store
+    return JsonSecret(store, version.version_id)

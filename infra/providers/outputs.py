@@ -253,6 +253,13 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         note="Read sets the API's UserName, the name given (read from a 2026 copy)",
     ),
     ProviderOutput(
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        "versionId",
+        _aws("internal/service/secretsmanager/secret_version.go", 'Read, d.Set("version_id")'),
+        Always(),
+        note="each PutSecretValue makes a new version id",
+    ),
+    ProviderOutput(
         "aws:index/getCallerIdentity:getCallerIdentity",
         "accountId",
         _aws("internal/service/sts/caller_identity_data_source.go", "about L68-69"),

@@ -38,6 +38,12 @@ FREE_FORM: dict[str, dict[str, str]] = {
     "opencost": {
         "opencost.exporter.extraEnv": "each key becomes an environment variable (values.yaml `extraEnv: {}`)",
     },
+    "reloader": {
+        "reloader.deployment.containerSecurityContext": (
+            "rendered as the container's securityContext "
+            "(values.yaml `containerSecurityContext: {}`, its keys commented)"
+        ),
+    },
     "ingress-nginx": {
         "controller.extraArgs": "each key becomes a controller flag (values.yaml `extraArgs: {}`)",
         "controller.service.annotations": "each key becomes a Service annotation "

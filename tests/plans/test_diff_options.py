@@ -62,14 +62,19 @@ def test_removing_the_prod_database_app_is_refused_and_names_what_is_kept(
     assert code == 3, out
     # The secret's value is neither protected nor retained: credentials must be able to
     # change, and a new version replaces the old one.
-    kept = ["shared-blog-credentials", "shared-blog-database", "shared-blog-role"]
+    kept = [
+        "shared-blog-credentials",
+        "shared-blog-database",
+        "shared-blog-role",
+        "shared-blog-alternate-role",
+    ]
     for name in kept:
         assert f"refused (protected): {name}" in out
         assert f"refused (protected): {name}" in markdown.read_text()
     # Protected, not retained: once unprotected on purpose they really go, so the app can
     # come back under the same names (only the database instance is retained).
     assert "left behind (retainOnDelete)" not in out
-    assert "3 protected resource(s) `pulumi up` refuses to delete or replace" in out
+    assert "4 protected resource(s) `pulumi up` refuses to delete or replace" in out
     # The ApplicationSet runs on the management cluster and is shown there.
     assert "cluster mgmt\n  AppDeployment blog\n    - kubernetes:argoproj.io" in out
 

@@ -116,6 +116,9 @@ def test_removing_an_app_removes_only_its_database_role_and_secret(
     assert database_side == {
         "shared-wiki-password",
         "shared-wiki-role",
+        "shared-wiki-alternate-password",
+        "shared-wiki-alternate-role",
+        "shared-wiki-owner-postgresql",
         "shared-wiki-database",
         "shared-wiki-revoke-public",
         "shared-wiki-credentials",
@@ -151,8 +154,23 @@ def test_removing_an_app_removes_only_its_database_role_and_secret(
             {"size": "g3.db.huge"},
             "error: platform:database.size: unknown Civo database size 'g3.db.huge'; expected one of g3.db.xsmall, g3.db.small, g3.db.medium, g3.db.large, g3.db.xlarge, g3.db.2xlarge",
         ),
+        (
+            {"apps": ["blog"]},
+            "error: platform:database.apps: no longer supported: set `database: true` on each app that needs the database (listed: blog) and remove this key",
+        ),
+        (
+            {"rotations": {"weather": 1}},
+            "error: platform:database.rotations.weather: 'weather' is not a database app (apps with `database: true`: blog)",
+        ),
     ],
-    ids=["deprecated engine", "unknown version", "unknown engine", "unknown size"],
+    ids=[
+        "deprecated engine",
+        "unknown version",
+        "unknown engine",
+        "unknown size",
+        "database.apps",
+        "rotation of an app without a database",
+    ],
 )
 def test_invalid_database_config_exits_2(
     database: dict[str, Any],

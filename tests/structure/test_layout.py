@@ -69,6 +69,7 @@ NOT_HOST_NAMES = {
     ("platform_cli/pulumi_internals.py", "{}.{}"): "an output path such as nodePools.plan",
     ("infra/catalog.py", "g4{}.kube.{}"): "Civo node size codes such as g4s.kube.medium",
     ("infra/stackconfig.py", "Pulumi.{}.yaml"): "the stack file's name",
+    ("infra/validation.py", "database.rotations.{}"): "a config path naming one app's count",
     ("infra/credentials/cluster_identity.py", "com.cloudflare.api.account.zone.{}"): (
         "a Cloudflare token's resource scope"
     ),

@@ -1,0 +1,155 @@
+"""Rotating an app's database password, on a real PostgreSQL server.
+
+Each rotation is a plan of the real program (`platform:database.rotations`); what the
+`up` changes on the database is applied with the provider's SQL, and the new credentials
+reach the app when the ExternalSecret syncs them. At every step the password the app
+holds must be one the database accepts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+
+from infra.addons.reloader import RESTARTS_WORKLOADS
+from infra.addons.reloader import values as reloader_values
+from infra.components.app_deployment import CREDENTIALS_VERSION
+from platform_cli.plan import plan_stack_file
+from tests.conftest import stack_document
+from tests.planview import PlanView
+from tests.postgres.provider import ROLE
+from tests.postgres.server import Login, PostgresServer
+from tests.postgres.stack import CIVO_ADMIN_ATTRIBUTES, DatabaseStack, admin_login, app_login
+
+APP = "blog"
+ROTATIONS = (0, 1, 2, 3)
+
+
+@pytest.fixture(scope="module")
+def rotations(tmp_path_factory: pytest.TempPathFactory) -> dict[int, PlanView]:
+    """dev after 0, 1, 2 and 3 rotations of the blog's password."""
+    plans = {}
+    for count in ROTATIONS:
+        document = stack_document("dev")
+        document["config"]["platform:database"]["rotations"] = {APP: count}
+        path: Path = tmp_path_factory.mktemp(f"rotation-{count}") / "Pulumi.dev.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        plans[count] = PlanView(plan_stack_file(path)[1])
+    return plans
+
+
+def accepts(server: PostgresServer, login: Login, database: str) -> bool:
+    try:
+        with contextlib.closing(server.connect(login, database)):
+            return True
+    except psycopg.OperationalError as refused:
+        assert "password authentication failed" in str(refused)
+        return False
+
+
+def changed_roles(before: PlanView, after: PlanView) -> list[dict[str, Any]]:
+    """The Roles whose inputs the rotation changes, in the order `up` updates them."""
+    old = {r.name: r.revealed_inputs for r in before.of_type(ROLE)}
+    changed = [r.revealed_inputs for r in after.of_type(ROLE) if r.revealed_inputs != old[r.name]]
+    for inputs in changed:
+        (previous,) = [i for i in old.values() if i["name"] == inputs["name"]]
+        assert {k for k in inputs if inputs[k] != previous[k]} == {"password"}
+    return changed
+
+
+@contextlib.contextmanager
+def stack_at(postgres: PostgresServer, plans: dict[int, PlanView]) -> Iterator[DatabaseStack]:
+    postgres.create_login(admin_login(plans[0]), CIVO_ADMIN_ATTRIBUTES)
+    first = DatabaseStack(plans[0], postgres)
+    first.create()
+    yield first
+
+
+def test_a_rotation_keeps_the_app_connected_and_retires_a_password_a_rotation_later(
+    postgres: PostgresServer, rotations: dict[int, PlanView]
+) -> None:
+    with stack_at(postgres, rotations):
+        held = app_login(rotations[0], APP)  # what the app's pods read from their Secret
+        issued = [held]
+        for count in ROTATIONS[1:]:
+            before, after = rotations[count - 1], rotations[count]
+            admin = DatabaseStack(after, postgres)
+            # The database side of the `up`: the login the app moves to gets a new password.
+            for inputs in changed_roles(before, after):
+                provider = admin.provider_of(after.one(ROLE, role_resource(after, inputs["name"])))
+                provider.update_role_password(inputs["name"], inputs["password"])
+                assert accepts(postgres, *held), f"rotation {count} cut the app off"
+            new = app_login(after, APP)
+            assert new[0] != held[0], "a rotation moves the app to its other login"
+            assert accepts(postgres, *new), "credentials published before the database took them"
+            # Delivered: the ExternalSecret syncs and Reloader restarts the workload.
+            held = new
+            issued.append(new)
+            assert admin.drift() == {}
+            # The credentials from two rotations back are the only ones retired now.
+            for age, credentials in enumerate(reversed(issued)):
+                assert accepts(postgres, *credentials) == (age < 2), (count, age)
+
+
+def role_resource(plan: PlanView, role: str) -> str:
+    (resource,) = [r.name for r in plan.of_type(ROLE) if r.revealed_inputs["name"] == role]
+    return resource
+
+
+def test_the_alternate_login_works_as_the_owner(
+    postgres: PostgresServer, rotations: dict[int, PlanView]
+) -> None:
+    with stack_at(postgres, rotations):
+        login, database = app_login(rotations[0], APP)
+        owner = DatabaseStack(rotations[0], postgres)
+        alternate = next(
+            r for r in owner.resources if r.type == ROLE and r.name.endswith("alternate-role")
+        )
+        alternate_login = Login(
+            alternate.revealed_inputs["name"], alternate.revealed_inputs["password"]
+        )
+        with contextlib.closing(postgres.connect(alternate_login, database)) as session:
+            session.execute("CREATE TABLE posts (id int)")
+        with contextlib.closing(postgres.connect(login, database)) as session:
+            row = session.execute(
+                "SELECT tableowner FROM pg_tables WHERE tablename = 'posts'"
+            ).fetchone()
+            assert row == (login.user,)
+            session.execute("DROP TABLE posts")
+
+
+def test_a_rotation_reaches_the_running_app(rotations: dict[int, PlanView]) -> None:
+    """In the plan: the new credentials wait for the login they name, the ExternalSecret
+    changes with them (ESO syncs at once), and the Secret it writes is one Reloader
+    watches, on every cluster the app runs on."""
+    before, after = rotations[0], rotations[1]
+    version = after.one(
+        "secretsmanager/secretVersion:SecretVersion", f"shared-{APP}-credentials-value"
+    )
+    assert after.one(ROLE, f"shared-{APP}-alternate-role").urn in version.dependencies
+    assert json.loads(version.revealed_inputs["secretString"])["username"] == f"{APP}_alt"
+    externals = [
+        r
+        for r in after.of_type("external-secrets.io/v1:ExternalSecret")
+        if r.name.endswith(f"-{APP}-db-secret")
+    ]
+    assert externals
+    for external in externals:
+        old = before.one("external-secrets.io/v1:ExternalSecret", external.name)
+        annotation = external.inputs["metadata"]["annotations"][CREDENTIALS_VERSION]
+        assert annotation != old.inputs["metadata"]["annotations"][CREDENTIALS_VERSION]
+        target = external.inputs["spec"]["target"]
+        assert target["template"]["metadata"]["labels"] == RESTARTS_WORKLOADS
+        cluster = external.name.removesuffix(f"-{APP}-db-secret")
+        release = after.one("helm.sh/v3:Release", f"{cluster}-reloader").inputs
+        selector = reloader_values()["reloader"]["resourceLabelSelector"]
+        assert release["values"]["reloader"]["resourceLabelSelector"] == selector
+        assert release["values"]["reloader"]["autoReloadAll"] is True
+        assert all(f"{k}={v}" in selector for k, v in RESTARTS_WORKLOADS.items())
