@@ -13,9 +13,13 @@ from platform_cli import bench, configschema, diff, graph, plan, review
 DIFF_EXIT_CODES = """exit codes:
   0  no change
   1  changes
-  2  invalid config (either side; the old side's errors start `error: --against <ref>:`)
+  2  invalid config (either side; the old side's errors start `error: --against <ref>:`),
+     or an edit the provider would silently not apply (its `error:` line says how to make
+     it real)
   3  the change includes something `pulumi up` would refuse or the provider rejects:
      a protected resource deleted or replaced, or a `!!` change
+When more than one applies, the highest: a refusal (3) is not hidden by a dropped edit
+(2). Every `error:` line is printed either way.
 """
 
 
@@ -61,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     diff_parser = commands.add_parser(
         "diff",
-        help="what an edit to a stack config changes; exit 0 none, 1 some, 2 invalid, 3 refused",
+        help="what an edit to a stack config changes; exit 0 none, 1 some, 2 invalid or "
+        "dropped, 3 refused",
         description="What an edit to a stack config adds, updates, replaces and removes.",
         epilog=DIFF_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -108,7 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     review_parser = commands.add_parser(
-        "review", help="pull-request comment: platform diff of every stack a change touches"
+        "review",
+        help="pull-request comment: platform diff of every stack a change touches",
+        description="The pull-request comment: `platform diff` of every stack a change touches.",
+        epilog=DIFF_EXIT_CODES.replace("either side", "either side of a stack"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     review_parser.add_argument("--base", required=True, help="git ref the change is based on")
     review_parser.add_argument("--head", help="git ref of the change (default: the working tree)")

@@ -20,7 +20,15 @@ from typing import TextIO
 
 from infra.components.pulumi_deployments import WATCHED_PATHS
 from infra.stackconfig import stack_file_name, stack_of
-from platform_cli.diff import REFUSED, Change, diff_runs, exit_code, refusals, render_markdown
+from platform_cli.diff import (
+    CHANGES,
+    INVALID,
+    NO_CHANGE,
+    Change,
+    diff_runs,
+    outcome,
+    render_markdown,
+)
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun, Registration
 
@@ -342,9 +350,8 @@ def command(
     target.write_text(body + "\n")
     print(body, file=stdout)
     print(f"wrote {target}", file=stderr)
-    # An edit the provider would silently drop fails the review like an invalid config.
-    if any(r.errors or refusals(r.changes) for r in reviews):
-        return 2
-    if any(exit_code(r.changes) == REFUSED for r in reviews):
-        return REFUSED
-    return 1 if any(r.changes or r.removed for r in reviews) else 0
+    # The highest code any stack earns: a refusal (3) is never hidden by a stack that is
+    # invalid or has an edit the provider would silently drop (2).
+    codes = [INVALID if r.errors else outcome(r.changes) for r in reviews]
+    codes += [CHANGES for r in reviews if r.removed]
+    return max(codes, default=NO_CHANGE)
