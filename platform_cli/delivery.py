@@ -28,7 +28,6 @@ def entry(stack: str, config: PlatformConfig) -> dict[str, Any] | None:
         "via": delivery.via,
         "organization": delivery.organization,
         "awsRegion": config.aws_region,
-        "production": config.is_production,
     }
     if isinstance(delivery, GitHubActionsDelivery):
         found["runner"] = list(delivery.runner_labels)

@@ -168,7 +168,6 @@ def test_platform_delivery_lists_what_each_path_runs() -> None:
             "via": "github-actions",
             "organization": "example-org",
             "awsRegion": "eu-west-2",
-            "production": True,
             "runner": ["self-hosted", "linux", "platform-prod"],
         }
     ]
