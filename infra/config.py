@@ -391,14 +391,52 @@ class CloudflareConfig(_Model):
     ssl_mode: Literal["strict", "full"] = "strict"
 
 
-class DeploymentsConfig(_Model):
-    """Pulumi Deployments: preview pull requests and deploy pushes of this repository."""
+# --- delivery: what runs `pulumi preview` and `up` for the stack -----------------------
 
+
+def _cron(value: str) -> str:
+    if len(value.split()) != 5:
+        raise ValueError(f"{value!r} is not a five-field cron expression such as '0 5 * * *'")
+    return value
+
+
+class _DeliveryFields(_Model):
+    # The Pulumi Cloud organization that holds the stack.
     organization: Annotated[str, Field(min_length=1)]
+    # Where the runner (or agent pool) that runs `preview` and `up` leaves from: every
+    # Kubernetes API and the database must admit it (rule runner-reaches-endpoints).
+    egress_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+
+
+class GitHubActionsDelivery(_DeliveryFields):
+    """`.github/workflows/`: previews on pull requests, `up` on pushes to main, a
+    scheduled drift check, each on a self-hosted runner."""
+
+    via: Literal["github-actions"]
+    # The labels of the runner that runs this stack's jobs (`runs-on`); a GitHub-hosted
+    # runner leaves from addresses no firewall can list, so its labels are refused.
+    runner_labels: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+class PulumiDeploymentsDelivery(_DeliveryFields):
+    """Pulumi Deployments on a customer-managed agent pool; its settings are managed by
+    the `deployments/` program, not by the stack itself."""
+
+    via: Literal["pulumi-deployments"]
     repository: Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]
     branch: Annotated[str, Field(min_length=1)] = "main"
-    # A self-hosted agent pool, e.g. one with a fixed egress address in adminCidrs.
-    agent_pool_id: str | None = None
+    # Required (checked with the other fields): Pulumi's hosted pool leaves from
+    # addresses outside adminCidrs.
+    agent_pool_id: Annotated[str, Field(min_length=1)] | None = None
+    # Previews run a pull request's code with the stack's credentials; refused in prod.
+    pull_request_previews: Flag = False
+    # When Pulumi Cloud runs a refresh-preview and reports drift (UTC).
+    drift_schedule: Annotated[str, AfterValidator(_cron)] = "0 5 * * *"
+
+
+DeliveryConfig = Annotated[
+    GitHubActionsDelivery | PulumiDeploymentsDelivery, Field(discriminator="via")
+]
 
 
 TrafficControllerName = Literal["envoy-gateway", "ingress-nginx"]
@@ -431,7 +469,8 @@ class PlatformConfig(_Model):
     apps: list[AppConfig] = Field(default_factory=list)
     load_balancing: LoadBalancingConfig = Field(default_factory=LoadBalancingConfig)
     drain: list[DnsLabel] = Field(default_factory=list)
-    deployments: DeploymentsConfig | None = None
+    # Unset: nothing runs `pulumi up` for this stack but a person (see README, Delivery).
+    delivery: DeliveryConfig | None = None
     # Metrics, dashboards and alerts: Prometheus and Grafana on the management cluster,
     # a Prometheus agent on every workload cluster. Unset: on in production only.
     observability: bool | None = None

@@ -49,9 +49,13 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return []
 
 
+# The fields that pick a discriminated union's branch: clusters' and delivery's.
+_TAG_FIELDS = ("provider", "via")
+
+
 def _tag(model: type[BaseModel]) -> str | None:
-    """The value a discriminated union's ``provider`` field fixes for this model."""
-    field = model.model_fields.get("provider")
+    """The value a discriminated union's tag field fixes for this model."""
+    field = next((model.model_fields[f] for f in _TAG_FIELDS if f in model.model_fields), None)
     if field is None or get_origin(field.annotation) is not Literal:
         return None
     (value,) = get_args(field.annotation)

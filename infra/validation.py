@@ -21,7 +21,14 @@ from infra import naming
 from infra.access import PLATFORM_NAMESPACES
 from infra.config import NAMESPACE, AppConfig, PlatformConfig, VultrClusterSpec
 from infra.config_paths import did_you_mean, known_keys, with_item_names
+from infra.delivery import delivery_problems
 from infra.placement import Placement
+
+# Keys that earlier versions read, and where their setting lives now.
+MOVED_KEYS: dict[tuple[int | str, ...], str] = {
+    ("deployments",): "; it moved to platform:delivery, with `via: pulumi-deployments` and "
+    "`egressCidrs` (README, Delivery)",
+}
 
 
 class Problem(NamedTuple):
@@ -52,7 +59,11 @@ class ValidConfig:
     placement: Placement
 
 
-_UNION_TAGS = {"civo", "vultr", "existing"}
+# pydantic puts the chosen branch of a discriminated union in an error's location; the
+# user wrote no such key. Each union's tags, by the key the union sits under (an int: a
+# list item).
+_CLUSTER_TAGS = frozenset({"civo", "vultr", "existing"})
+_DELIVERY_TAGS = frozenset({"github-actions", "pulumi-deployments"})
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
@@ -61,7 +72,9 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in _UNION_TAGS and (isinstance(previous, int) or previous == "mgmtCluster"):
+        elif (
+            item in _CLUSTER_TAGS and (isinstance(previous, int) or previous == "mgmtCluster")
+        ) or (item in _DELIVERY_TAGS and previous == "delivery"):
             pass  # pydantic's discriminated-union branch, not a user-visible key
         else:
             parts.append(("." if parts else "") + item)
@@ -72,16 +85,22 @@ def _path(loc: tuple[int | str, ...]) -> str:
 def _problem(error: ErrorDetails) -> Problem:
     path = _path(tuple(error["loc"]))
     message = error["msg"].removeprefix("Value error, ")
+    ctx = error.get("ctx", {})
+    # The union's tag key, as pydantic quotes it: "'provider'", "'via'".
+    tag_key = str(ctx.get("discriminator", "'provider'")).strip("'")
     if error["type"] == "union_tag_invalid":
-        ctx = error.get("ctx", {})
-        path += ".provider"
-        message = f"unknown provider {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+        path += f".{tag_key}"
+        message = (
+            f"unknown {tag_key} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+        )
     elif error["type"] == "union_tag_not_found":
-        path += ".provider"
+        path += f".{tag_key}"
         message = "Field required"
     elif error["type"] == "extra_forbidden":
         loc = tuple(error["loc"])
-        message = "unknown key" + did_you_mean(str(loc[-1]), known_keys(PlatformConfig, loc))
+        message = "unknown key" + (
+            MOVED_KEYS.get(loc) or did_you_mean(str(loc[-1]), known_keys(PlatformConfig, loc))
+        )
     return Problem(f"{NAMESPACE}:{path}", message)
 
 
@@ -133,16 +152,6 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
         warnings.warn(
             "platform:cloudflare.scopedTokens is false: cert-manager and external-dns get the "
             "token Pulumi runs with, not a zone-scoped DNS token",
-            ConfigWarning,
-            stacklevel=2,
-        )
-    deployments = config.deployments
-    if deployments is not None and deployments.agent_pool_id is None:
-        warnings.warn(
-            "platform:deployments.agentPoolId is not set: Pulumi's hosted runners do not "
-            "leave from adminCidrs, so their `up` and `refresh` cannot reach the clusters' "
-            "Kubernetes APIs or the database; use a self-hosted agent pool whose egress "
-            "address is in adminCidrs",
             ConfigWarning,
             stacklevel=2,
         )
@@ -230,6 +239,7 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
                 )
 
     yield from _app_problems(config, placement, enabled)
+    yield from delivery_problems(config)
 
 
 def _autoscaled_egress_problems(

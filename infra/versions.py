@@ -49,3 +49,10 @@ MIN_KUBERNETES_VERSION = "1.32.0"
 # kube-bench's image, as aquasecurity/kube-bench v0.15.6 pins it in its job.yaml; the
 # benchmarks it is run with are in infra/addons/kube_bench.py.
 KUBE_BENCH_IMAGE = "docker.io/aquasec/kube-bench:v0.15.6"
+
+# The Python that Pulumi Deployments runs the program with: the executor image is
+# `pulumi/pulumi-python-<this>:<the pulumi SDK's version>`, so the CLI matches the SDK and
+# the interpreter matches pyproject's `requires-python`. The default image's default
+# Python (3.13, pulumi/pulumi-docker-containers docker/pulumi/Dockerfile `pyenv global`)
+# is outside it. Images per version: .github/scripts/matrix/versions.py there.
+DEPLOYMENTS_PYTHON = "3.11"

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from infra.stackconfig import stack_file_name
-from platform_cli import bench, configschema, diff, graph, plan, review
+from platform_cli import bench, configschema, delivery, diff, graph, plan, review
 
 DIFF_EXIT_CODES = """exit codes:
   0  no change
   1  changes
-  2  invalid config (either side; the old side's errors start `error: --against <ref>:`)
+  2  invalid config (either side; the old side's errors start `error: --against <ref>:`),
+     or an edit the provider would silently not apply (its `error:` line says how to make
+     it real)
   3  the change includes something `pulumi up` would refuse or the provider rejects:
      a protected resource deleted or replaced, or a `!!` change
+When more than one applies, the highest: a refusal (3) is not hidden by a dropped edit
+(2). Every `error:` line is printed either way.
 """
 
 
@@ -61,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     diff_parser = commands.add_parser(
         "diff",
-        help="what an edit to a stack config changes; exit 0 none, 1 some, 2 invalid, 3 refused",
+        help="what an edit to a stack config changes; exit 0 none, 1 some, 2 invalid or "
+        "dropped, 3 refused",
         description="What an edit to a stack config adds, updates, replaces and removes.",
         epilog=DIFF_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -108,7 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     review_parser = commands.add_parser(
-        "review", help="pull-request comment: platform diff of every stack a change touches"
+        "review",
+        help="pull-request comment: platform diff of every stack a change touches",
+        description="The pull-request comment: `platform diff` of every stack a change touches.",
+        epilog=DIFF_EXIT_CODES.replace("either side", "either side of a stack"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     review_parser.add_argument("--base", required=True, help="git ref the change is based on")
     review_parser.add_argument("--head", help="git ref of the change (default: the working tree)")
@@ -120,32 +129,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--list", action="store_true", help="only print the changed stacks, as JSON"
     )
 
+    delivery_parser = commands.add_parser(
+        "delivery",
+        help="the stacks a delivery path runs, as JSON (what the workflows build jobs from)",
+    )
+    delivery_parser.add_argument(
+        "--via", choices=delivery.VIAS, help="only the stacks delivered this way"
+    )
+    delivery_parser.add_argument(
+        "--stacks", help="only these stacks, a JSON list such as '[\"prod\"]' (review --list)"
+    )
+    delivery_parser.add_argument(
+        "--repo", type=Path, default=plan.PROJECT_DIR, help=argparse.SUPPRESS
+    )
+
     args = parser.parse_args(argv)
-    if args.command == "plan":
-        return (
+    handlers: dict[str, Callable[[], int]] = {
+        "plan": lambda: (
             plan.all_stacks_command(args.repo, sys.stdout, sys.stderr)
             if args.all_stacks
             else plan.command(
                 stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr, args.program
             )
-        )
-    if args.command == "diff":
-        return diff.command(
+        ),
+        "diff": lambda: diff.command(
             new=stack_path(args.stack, args.config),
             against=args.against,
             stack=args.stack,
             markdown=args.markdown,
             stdout=sys.stdout,
             stderr=sys.stderr,
-        )
-    if args.command == "graph":
-        return graph.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
-    if args.command == "bench":
-        return bench.command(
+        ),
+        "graph": lambda: graph.command(
+            stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr
+        ),
+        "bench": lambda: bench.command(
             args.out or bench_results(args.quick), args.quick, args.with_tests, sys.stdout
-        )
-    if args.command == "review":
-        return review.command(
+        ),
+        "review": lambda: review.command(
             repo=args.repo,
             base=args.base,
             head=args.head,
@@ -153,7 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             list_only=args.list,
             stdout=sys.stdout,
             stderr=sys.stderr,
-        )
-    if args.command == "config-schema":
-        return configschema.command(plan.PROJECT_DIR / "Pulumi.yaml", args.write, args.check)
+        ),
+        "delivery": lambda: delivery.command(
+            args.repo, args.via, args.stacks, sys.stdout, sys.stderr
+        ),
+        "config-schema": lambda: configschema.command(
+            plan.PROJECT_DIR / "Pulumi.yaml", args.write, args.check
+        ),
+    }
+    if args.command in handlers:
+        return handlers[args.command]()
     parser.error(f"unknown command {args.command}")

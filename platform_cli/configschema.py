@@ -15,7 +15,7 @@ pulumi/pulumi, and `mergeConfig` in `sdk/go/common/workspace/config.go`):
 - `secret: true` is checked after defaults are applied, so only a required key can
   carry it; an optional secret says so in its description.
 - A key without `default` is required in every stack. A key the model leaves unset by
-  default (`database`, `deployments`, `mgmtKubeconfig`, `observability`) is declared with
+  default (`database`, `delivery`, `mgmtKubeconfig`, `observability`) is declared with
   `default: ""`, which `infra.stackconfig` reads as "not set".
 - A typed key's default must have that type (`Project.Validate`, see
   `platform_cli.project_file`), or every `pulumi` command refuses the project file. ""
@@ -64,7 +64,7 @@ DESCRIPTIONS: dict[str, str] = {
     "apps": "Applications placed on workload clusters by label.",
     "loadBalancing": "Cloudflare load balancing: monitors, steering, plan limits, origin lockdown.",
     "drain": "Cluster names taken out of every load-balancer pool (failover drill).",
-    "deployments": "Pulumi Deployments settings for this stack (optional).",
+    "delivery": "What runs `pulumi preview` and `up` for this stack: GitHub Actions or Pulumi Deployments (optional).",
     "observability": "Prometheus, Alertmanager and Grafana for every cluster; unset: on in prod.",
     "cost": "OpenCost on every cluster, feeding the platform's Prometheus; unset: as observability.",
     "mgmtKubeconfig": "Kubeconfig of an existing management cluster (provider: existing).",

@@ -420,6 +420,12 @@ def exit_code(changes: list[Change]) -> int:
     return CHANGES if changes else NO_CHANGE
 
 
+def outcome(changes: list[Change]) -> int:
+    """The exit code with dropped edits counted: the highest that applies, so an edit the
+    provider would silently drop (2) never hides a change `up` refuses (3)."""
+    return max(exit_code(changes), INVALID if refusals(changes) else NO_CHANGE)
+
+
 def attention_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
     """Each resource `pulumi up` refuses to touch, and each it would leave behind, by name;
     with ``rejected_too`` also each change the provider rejects."""
@@ -545,10 +551,7 @@ def command(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_markdown(changes, title) + "\n")
     print(f"wrote {target}", file=stdout)
-    # A change the provider would silently drop: say how to make it real instead (exit 2).
-    dropped = refusals(changes)
-    for line in dropped:
+    # A change the provider would silently drop: say how to make it real instead.
+    for line in refusals(changes):
         print(line, file=stderr)
-    if dropped:
-        return INVALID
-    return exit_code(changes)
+    return outcome(changes)

@@ -302,6 +302,11 @@ RULES: dict[str, Rule] = {
         # The Diff response sets `DeleteBeforeReplace: true` for every replacement.
         delete_before_replace=True,
     ),
+    "pulumiservice:index:DriftSchedule": Rule(
+        "pulumi-pulumiservice",
+        'provider/pkg/resources/drift_schedules.go v1.3.0 L41-47 (`provider:"replaceOnChanges"`)',
+        replace=("organization", "project", "stack"),
+    ),
     # --- kubernetes (native) ------------------------------------------------------------
     "pulumi:providers:kubernetes": Rule(
         _K8S,

@@ -1,8 +1,8 @@
 """`platform review`: the pull-request comment, offline, for every stack a change touches.
 
 A stack's result changes when its `Pulumi.<stack>.yaml` changes, or when a program file
-changes (the paths Pulumi Deployments watches, `pulumi_deployments.WATCHED_PATHS`): then
-every stack is reviewed. A config-only change plans both sides with the checked-out code,
+changes (`PROGRAM_PATHS`, the policy pack included: it guards every stack's preview and
+`up`): then every stack is reviewed, and previewed. A config-only change plans both sides with the checked-out code,
 like `platform diff`; a code change plans the merge base with the merge base's own code
 (in a scratch worktree), so the comment shows what the code does too. The body starts
 with a hidden marker so the workflow updates one comment in place, not one per push.
@@ -18,21 +18,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from infra.components.pulumi_deployments import WATCHED_PATHS
 from infra.stackconfig import read_stack_file, stack_file_name, stack_of
 from platform_cli.diff import (
-    REFUSED,
+    CHANGES,
+    INVALID,
+    NO_CHANGE,
     Change,
     diff_runs,
-    exit_code,
+    outcome,
     provider_config_changes,
-    refusals,
     render_markdown,
 )
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun, Registration
 
 MARKER = "<!-- platform-review -->"
+# Paths whose change can change every stack's `preview` or `up`.
+PROGRAM_PATHS = ("infra/**", "stacks/**", "policy/**", "pyproject.toml", "Pulumi.yaml")
 # GitHub refuses comments over 65,536 characters; leave room for `pulumi preview` output.
 MAX_DIFF_CHARS = 30_000
 
@@ -51,7 +53,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 def is_program_file(path: str) -> bool:
-    for pattern in WATCHED_PATHS:
+    for pattern in PROGRAM_PATHS:
         if pattern.endswith("/**") and path.startswith(pattern.removesuffix("**")):
             return True
         if path == pattern:
@@ -354,9 +356,8 @@ def command(
     target.write_text(body + "\n")
     print(body, file=stdout)
     print(f"wrote {target}", file=stderr)
-    # An edit the provider would silently drop fails the review like an invalid config.
-    if any(r.errors or refusals(r.changes) for r in reviews):
-        return 2
-    if any(exit_code(r.changes) == REFUSED for r in reviews):
-        return REFUSED
-    return 1 if any(r.changes or r.removed for r in reviews) else 0
+    # The highest code any stack earns: a refusal (3) is never hidden by a stack that is
+    # invalid or has an edit the provider would silently drop (2).
+    codes = [INVALID if r.errors else outcome(r.changes) for r in reviews]
+    codes += [CHANGES for r in reviews if r.removed]
+    return max(codes, default=NO_CHANGE)

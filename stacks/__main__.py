@@ -16,7 +16,6 @@ from infra.components.app_deployment import AppDeployment, AppDeploymentArgs
 from infra.components.contracts import ClusterSettings
 from infra.components.global_load_balancer import GlobalLoadBalancer, GlobalLoadBalancerArgs
 from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
-from infra.components.pulumi_deployments import deployment_settings
 from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
 from infra.components.workload_cluster import WorkloadCluster, WorkloadClusterArgs
 from infra.outputs import KnownLater
@@ -185,9 +184,6 @@ balancers = {
     for app in config.apps
     if app.public
 }
-
-if config.deployments is not None:
-    deployment_settings(config.deployments)
 
 pulumi.export("argocdUrl", mgmt.argocd_url)
 pulumi.export("argocdAdminPassword", mgmt.admin_password)

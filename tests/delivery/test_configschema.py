@@ -99,13 +99,14 @@ def _schema_errors(schema: dict[str, Any], document: dict[str, Any]) -> list[str
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
 
 
+@pytest.mark.parametrize("project_file", ["Pulumi.yaml", "deployments/Pulumi.yaml"])
 def test_the_project_file_passes_the_clis_schema_and_validate(
-    project_schema: dict[str, Any],
+    project_schema: dict[str, Any], project_file: str
 ) -> None:
     """`pulumi` loads Pulumi.yaml through the schema (project.go L596, ValidateProject) and
     then `Project.Validate` (loaders.go L141, project.go L837-887): a refusal there stops
     every command, preview and up included, before the program runs."""
-    document = yaml.safe_load(PROJECT_FILE.read_text())
+    document = yaml.safe_load((PROJECT_DIR / project_file).read_text())
     assert _schema_errors(project_schema, document) == []
     assert project_problems(document) == []
 

@@ -144,6 +144,10 @@ def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
         # HEAD's code, as it would for a pull request.
         assert code in (0, 1, 3) and (tmp_path / "review.md").is_file()
 
+    def check_delivery() -> None:
+        code, out = _call(["delivery", "--via", "github-actions"])
+        assert code == 0 and [e["stack"] for e in json.loads(out)] == ["prod"], out
+
     def check_all_stacks() -> None:
         code, out = _call(["plan", "--all-stacks"])
         assert code == 0, out
@@ -158,6 +162,7 @@ def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
         "platform graph --stack dev": check_graph,
         "platform review --base origin/main": check_review,
         "platform config-schema --check": lambda: _assert_zero(["config-schema", "--check"]),
+        "platform delivery --via github-actions": check_delivery,
     }
     unknown = [
         c

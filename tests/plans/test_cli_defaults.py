@@ -48,7 +48,7 @@ def test_graph_writes_the_projects_docs_from_anywhere(
 
 def test_stack_level_resources_are_not_listed_under_a_cluster(prod: PlanView) -> None:
     lines = _tree_lines(prod.run)
-    settings = next(i for i, line in enumerate(lines) if "pulumiservice:" in line)
+    settings = next(i for i, line in enumerate(lines) if "zoneSetting:ZoneSetting" in line)
     first_component = next(i for i, line in enumerate(lines) if "platform:index:" in line)
     assert lines[settings].startswith("  ") and not lines[settings].startswith("   " * 2)
     assert settings < first_component

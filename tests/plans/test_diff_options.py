@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from platform_cli import main
+from platform_cli import diff, main
 from platform_cli.diff import Change, attention_lines, changed_paths, diff_runs, exit_code
-from platform_cli.runner import PlanRun, Registration
+from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
 from tests.plan_cache import planned_stacks  # noqa: F401 (a fixture)
 from tests.planview import PlanView, registration
 
@@ -218,3 +218,47 @@ def test_an_ignored_input_fed_by_a_replaced_resource_is_no_update() -> None:
 
 def _diff_many(old: list[Registration], new: list[Registration]) -> list[Change]:
     return diff_runs(PlanRun("s", old, {}, {}, []), PlanRun("s", new, {}, {}, []))
+
+
+def test_a_dropped_edit_does_not_hide_a_refused_change(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """review diff.md D1: a database resize Civo would drop (2) and a protected key's
+    replacement `up` refuses (3) in one edit exit 3, and both are named."""
+    database = registration("civo:index/database:Database", "shared", {"size": "g3.db.small"})
+    key = registration(ACCESS_KEY, "k", {}, protect=True, revealed_trigger="1")
+    old, new = PROJECT_DIR / "Pulumi.prod.yaml", tmp_path / "Pulumi.prod.yaml"
+    new.write_text(old.read_text())
+    runs = {
+        old: PlanRun("prod", [database, key], {}, {}, []),
+        new: PlanRun(
+            "prod",
+            [
+                replace(database, revealed_inputs={"size": "g3.db.large"}),
+                replace(key, revealed_trigger="2"),
+            ],
+            {},
+            {},
+            [],
+        ),
+    }
+    monkeypatch.setattr(diff, "plan_stack_file", lambda path, stack: (None, runs[path], []))
+    code = main(
+        ["diff", "--config", str(new), "--against", str(old), "--markdown", str(tmp_path / "d")]
+    )
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert "refused (protected): k" in out
+    assert any(line.startswith("error: platform:database.size: ") for line in err.splitlines())
+
+
+def test_diff_help_documents_every_exit_code_and_which_wins(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["diff", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "2 invalid config" in text
+    assert "or an edit the provider would silently not apply" in text
+    assert "3 the change includes something `pulumi up` would refuse" in text
+    assert "When more than one applies, the highest: a refusal (3) is not hidden" in text

@@ -90,17 +90,3 @@ def test_web_ports_may_be_open_and_cloudflare_rules_are_not_open() -> None:
     )
     cloudflare = {"port": "6443", "subnet": "0.0.0.0", "subnetSize": 0, "source": "cloudflare"}
     assert violations("vultr:index/firewallRule:FirewallRule", cloudflare, True) == []
-
-
-def test_prod_is_deployed_on_push_and_previewed_on_pull_requests(prod: PlanView) -> None:
-    settings = prod.one("pulumiservice:index:DeploymentSettings", "deployment-settings")
-    assert settings.retain_on_delete is True
-    vcs = settings.inputs["vcs"]
-    assert vcs["deployCommits"] is True and vcs["previewPullRequests"] is True
-    assert vcs["repository"] == "example-org/platform"
-    assert vcs["paths"][0] == "Pulumi.prod.yaml"
-    assert settings.inputs["sourceContext"]["git"]["branch"] == "refs/heads/main"
-
-
-def test_dev_has_no_deployment_settings(stack_plans: dict[str, PlanView]) -> None:
-    assert stack_plans["dev"].of_type(":DeploymentSettings") == []

@@ -47,25 +47,6 @@ def test_kubernetes_providers_keep_unreachable_clusters_in_state(stack_plan: Pla
     assert all(not p.inputs.get("deleteUnreachable") for p in providers)
 
 
-def test_deployments_without_an_agent_pool_warn(
-    plan_errors: Callable[..., tuple[int, list[str]]],
-) -> None:
-    def hosted(config: dict[str, Any]) -> None:
-        config["platform:deployments"] = {"organization": "o", "repository": "o/platform"}
-
-    code, lines = plan_errors(hosted)
-    assert code == 0
-    assert any(
-        line.startswith("warning: platform:deployments.agentPoolId is not set") for line in lines
-    )
-
-    def agent(config: dict[str, Any]) -> None:
-        hosted(config)
-        config["platform:deployments"]["agentPoolId"] = "pool-1"
-
-    assert not any("agentPoolId" in line for line in plan_errors(agent)[1])
-
-
 def test_cert_manager_enables_gateway_api_only_with_its_crds(
     stack_plans: dict[str, PlanView], ingress_nginx_plan: PlanView
 ) -> None:

@@ -16,7 +16,7 @@ import yaml
 
 from infra.clusters.vultr import plan_applied
 from infra.components.shared_database import size_applied
-from infra.stackconfig import read_stack_file
+from infra.stackconfig import StackFile, read_stack_file
 from platform_cli import diff, main, review
 from platform_cli.diff import Change, diff_runs, refusals, render_markdown, render_text
 from platform_cli.plan import plan_stack_file
@@ -32,6 +32,7 @@ from platform_cli.runner import PROJECT_DIR, PlanRun, run_program
 from tests.conftest import stack_document
 from tests.planview import PlanView, registration
 
+DEPLOYMENTS_PROGRAM = PROJECT_DIR / "deployments" / "__main__.py"
 # Pulumi packages that are not providers: they emit no resources.
 NOT_PROVIDERS = {"pulumi-policy"}
 
@@ -87,14 +88,13 @@ def existing_mgmt(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], P
 
 @pytest.fixture(scope="module")
 def edited_prod(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PlanView]:
-    """prod with a bigger database, a bigger Vultr node plan and another Pulumi org."""
+    """prod with a bigger database and a bigger Vultr node plan."""
     document = copy.deepcopy(stack_document("prod"))
     config = document["config"]
     config["platform:database"]["size"] = "g3.db.large"
     next(c for c in config["platform:clusters"] if c["name"] == "chicago")["nodeSize"] = (
         "vhf-8c-32gb"
     )
-    config["platform:deployments"]["organization"] = "other-org"
     path = tmp_path_factory.mktemp("edited") / "Pulumi.prod.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path, PlanView(plan_stack_file(path)[1])
@@ -108,11 +108,13 @@ def test_every_emitted_type_has_a_rule_and_every_rule_an_emitted_type(
     ingress_nginx_plan: PlanView,
     existing_mgmt: Callable[[str], PlanView],
 ) -> None:
-    # prod has a Vultr cluster, so a Vultr management cluster adds no type of its own.
+    # prod has a Vultr cluster, so a Vultr management cluster adds no type of its own;
+    # the Pulumi Deployments settings come from their own program.
     plans = [
         *stack_plans.values(),
         ingress_nginx_plan,
         existing_mgmt(kubeconfig("https://10.0.0.1:6443", "a")),
+        PlanView(run_program(StackFile("deployments", {}), DEPLOYMENTS_PROGRAM)),
     ]
     emitted = {r.type for p in plans for r in p.run.registrations if r.custom}
     assert sorted(emitted - RULES.keys()) == [], "types without a rule in replacements.RULES"
@@ -142,12 +144,26 @@ def test_bumping_a_pin_asks_for_the_rules_to_be_reviewed() -> None:
 
 
 def test_changing_the_deployments_organization_replaces_the_settings_deleting_first(
-    prod: PlanView, edited_prod: tuple[Path, PlanView]
+    tmp_path: Path,
 ) -> None:
-    settings = by_name(diff_runs(prod.run, edited_prod[1].run))["deployment-settings"]
+    """The settings' own program (`deployments/`), run beside an edited copy of the stack
+    files: a stack moved to another Pulumi org gets new settings, and the old ones are
+    deleted first, not left deploying."""
+    before = run_program(StackFile("deployments", {}), DEPLOYMENTS_PROGRAM)
+    (tmp_path / "deployments").mkdir()
+    for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "deployments/__main__.py"):
+        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
+    document = stack_document("dev")
+    document["config"]["platform:delivery"]["organization"] = "other-org"
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    after = run_program(StackFile("deployments", {}), tmp_path / "deployments" / "__main__.py")
+    changes = by_name(diff_runs(before, after))
+    settings = changes["dev-settings"]
     assert settings.kind == "replace" and settings.delete_first
     assert settings.reasons == ["organization forces a new resource"]
     assert settings.line().startswith("-+ pulumiservice:index:DeploymentSettings")
+    assert changes["dev-drift"].kind == "replace"
+    assert not settings.resource.retain_on_delete
 
 
 def test_resizing_the_prod_database_exits_2_naming_the_key_and_the_runbook(

@@ -6,7 +6,8 @@ Layers, lowest first; a module may import from a lower layer or its own:
 1  infra/addons, infra/clusters, infra/credentials
                           resources on one cluster or account; none imports another of the three
 2  infra/components       the five components, their contracts and cluster assembly
-3  stacks, policy         the Pulumi program and the CrossGuard pack
+3  stacks, policy,        the Pulumi program, the CrossGuard pack and the program of the
+   deployments            stacks' Pulumi Deployments settings
 4  platform_cli           offline tooling, never imported by the program
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("infra", "platform_cli", "stacks", "policy")
+PACKAGES = ("infra", "platform_cli", "stacks", "policy", "deployments")
 SIBLINGS = ("infra.addons", "infra.clusters", "infra.credentials")
 
 Graph = Mapping[str, set[str]]
@@ -70,7 +71,7 @@ def import_graph() -> dict[str, set[str]]:
 def layer(module: str) -> int:
     if module.startswith("platform_cli"):
         return 4
-    if module.startswith(("stacks", "policy")):
+    if module.startswith(("stacks", "policy", "deployments")):
         return 3
     if module.startswith("infra.components"):
         return 2

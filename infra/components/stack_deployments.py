@@ -1,0 +1,89 @@
+"""StackDeployments: how Pulumi Deployments previews and deploys one stack.
+
+Created by the `deployments/` program for every stack whose `platform:delivery` is
+`pulumi-deployments`, never by the stack itself: a stack that defines its own settings
+needs two deployments for a settings change to take effect, and Pulumi recommends against
+it (https://www.pulumi.com/docs/deployments/deployments/using/settings/).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_pulumiservice as pulumiservice
+
+from infra.config import PulumiDeploymentsDelivery
+from infra.versions import DEPLOYMENTS_PYTHON
+
+# The CLI the executor runs is the SDK's own version, in an image with the Python the
+# project supports (see DEPLOYMENTS_PYTHON).
+EXECUTOR_IMAGE = f"pulumi/pulumi-python-{DEPLOYMENTS_PYTHON}:{importlib.metadata.version('pulumi')}"
+# Every `pulumi` flag can be set as PULUMI_OPTION_<FLAG> (Pulumi CLI 3.208.0 and later,
+# https://www.pulumi.com/blog/controlling-the-cli-through-environment-variables/): the
+# policy pack runs in every preview and update, and each starts from a refresh.
+OPERATION_ENVIRONMENT = {"PULUMI_OPTION_POLICY_PACK": "policy", "PULUMI_OPTION_REFRESH": "true"}
+
+
+@dataclass(frozen=True)
+class StackDeploymentsArgs:
+    project: str
+    stack: str
+    delivery: PulumiDeploymentsDelivery
+
+
+class StackDeployments(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: StackDeploymentsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:index:StackDeployments", name, None, opts)
+        delivery = args.delivery
+        settings = pulumiservice.DeploymentSettings(
+            f"{name}-settings",
+            organization=delivery.organization,
+            project=args.project,
+            stack=args.stack,
+            agent_pool_id=delivery.agent_pool_id,
+            executor_context=pulumiservice.DeploymentSettingsExecutorContextArgs(
+                executor_image=EXECUTOR_IMAGE
+            ),
+            source_context=pulumiservice.DeploymentSettingsSourceContextArgs(
+                git=pulumiservice.DeploymentSettingsGitSourceArgs(
+                    branch=f"refs/heads/{delivery.branch}", repo_dir="."
+                )
+            ),
+            # No path filter: every push deploys the whole stack at that commit, so a
+            # failed deployment is retried by the next push, whatever it touched.
+            vcs=pulumiservice.DeploymentSettingsVcsArgs(
+                provider="github",
+                repository=delivery.repository,
+                deploy_commits=True,
+                preview_pull_requests=delivery.pull_request_previews,
+            ),
+            operation_context=pulumiservice.DeploymentSettingsOperationContextArgs(
+                # Each line runs in its own shell, from the repository root.
+                pre_run_commands=[
+                    f"python{DEPLOYMENTS_PYTHON} -m venv .venv",
+                    ".venv/bin/pip install -e .",
+                ],
+                environment_variables=OPERATION_ENVIRONMENT,
+                options=pulumiservice.OperationContextOptionsArgs(
+                    skip_install_dependencies=True,
+                    # Pushes queue per stack and run in order; none is skipped.
+                    skip_intermediate_deployments=False,
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        pulumiservice.DriftSchedule(
+            f"{name}-drift",
+            organization=delivery.organization,
+            project=args.project,
+            stack=args.stack,
+            schedule_cron=delivery.drift_schedule,
+            # Drift is reported (the stack's Drift tab), never applied unreviewed.
+            auto_remediate=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[settings]),
+        )
+        self.register_outputs({})
