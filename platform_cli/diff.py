@@ -281,7 +281,9 @@ def provider_config_changes(old: StackFile, new: StackFile) -> list[Change]:
     return changes
 
 
-def _replaced_with(r: Registration, replaced: dict[str, list[str]], by_urn: dict[str, Registration]) -> str:
+def _replaced_with(
+    r: Registration, replaced: dict[str, list[str]], by_urn: dict[str, Registration]
+) -> str:
     """Why a resource none of whose own inputs force it is replaced."""
     if r.deleted_with in replaced:
         owner = by_urn[r.deleted_with].name if r.deleted_with in by_urn else r.deleted_with

@@ -584,5 +584,7 @@ def update_gaps(type_token: str, paths: Collection[str]) -> list[str]:
     if gap is None:
         return []
     fields, text = gap
-    rules = sorted({p.split("]", 1)[0] + "]" if "]" in p else p for p in paths if _matches(p, fields)})
+    rules = sorted(
+        {p.split("]", 1)[0] + "]" if "]" in p else p for p in paths if _matches(p, fields)}
+    )
     return [text.format(rule=rule) for rule in rules]

@@ -10,7 +10,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from infra.runbooks import REMOVE_CLUSTER
-
 from platform_cli.lifecycle.order import REMOVES, Graph, Order, Step
 from platform_cli.runner import Registration
 
@@ -37,8 +36,9 @@ def _dig(inputs: dict[str, Any], *keys: str) -> Any:
 
 
 def _in_cloud(r: Registration) -> bool:
-    """A cloud object (not a component, not a provider)."""
-    return r.custom and not r.type.startswith("pulumi:providers:")
+    """A cloud object: not a component, a provider, or a value kept only in the state
+    (a generated password)."""
+    return r.custom and not r.type.startswith(("pulumi:providers:", "random:"))
 
 
 def data_deleted(order: Order) -> list[str]:
@@ -68,15 +68,25 @@ def _stays(order: Order) -> list[Step]:
     return kept + order.failed + order.skipped
 
 
+def _sits_in(r: Registration) -> set[str]:
+    """What a resource refers to by id (``networkId``, ``firewallId``, ...): what it sits
+    in, as opposed to values it copies (a CIDR)."""
+    return {
+        u
+        for key, urns in r.property_dependencies.items()
+        if key.lower().endswith("id")
+        for u in urns
+    }
+
+
 def deleted_under_kept(order: Order, old: Sequence[Registration]) -> list[str]:
     """Cloud objects deleted while something kept in the cloud still sits in them."""
-    graph = Graph(old)
     deleted = {s.urn: s for s in order.ran if s.verb in REMOVES and _in_cloud(s.resource)}
     found = []
     for kept in _stays(order):
         if not _in_cloud(kept.resource):
             continue
-        for dep in sorted(graph.depends_on(kept.urn) & deleted.keys()):
+        for dep in sorted(_sits_in(kept.resource) & deleted.keys()):
             found.append(
                 f"{deleted[dep].resource.name} is deleted while {kept.resource.name}, "
                 "kept in the cloud, still uses it"

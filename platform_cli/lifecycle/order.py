@@ -214,6 +214,28 @@ def _fed_by(urn: str, graph: Graph, replaced: set[str]) -> set[str]:
     return found
 
 
+def _delete_first(r: Registration, level: int, chain: set[str], old: Graph) -> list[Step]:
+    """A delete-first replacement: the replaced resources that take its outputs are deleted
+    first, dependents before what they depend on, then it, then it is created anew."""
+    guarded = sorted(old.by_urn[d].name for d in chain if old.by_urn[d].protect)
+    if guarded:
+        # step_generator.go L2110-2119: the whole chain is refused, nothing deleted.
+        note = f"protected {', '.join(guarded)} would be replaced with it: `up` refuses"
+        return [Step("refuse", r, level, note)]
+    steps: list[Step] = []
+    going = {r.urn, *chain}
+    for dep in sorted(chain, key=old.index.__getitem__, reverse=True):
+        gone = old.by_urn[dep]
+        if gone.deleted_with in going:
+            note = f"deletedWith {old.by_urn[gone.deleted_with].name}: no call of its own"
+            steps.append(Step("with", gone, level, note))
+        else:
+            steps.append(Step("delete", gone, level, f"deleted first, with {r.name}"))
+    steps.append(Step("delete", old.by_urn[r.urn], level, "deleted first, for its replacement"))
+    steps.append(Step("create", r, level, "replacement"))
+    return steps
+
+
 def _levels(active: set[str], graph: Graph) -> dict[str, int]:
     """For each resource, how many steps the longest chain up to it holds, itself included."""
     done: dict[str, int] = {}
@@ -249,32 +271,16 @@ def _program_steps(
             here.append(Step("reject", r, level, "; ".join(change.reasons) or "rejected"))
         elif change.refused:
             here.append(Step("refuse", r, level, "protected: `up` refuses to replace it"))
-        elif change.delete_first:
-            chain = [d for d in _fed_by(urn, old, replaced) if d not in deleted_early]
-            guarded = sorted(old.by_urn[d].name for d in chain if old.by_urn[d].protect)
-            if guarded:
-                # step_generator.go L2110-2119: the whole chain is refused, nothing deleted.
-                note = f"protected {', '.join(guarded)} would be replaced with it: `up` refuses"
-                steps.append((level, new.index[urn], [Step("refuse", r, level, note)]))
-                continue
-            going = {urn, *chain, *deleted_early}
-            for dep in sorted(chain, key=old.index.__getitem__, reverse=True):
-                gone = old.by_urn[dep]
-                if gone.deleted_with in going:
-                    note = f"deletedWith {old.by_urn[gone.deleted_with].name}: no call of its own"
-                    here.append(Step("with", gone, level, note))
-                else:
-                    note = f"deleted first, with {r.name} it depends on"
-                    here.append(Step("delete", gone, level, note))
-                deleted_early.add(dep)
-            if urn not in deleted_early:
-                here.append(Step("delete", old.by_urn[urn], level, "deleted first, for its replacement"))
-                deleted_early.add(urn)
-            here.append(Step("create", r, level, "replacement"))
         elif urn in deleted_early:
             here.append(Step("create", r, level, "replacement, its old one already deleted"))
+        elif change.delete_first:
+            here += _delete_first(r, level, _fed_by(urn, old, replaced) - deleted_early, old)
+            deleted_early.add(urn)
+            deleted_early.update(s.urn for s in here)
         else:
-            here.append(Step("replace", r, level, "new one first; the old one goes with the deletes"))
+            here.append(
+                Step("replace", r, level, "new one first; the old one goes with the deletes")
+            )
         steps.append((level, new.index[urn], here))
     ordered = [s for _, _, group in sorted(steps, key=lambda t: (t[0], t[1])) for s in group]
     return ordered, deleted_early

@@ -36,7 +36,9 @@ def test_a_refused_diff_says_which_steps_run_before_up_stops(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     edited = _write(tmp_path / "new", _move_database)
-    code = main(["diff", "--config", str(edited), "--against", str(PROJECT_DIR / "Pulumi.prod.yaml")])
+    code = main(
+        ["diff", "--config", str(edited), "--against", str(PROJECT_DIR / "Pulumi.prod.yaml")]
+    )
     out = capsys.readouterr().out
     assert code == 3
     # Whatever stops `up`, the reviewer sees how far it gets first.
@@ -64,8 +66,13 @@ def test_a_renamed_cluster_counts_as_pulumi_counts_it(
 
 
 def _git(repo: Path, *args: str) -> None:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@e", "PATH": "/usr/bin:/bin"}
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+        "PATH": "/usr/bin:/bin",
+    }
     subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from platform_cli import main
+from platform_cli.diff import diff_runs
 from platform_cli.lifecycle.checks import finalizer_waits
-from tests.conftest import stack_document
 from tests.lifecycle.scenario import Scenario
 from tests.planview import PlanView
 
@@ -54,8 +54,11 @@ def test_a_new_namespace_is_granted_before_argocd_is_told_to_watch_it(
         config["platform:apps"].append(
             {
                 "name": "forecast",
-                "source": {"repoUrl": "https://github.com/example-org/platform-apps.git",
-                           "path": "apps/forecast", "revision": "main"},
+                "source": {
+                    "repoUrl": "https://github.com/example-org/platform-apps.git",
+                    "path": "apps/forecast",
+                    "revision": "main",
+                },
                 "placement": {"matchLabels": {"cluster": "frankfurt"}},
                 "service": {"name": "forecast", "port": 8080},
             }
@@ -95,11 +98,15 @@ def test_removing_a_database_app_promises_only_what_up_does(
     scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
     up = scenario.up(
         "remove blog",
-        lambda c: c.__setitem__("platform:apps", [a for a in c["platform:apps"] if a["name"] != "blog"]),
+        lambda c: c.__setitem__(
+            "platform:apps", [a for a in c["platform:apps"] if a["name"] != "blog"]
+        ),
     )
     namespaces_deleted = [s for s in up.order.ran if s.resource.name.endswith("-ns-blog")]
     appset = next(s for s in up.order.ran if s.resource.type == APPSET)
-    preserve = appset.resource.revealed_inputs["spec"]["syncPolicy"].get("preserveResourcesOnDeletion")
+    preserve = appset.resource.revealed_inputs["spec"]["syncPolicy"].get(
+        "preserveResourcesOnDeletion"
+    )
     # Argo CD may keep the workloads only where Pulumi keeps their namespace.
     assert not (preserve and all(s.verb == "delete" for s in namespaces_deleted))
     assert up.problems == []
@@ -132,8 +139,15 @@ def test_disabling_a_cluster_together_with_its_routes_is_refused(
             if app.get("placement", {}).get("matchLabels", {}).get("cluster") == "london":
                 app["placement"] = {"matchLabels": {"cluster": "frankfurt"}}
 
-    code = main(["diff", "--config", str(write_config("dev", disable_london)), "--against",
-                 str(Path(__file__).parents[2] / "Pulumi.dev.yaml")])
+    code = main(
+        [
+            "diff",
+            "--config",
+            str(write_config("dev", disable_london)),
+            "--against",
+            str(Path(__file__).parents[2] / "Pulumi.dev.yaml"),
+        ]
+    )
     err = capsys.readouterr().err
     # external-dns deletes records only while it runs (chart 1.21.1 values.yaml L206-209).
     assert code == 2
@@ -144,13 +158,15 @@ def test_disabling_a_cluster_together_with_its_routes_is_refused(
 def test_a_civo_firewall_rule_change_shows_the_gap_it_opens(
     plan_config: Callable[..., PlanView], stack_plans: dict[str, PlanView]
 ) -> None:
-    from platform_cli.diff import diff_runs
-
     def add_admin(config: dict[str, Any]) -> None:
         config["platform:adminCidrs"] = [*config["platform:adminCidrs"], "192.0.2.10/32"]
 
     changes = diff_runs(stack_plans["dev"].run, plan_config("dev", add_admin).run)
-    civo = [c for c in changes if c.resource.type == "civo:index/firewall:Firewall" and c.kind == "update"]
+    civo = [
+        c
+        for c in changes
+        if c.resource.type == "civo:index/firewall:Firewall" and c.kind == "update"
+    ]
     assert civo
     for change in civo:
         assert any("deletes the old rule" in n for n in change.notes), change.line()
@@ -166,7 +182,12 @@ def test_vultr_rules_never_admit_one_source_twice(plan_config: Callable[..., Pla
     seen: dict[tuple[str, ...], str] = {}
     for rule in plan.of_type("vultr:index/firewallRule:FirewallRule"):
         i = rule.revealed_inputs
-        key = (str(i.get("firewallGroupId")), str(i.get("subnet")), str(i.get("subnetSize")), str(i.get("port")))
+        key = (
+            str(i.get("firewallGroupId")),
+            str(i.get("subnet")),
+            str(i.get("subnetSize")),
+            str(i.get("port")),
+        )
         # terraform-provider-vultr v2.27.1: Vultr refuses a rule that already exists.
         assert key not in seen, f"{rule.name} duplicates {seen[key]}"
         seen[key] = rule.name

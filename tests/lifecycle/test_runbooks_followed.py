@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from platform_cli.runner import PROJECT_DIR, PlanRun
+from tests.conftest import stack_document
 from tests.lifecycle.scenario import Scenario, Up
 from tests.planview import PlanView
 
@@ -52,8 +53,10 @@ def test_resize_database_keeps_the_app_data_in_the_retained_instance(
     old_data = scenario.urn(PG_DATABASE, "shared-blog-database")
     old_role = scenario.urn(PG_ROLE, "shared-blog-role")
     old_instance = scenario.urn(DB, "shared")
-    kept = [scenario.urn("civo:index/network:Network", "shared-network"),
-            scenario.urn("civo:index/firewall:Firewall", "shared-firewall")]
+    kept = [
+        scenario.urn("civo:index/network:Network", "shared-network"),
+        scenario.urn("civo:index/firewall:Firewall", "shared-firewall"),
+    ]
     # 1. Stop writes and dump with the app's own credentials: no stack change.
     # 2. Unprotect, keep retainOnDelete: options only.
     step2 = scenario.up("2 unprotect", _database(protect=False))
@@ -96,14 +99,22 @@ def test_bootstrap_environment_creates_everything_and_deletes_nothing(
 
 FORECAST = {
     "name": "forecast",
-    "source": {"repoUrl": "https://github.com/example-org/platform-apps.git",
-               "path": "apps/forecast", "revision": "main"},
+    "source": {
+        "repoUrl": "https://github.com/example-org/platform-apps.git",
+        "path": "apps/forecast",
+        "revision": "main",
+    },
     "placement": {"matchLabels": {"cluster": "frankfurt"}},
     "service": {"name": "forecast", "port": 8080},
     "dependsOn": ["weather"],
 }
-PHOENIX = {"name": "phoenix", "provider": "civo", "region": "PHX1", "nodeCount": 3,
-           "labels": {"tier": "standard", "geo": "americas"}}
+PHOENIX = {
+    "name": "phoenix",
+    "provider": "civo",
+    "region": "PHX1",
+    "nodeCount": 3,
+    "labels": {"tier": "standard", "geo": "americas"},
+}
 
 
 def _add_app(config: dict[str, Any]) -> None:
@@ -115,11 +126,11 @@ def _add_region(config: dict[str, Any]) -> None:
 
 
 def _drain(config: dict[str, Any]) -> None:
-    config["platform:drain"] = ["london"]
+    config["platform:drain"] = ["newyork"]
 
 
 def _rotate(config: dict[str, Any]) -> None:
-    _cluster(config, "london")["keyRotation"] = 2
+    _cluster(config, "london")["keyRotation"] = "2"
 
 
 def _upgrade(config: dict[str, Any]) -> None:
@@ -149,8 +160,6 @@ def test_runbook_and_its_roll_back(
 
 
 def _config_of(tmp_path: Path, run: PlanRun) -> dict[str, Any]:
-    from tests.conftest import stack_document
-
     config: dict[str, Any] = stack_document(run.stack)["config"]
     return {k: v for k, v in config.items() if k.startswith("platform:")} | {
         "platform:drain": config.get("platform:drain", [])
@@ -184,6 +193,10 @@ def test_resize_node_pool_moves_apps_then_removes_the_old_cluster(
     _clean(scenario.up("2a drain and move apps off", move_apps_off_chicago))
     last = scenario.up("2b disable chicago", disable_chicago)
     _clean(last)
-    routes = [s for s in last.order.ran if s.resource.type.endswith("HTTPRoute")
-              and s.resource.revealed_inputs.get("spec", {}).get("hostnames")]
+    routes = [
+        s
+        for s in last.order.ran
+        if s.resource.type.endswith("HTTPRoute")
+        and s.resource.revealed_inputs.get("spec", {}).get("hostnames")
+    ]
     assert routes == [], "routes removed together with their cluster leave DNS records"
