@@ -90,3 +90,17 @@ def test_a_base_config_that_fails_to_plan_is_an_error_not_a_new_stack(tmp_path: 
     assert not result.added
     assert [c for c in result.changes if c.kind == "add"] == []
     assert result.errors and all(line.startswith("error: base HEAD: ") for line in result.errors)
+
+
+def test_the_delivery_paths_apply_nothing_the_review_refuses(prod: PlanView) -> None:
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "apply.yml").read_text())
+    gate = [
+        step.get("run", "")
+        for step in workflow["jobs"]["stacks"]["steps"]
+        if "platform review --base" in step.get("run", "") and "--list" not in step.get("run", "")
+    ]
+    assert gate and 'test "$status" -le 1' in gate[0]
+    assert workflow["jobs"]["up"]["needs"] == "stacks"
+    settings = prod.one("DeploymentSettings", "deployment-settings").revealed_inputs
+    commands = settings["operationContext"]["preRunCommands"]
+    assert any("platform review" in c and "test $? -le 1" in c for c in commands), commands
