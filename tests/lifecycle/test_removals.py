@@ -13,6 +13,7 @@ from platform_cli import main
 from platform_cli.diff import diff_runs
 from platform_cli.lifecycle.checks import finalizer_waits
 from tests.lifecycle.scenario import Scenario
+from tests.lifecycle.test_runbooks_followed import FORECAST
 from tests.planview import PlanView
 
 APPSET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
@@ -51,18 +52,7 @@ def test_a_new_namespace_is_granted_before_argocd_is_told_to_watch_it(
     tmp_path: Path, stack_plans: dict[str, PlanView]
 ) -> None:
     def add_forecast(config: dict[str, Any]) -> None:
-        config["platform:apps"].append(
-            {
-                "name": "forecast",
-                "source": {
-                    "repoUrl": "https://github.com/example-org/platform-apps.git",
-                    "path": "apps/forecast",
-                    "revision": "main",
-                },
-                "placement": {"matchLabels": {"cluster": "frankfurt"}},
-                "service": {"name": "forecast", "port": 8080},
-            }
-        )
+        config["platform:apps"].append({**FORECAST, "dependsOn": []})
 
     scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
     up = scenario.up("add forecast", add_forecast)
