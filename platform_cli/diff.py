@@ -18,6 +18,9 @@ from typing import Any, Literal, TextIO
 from infra.stackconfig import StackFile, read_stack_file, stack_file_name, stack_of
 from platform_cli.cost import change_lines
 from platform_cli.grouping import GLOBAL, cluster_of, outermost_component
+from platform_cli.lifecycle.checks import problems, stranded_records
+from platform_cli.lifecycle.order import Order, engine_order
+from platform_cli.lifecycle.order import render as render_order
 from platform_cli.plan import InvalidConfigError, estimate_of, plan_stack_file
 from platform_cli.replacements import (
     delete_before_replace,
@@ -25,6 +28,7 @@ from platform_cli.replacements import (
     ignored_paths,
     refusal,
     rejection_stage,
+    update_gaps,
 )
 from platform_cli.resource_options import (
     ignored,
@@ -189,7 +193,8 @@ def _propagate_replacements(
             paths += [k for k in fed if k not in paths]
             provider = (resource.provider or "").rsplit("::", 1)[0]
             by_inputs = forced(urn, fed) if fed else []
-            if provider in wave or by_inputs:
+            # step_generator.go L2909-2916: replaced with the resource it is deletedWith.
+            if provider in wave or by_inputs or resource.deleted_with in wave:
                 following[urn] = by_inputs
                 changed.setdefault(urn, [])
         replaced.update(following)
@@ -299,6 +304,16 @@ def provider_config_changes(
     return changes
 
 
+def _replaced_with(
+    r: Registration, replaced: dict[str, list[str]], by_urn: dict[str, Registration]
+) -> str:
+    """Why a resource none of whose own inputs force it is replaced."""
+    if r.deleted_with in replaced:
+        owner = by_urn[r.deleted_with].name if r.deleted_with in by_urn else r.deleted_with
+        return f"it is deletedWith {owner}, which is replaced: it is created anew with it"
+    return f"its provider {r.provider.split('::')[-2] if r.provider else ''} is replaced"
+
+
 def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
     old_urns = {r.urn: r for r in old.registrations}
     new_urns = {r.urn: r for r in new.registrations}
@@ -346,9 +361,7 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
                 if option_forces(before, after, p)
                 else f"{p} forces a new resource"
                 for p in forced
-            ] or [
-                f"its provider {after.provider.split('::')[-2] if after.provider else ''} is replaced"
-            ]
+            ] or [_replaced_with(after, replaced, new_urns)]
             item.delete_first = delete_before_replace(
                 after.type,
                 forced,
@@ -358,20 +371,19 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
             )
         if kind == "replace":
             item.notes, item.refused = replacement_notes(before, after)
+        elif kind == "update":
+            item.notes = update_gaps(after.type, paths)
         item.notes += _now_from_config_notes(before, after)
         changes.append(item)
     removed = [old_urns[u] for u in sorted(old_urns.keys() - new_urns.keys())]
     added = [new_urns[u] for u in sorted(new_urns.keys() - old_urns.keys())]
     for r in added:
+        item = change("add", r, new_urns)
         renamed_from = next((g for g in removed if _same_but_name(g, r)), None)
         if renamed_from is not None:
-            removed.remove(renamed_from)
-            item = change("replace", r, new_urns)
-            item.reasons = [f"renamed from {renamed_from.name}: a new URN is a new resource"]
-            item.notes, item.refused = replacement_notes(renamed_from, r)
-            changes.append(item)
-        else:
-            changes.append(change("add", r, new_urns))
+            # The engine sees a create and a delete, the delete with the other deletes.
+            item.notes = [f"renamed from {renamed_from.name}: a new URN is a new resource"]
+        changes.append(item)
     for r in removed:
         item = change("remove", r, old_urns)
         item.notes, item.refused = removal_notes(r)
@@ -389,6 +401,12 @@ def refusals(changes: list[Change]) -> list[str]:
         if c.kind == "update"
         for path in ignored_paths(c.resource.type, c.paths)
     ]
+
+
+def edit_errors(changes: list[Change]) -> list[str]:
+    """`error:` lines for an edit `up` would apply wrongly: a change the provider silently
+    drops, a cluster removed with the routes whose DNS records only it can delete."""
+    return refusals(changes) + stranded_records(changes)
 
 
 def summary(changes: list[Change]) -> str:
@@ -423,7 +441,7 @@ def exit_code(changes: list[Change]) -> int:
 def outcome(changes: list[Change]) -> int:
     """The exit code with dropped edits counted: the highest that applies, so an edit the
     provider would silently drop (2) never hides a change `up` refuses (3)."""
-    return max(exit_code(changes), INVALID if refusals(changes) else NO_CHANGE)
+    return max(exit_code(changes), INVALID if edit_errors(changes) else NO_CHANGE)
 
 
 def attention_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
@@ -449,7 +467,7 @@ def _grouped(changes: list[Change]) -> dict[str, dict[str, list[Change]]]:
     return groups
 
 
-def render_text(changes: list[Change]) -> list[str]:
+def render_text(changes: list[Change], order: Order | None = None) -> list[str]:
     lines = []
     for cluster, groups in _grouped(changes).items():
         lines.append(f"cluster {cluster}")
@@ -457,15 +475,44 @@ def render_text(changes: list[Change]) -> list[str]:
             lines.append(f"  {group}")
             lines += [f"    {c.line()}" for c in items]
     lines += attention_lines(changes)
+    if order is not None:
+        lines += render_order(order)
     lines.append(summary(changes))
     return lines
 
 
-def render_markdown(changes: list[Change], title: str) -> str:
+# Steps a pull-request comment lists before `up` stops; the rest stay in the details.
+SHOWN_STEPS = 40
+
+
+def _order_markdown(order: Order) -> list[str]:
+    """Where `up` stops and what runs before, up front; every step in a fold."""
+    lines: list[str] = []
+    if order.stop is not None or order.failed:
+        lines += ["> [!CAUTION]", f"> {order.summary()}"]
+        lines += [f"> {n}. `{s.line()}`" for n, s in enumerate(order.ran[:SHOWN_STEPS], 1)]
+        if len(order.ran) > SHOWN_STEPS:
+            lines.append(f"> … and {len(order.ran) - SHOWN_STEPS} more (below)")
+        lines.append("")
+    lines += [
+        f"<details><summary>order of `pulumi up`: {len(order.steps)} step(s)</summary>",
+        "",
+        "```text",
+        *render_order(order),
+        "```",
+        "</details>",
+        "",
+    ]
+    return lines
+
+
+def render_markdown(changes: list[Change], title: str, order: Order | None = None) -> str:
     lines = [f"### `platform diff`: {title}", "", f"**{summary(changes)}**", ""]
-    refused = refusals(changes)
+    if order is not None and order.steps:
+        lines += _order_markdown(order)
+    refused = edit_errors(changes)
     if refused:
-        lines += ["> [!CAUTION]", "> `pulumi up` would record these changes and not make them:"]
+        lines += ["> [!CAUTION]", "> `pulumi up` would not do what this edit asks:"]
         lines += [f"> - {line.removeprefix('error: ')}" for line in refused]
         lines.append("")
     replaced = [c for c in changes if c.kind == "replace"]
@@ -543,15 +590,18 @@ def command(
         print(note, file=stderr)
     changes = diff_runs(old_run, new_run)
     changes += providers
+    order = engine_order(changes, old_run.registrations, new_run.registrations)
     title = f"{new} against {against}"
     print(f"platform diff: {title}", file=stdout)
-    for line in [*render_text(changes), *cost_change]:
+    for line in [*render_text(changes, order), *cost_change]:
         print(line, file=stdout)
     target = markdown or PROJECT_DIR / "build" / f"diff-{new_run.stack}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_markdown(changes, title) + "\n")
+    target.write_text(render_markdown(changes, title, order) + "\n")
     print(f"wrote {target}", file=stdout)
+    for problem in problems(order, old_run.registrations):
+        print(f"warning: {problem}", file=stderr)
     # A change the provider would silently drop: say how to make it real instead.
-    for line in refusals(changes):
+    for line in edit_errors(changes):
         print(line, file=stderr)
     return outcome(changes)

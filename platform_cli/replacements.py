@@ -569,3 +569,27 @@ def stale_reviews(pins: Mapping[str, str]) -> list[str]:
         for package, upstream in PROVIDERS.items()
         if pins.get(package) != upstream.pin
     ]
+
+
+# Updates that open a gap: the provider removes the old value before it adds the new one.
+# terraform-provider-civo v1.1.4 civo/firewall/resource_firewall.go Update L243-308: a
+# changed rule has no id in the new set, so it is deleted first and created after.
+UPDATE_GAPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "civo:index/firewall:Firewall": (
+        ("ingressRules", "egressRules"),
+        "Civo deletes the old rule before it creates the new one: {rule} admits nothing "
+        "in between, and nothing at all if the create fails",
+    ),
+}
+
+
+def update_gaps(type_token: str, paths: Collection[str]) -> list[str]:
+    """One note per rule an in-place update briefly removes."""
+    gap = UPDATE_GAPS.get(type_token)
+    if gap is None:
+        return []
+    fields, text = gap
+    rules = sorted(
+        {p.split("]", 1)[0] + "]" if "]" in p else p for p in paths if _matches(p, fields)}
+    )
+    return [text.format(rule=rule) for rule in rules]

@@ -29,6 +29,7 @@ from platform_cli.diff import (
     provider_config_changes,
     render_markdown,
 )
+from platform_cli.lifecycle.order import Order, engine_order
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun, Registration
 
@@ -107,6 +108,8 @@ class StackReview:
     errors: list[str] = field(default_factory=list)
     removed: bool = False
     added: bool = False
+    # The steps `up` takes, in the engine's order, and where a refusal stops them.
+    order: Order | None = None
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -210,13 +213,18 @@ def review_stack(
                     new_run = _redacted(new_run)
                 else:
                     _, old_run, _ = plan_stack_file(old, stack=stack)
-            except InvalidConfigError:
-                old_run = _empty_run(stack)  # the base was broken; everything is new
+            except InvalidConfigError as err:
+                # A base that does not plan says nothing about what `up` would change.
+                result.errors = [
+                    line.replace("error: ", f"error: base {base}: ", 1) for line in err.lines
+                ]
+                return result
         result.changes = diff_runs(old_run, new_run)
         if old is not None:
             result.changes += provider_config_changes(
                 read_stack_file(old), read_stack_file(new), old_run, new_run
             )
+        result.order = engine_order(result.changes, old_run.registrations, new_run.registrations)
     return result
 
 
@@ -298,7 +306,9 @@ def render(
             ]
             lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in rejected]
             lines.append("")
-        section = render_markdown(r.changes, f"stack {r.stack}, {base_label} → {head_label}")
+        section = render_markdown(
+            r.changes, f"stack {r.stack}, {base_label} → {head_label}", r.order
+        )
         if len(section) > budget:
             section = (
                 section[: max(budget, 0)].rsplit("\n", 1)[0]

@@ -91,9 +91,14 @@ class Registration:
     outputs: dict[str, Any] = field(default_factory=dict, repr=False)
     # Input paths whose value a real `up` decides (platform_cli.lookups), and by what.
     decided_at_up: dict[str, str] = field(default_factory=dict)
+    # The `deletedWith` option: a delete of this resource makes no provider call when
+    # that resource is deleted in the same run, and it is replaced when that one is.
+    deleted_with: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        marked = {"decidedAtUp": self.decided_at_up} if self.decided_at_up else {}
+        marked: dict[str, Any] = {"decidedAtUp": self.decided_at_up} if self.decided_at_up else {}
+        if self.deleted_with:
+            marked["deletedWith"] = self.deleted_with
         return {
             "urn": self.urn,
             "type": self.type,
@@ -136,6 +141,7 @@ class Registration:
             replacement_trigger=data.get("replacementTrigger"),
             revealed_trigger=data.get("replacementTrigger"),
             decided_at_up=data.get("decidedAtUp", {}),
+            deleted_with=data.get("deletedWith"),
         )
 
 
@@ -201,6 +207,7 @@ class RecordingMonitor(MockMonitor):
                 replacement_trigger=redact(trigger),
                 revealed_trigger=reveal(trigger),
                 outputs=redact(json_format.MessageToDict(response.object)),
+                deleted_with=request.deletedWith or None,
             )
         )
         return response

@@ -58,110 +58,122 @@ cloudflare.ZoneSetting(
     setting_id="ssl",
     value=config.cloudflare.ssl_mode,
 )
-# Workload clusters wait for the management cluster's egress, and its load balancer
-# admits theirs: the hub's writers are filled in once the workload clusters exist.
-with KnownLater[list[str]]("the workload clusters' egress") as metrics_writers:
-    mgmt = MgmtCluster(
-        naming.MGMT_CLUSTER,
-        MgmtClusterArgs(
-            settings=settings,
-            cluster=config.mgmt_cluster,
-            admin_cidrs=config.admin_cidrs,
-            web_sources=(
-                EVERYWHERE
-                if config.argocd.exposure == "public"
-                else FirewallSource.of([*config.admin_cidrs, *config.argocd.allowed_cidrs])
-            ),
-            kubeconfig=(
-                pulumi.Output.secret(config.mgmt_kubeconfig.get_secret_value())
-                if config.mgmt_kubeconfig
-                else None
-            ),
-            project=project,
-            observability=config.observability_enabled,
-            metrics_writer_cidrs=metrics_writers.output,
-            cost=config.cost_enabled,
-        ),
-    )
-
-    # Origin lockdown: clusters behind a proxied load balancer admit 80/443 only from
-    # Cloudflare, the admin CIDRs and the egress the config states for its clusters.
-    cloudflare_ranges = cloudflare.get_ip_ranges_output().ipv4_cidrs if where.fronted else None
-    locked_web_sources = FirewallSource.of(
-        [
-            *config.admin_cidrs,
-            *(c for cluster in config.enabled_clusters for c in cluster.egress_cidrs),
-        ]
-    )
-    access = cluster_access(config, where)
-    clusters: dict[str, WorkloadCluster] = {}
-    for cluster in config.enabled_clusters:
-        fronted = cluster.name in where.fronted
-        clusters[cluster.name] = WorkloadCluster(
-            cluster.name,
-            WorkloadClusterArgs(
+# Argo CD is told to watch an app namespace only once argocd-manager may read it there:
+# its relist would otherwise get 403s and drop the kinds until its 12-hour resync
+# (argo-cd v3.4.4 controller/cache/cache.go L848-890, gitops-engine cluster.go L1101-1106).
+with KnownLater[list[str]]("the app namespaces' grants") as grants:
+    # Workload clusters wait for the management cluster's egress, and its load balancer
+    # admits theirs: the hub's writers are filled in once the workload clusters exist.
+    with KnownLater[list[str]]("the workload clusters' egress") as metrics_writers:
+        mgmt = MgmtCluster(
+            naming.MGMT_CLUSTER,
+            MgmtClusterArgs(
                 settings=settings,
-                cluster=cluster,
-                labels=cluster_labels(config, cluster),
+                cluster=config.mgmt_cluster,
                 admin_cidrs=config.admin_cidrs,
-                web_sources=locked_web_sources if fronted else EVERYWHERE,
-                cloudflare_ranges=cloudflare_ranges if fronted else None,
-                argocd=mgmt.argocd_target,
-                access=access[cluster.name],
-                metrics=mgmt.metrics_target,
+                web_sources=(
+                    EVERYWHERE
+                    if config.argocd.exposure == "public"
+                    else FirewallSource.of([*config.admin_cidrs, *config.argocd.allowed_cidrs])
+                ),
+                kubeconfig=(
+                    pulumi.Output.secret(config.mgmt_kubeconfig.get_secret_value())
+                    if config.mgmt_kubeconfig
+                    else None
+                ),
+                project=project,
+                observability=config.observability_enabled,
+                metrics_writer_cidrs=metrics_writers.output,
                 cost=config.cost_enabled,
             ),
         )
-    metrics_writers.resolve(
-        pulumi.Output.all(*(c for w in clusters.values() for c in w.egress_cidrs)).apply(list)
-    )
 
-database = None
-if config.database is not None:
-    protect, retain_on_delete = config.database_protection()
-    database = SharedDatabase(
-        config.database.name,
-        SharedDatabaseArgs(
-            environment=config.environment,
-            database=config.database,
-            apps=where.database_apps,
-            clients=[
-                *FirewallSource.of([*config.admin_cidrs, *config.database.allowed_cidrs]),
-                *(
-                    FirewallSource(f"{name}-egress-{i}", cidr)
-                    for name in where.database_clients
-                    for i, cidr in enumerate(clusters[name].egress_cidrs)
+        # Origin lockdown: clusters behind a proxied load balancer admit 80/443 only from
+        # Cloudflare, the admin CIDRs and the egress the config states for its clusters.
+        cloudflare_ranges = cloudflare.get_ip_ranges_output().ipv4_cidrs if where.fronted else None
+        locked_web_sources = FirewallSource.of(
+            [
+                *config.admin_cidrs,
+                *(c for cluster in config.enabled_clusters for c in cluster.egress_cidrs),
+            ]
+        )
+        access = cluster_access(config, where)
+        clusters: dict[str, WorkloadCluster] = {}
+        for cluster in config.enabled_clusters:
+            fronted = cluster.name in where.fronted
+            clusters[cluster.name] = WorkloadCluster(
+                cluster.name,
+                WorkloadClusterArgs(
+                    settings=settings,
+                    cluster=cluster,
+                    labels=cluster_labels(config, cluster),
+                    admin_cidrs=config.admin_cidrs,
+                    web_sources=locked_web_sources if fronted else EVERYWHERE,
+                    cloudflare_ranges=cloudflare_ranges if fronted else None,
+                    argocd=mgmt.argocd_target,
+                    access=access[cluster.name],
+                    namespaces_granted=grants.output,
+                    metrics=mgmt.metrics_target,
+                    cost=config.cost_enabled,
                 ),
-            ],
-            protect=protect,
-            retain_on_delete=retain_on_delete,
-        ),
-    )
-    pulumi.export("databaseHost", database.host)
+            )
+        metrics_writers.resolve(
+            pulumi.Output.all(*(c for w in clusters.values() for c in w.egress_cidrs)).apply(list)
+        )
 
-apps = {
-    app.name: AppDeployment(
-        app.name,
-        AppDeploymentArgs(
-            app=app,
-            domain=config.domain,
-            project=config.environment,
-            argocd=mgmt.argocd_target,
-            selector=application_selector(config, app).model_dump(
-                by_alias=True, exclude_defaults=True
+    database = None
+    if config.database is not None:
+        protect, retain_on_delete = config.database_protection()
+        database = SharedDatabase(
+            config.database.name,
+            SharedDatabaseArgs(
+                environment=config.environment,
+                database=config.database,
+                apps=where.database_apps,
+                clients=[
+                    *FirewallSource.of([*config.admin_cidrs, *config.database.allowed_cidrs]),
+                    *(
+                        FirewallSource(f"{name}-egress-{i}", cidr)
+                        for name in where.database_clients
+                        for i, cidr in enumerate(clusters[name].egress_cidrs)
+                    ),
+                ],
+                protect=protect,
+                retain_on_delete=retain_on_delete,
             ),
-            targets={name: clusters[name].app_target for name in where[app.name]},
-            dependency_urls=dependency_urls(config, where, app),
-            database_secret_path=(
-                database.app_secret_paths.get(app.name) if database and app.database else None
+        )
+        pulumi.export("databaseHost", database.host)
+
+    apps = {
+        app.name: AppDeployment(
+            app.name,
+            AppDeploymentArgs(
+                app=app,
+                domain=config.domain,
+                project=config.environment,
+                argocd=mgmt.argocd_target,
+                selector=application_selector(config, app).model_dump(
+                    by_alias=True, exclude_defaults=True
+                ),
+                targets={name: clusters[name].app_target for name in where[app.name]},
+                dependency_urls=dependency_urls(config, where, app),
+                database_secret_path=(
+                    database.app_secret_paths.get(app.name) if database and app.database else None
+                ),
+                database_secret_version=(
+                    database.app_secret_versions.get(app.name)
+                    if database and app.database
+                    else None
+                ),
             ),
-            database_secret_version=(
-                database.app_secret_versions.get(app.name) if database and app.database else None
-            ),
-        ),
+        )
+        for app in config.apps
+    }
+    grants.resolve(
+        pulumi.Output.all(*(b.id for a in apps.values() for b in a.grants.values())).apply(
+            lambda ids: [str(i) for i in ids]
+        )
     )
-    for app in config.apps
-}
 
 balancers = {
     app.name: GlobalLoadBalancer(

@@ -99,8 +99,9 @@ def application_set_spec(args: AppDeploymentArgs) -> dict[str, Any]:
                 }
             }
         ],
-        # Deleting the ApplicationSet must not take a database app's workloads with it.
-        "syncPolicy": {"preserveResourcesOnDeletion": app.database},
+        # Removing the app deletes its namespace (a Pulumi resource) and everything in it,
+        # database app or not, so Argo CD deletes the workloads too: no promise to break.
+        "syncPolicy": {"preserveResourcesOnDeletion": False},
         "template": {
             "metadata": {
                 "name": f"{app.name}-{{{{ .name }}}}",
@@ -165,14 +166,20 @@ class AppDeployment(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=args.argocd.namespace),
             spec=application_set_spec(args),
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.argocd.provider, depends_on=[args.argocd.ready]
+                parent=self,
+                provider=args.argocd.provider,
+                # argo-cd v3.4.4 appcontroller.go finalizeApplicationDeletion L1210: an app
+                # whose project is gone never finalizes, and this delete waits for them.
+                depends_on=[args.argocd.ready, *filter(None, [args.argocd.project])],
             ),
         )
         urls: dict[str, str] = {}
+        # cluster -> argocd-manager's RoleBinding in the app's namespace there.
+        self.grants: dict[str, k8s.rbac.v1.RoleBinding] = {}
         for cluster, target in sorted(args.targets.items()):
             ctx = target.context(parent=self)
             namespace = ctx.namespace(app.target_namespace, pod_security="restricted")
-            argocd_registration.grant_namespace(ctx, namespace)
+            self.grants[cluster] = argocd_registration.grant_namespace(ctx, namespace)
             isolate_namespace(ctx, namespace, target.traffic.proxy_namespace)
             host = naming.app_cluster_host(app.name, cluster, args.domain)
             # A public app's per-cluster host is a load-balancer origin and stays DNS-only.

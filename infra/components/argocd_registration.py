@@ -108,6 +108,10 @@ def _token_and_ca(data: Mapping[str, str] | None) -> tuple[str, str]:
     return base64.b64decode(data["token"]).decode(), data["ca.crt"]
 
 
+def _after(ready: pulumi.Output[list[str]] | None, value: str) -> pulumi.Input[str]:
+    return value if ready is None else ready.apply(lambda _: value)
+
+
 def register(
     workload: AddonContext,
     *,
@@ -117,7 +121,10 @@ def register(
     labels: Mapping[str, str],
     namespaces: Sequence[str],
     depends_on: list[pulumi.Resource],
+    granted: pulumi.Output[list[str]] | None = None,
 ) -> k8s.core.v1.Secret:
+    """The cluster's registration; ``granted`` resolves once argocd-manager may read every
+    namespace listed, and the `namespaces` value waits for it."""
     account = k8s.core.v1.ServiceAccount(
         workload.name(SERVICE_ACCOUNT),
         metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE_ACCOUNT, namespace=NAMESPACE),
@@ -141,7 +148,7 @@ def register(
         "config": config,
         # Argo CD lists and watches each namespace on its own and skips cluster-scoped
         # kinds (operator-manual/declarative-setup.md, argo-cd v3.4.4).
-        "namespaces": ",".join(sorted(namespaces)),
+        "namespaces": _after(granted, ",".join(sorted(namespaces))),
         "clusterResources": "false",
     }
     return k8s.core.v1.Secret(

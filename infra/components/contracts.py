@@ -46,6 +46,9 @@ class ArgoCDTarget:
     namespace_ready: pulumi.Resource
     # Where Argo CD's traffic leaves from: what workload clusters' API firewalls admit.
     egress_cidrs: Sequence[pulumi.Input[str]]
+    # The environment's AppProject: ApplicationSets wait for it, so it is created before
+    # them and deleted after them (Argo CD cannot finalize an app whose project is gone).
+    project: pulumi.Resource | None = None
 
 
 @dataclass(frozen=True)

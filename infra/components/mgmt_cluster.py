@@ -97,7 +97,10 @@ class MgmtCluster(pulumi.ComponentResource):
             namespace=argocd.namespace,
             ready=argocd.release,
             namespace_ready=argocd.namespace_resource or argocd.release,
-            egress_cidrs=handle.egress_cidrs,
+            # Stated addresses stay plain strings, so firewalls can tell them apart.
+            egress_cidrs=list(getattr(args.cluster, "egress_cidrs", None) or [])
+            or handle.egress_cidrs,
+            project=argocd.project,
         )
         if args.observability:
             hub = MetricsHub(ctx, baseline.traffic)

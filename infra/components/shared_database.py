@@ -87,16 +87,18 @@ class SharedDatabase(pulumi.ComponentResource):
         super().__init__("platform:index:SharedDatabase", name, None, opts)
         db = args.database
         child = pulumi.ResourceOptions(parent=self)
-        # The database instance is kept (protect, retainOnDelete) as configured. What is
-        # rebuilt from it (secrets, roles, app databases) is only protected: retained,
-        # it would stay behind when an app is removed, and re-adding the app would fail
-        # on "already exists".
+        # The database instance is kept (protect, retainOnDelete) as configured, and so
+        # is what it sits in, its network and firewall: Civo refuses to delete a network
+        # a database still uses, and a protected replacement is refused before either is
+        # touched. What is rebuilt from it (secrets, roles, app databases) is only
+        # protected: retained, it would stay behind when an app is removed, and
+        # re-adding the app would fail on "already exists".
         keep = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.retain_on_delete
         )
         guard = pulumi.ResourceOptions(parent=self, protect=args.protect)
         cloud_network = naming.database_network(args.environment, name)
-        network = civo.Network(f"{name}-network", label=cloud_network, region=db.region, opts=child)
+        network = civo.Network(f"{name}-network", label=cloud_network, region=db.region, opts=keep)
         firewall = civo.Firewall(
             f"{name}-firewall",
             name=cloud_network,
@@ -117,7 +119,7 @@ class SharedDatabase(pulumi.ComponentResource):
                     action="allow", protocol="tcp", port_range="1-65535", cidrs=["0.0.0.0/0"]
                 )
             ],
-            opts=child,
+            opts=keep,
         )
         # The static catalog catches typos at plan time; this catches what Civo withdrew since.
         version = civo.get_database_version_output(
@@ -211,7 +213,11 @@ class SharedDatabase(pulumi.ComponentResource):
     ) -> JsonSecret:
         """The app's own database, owned by a role named after it, and its two logins; the
         credentials of the one in use, and only those, go to AWS."""
-        on_db = pulumi.ResourceOptions.merge(guard, pulumi.ResourceOptions(provider=admin))
+        # Inside the instance: when it leaves the stack (retained or deleted) they go with
+        # it, with no DROP of their own, and when it is replaced they are created afresh
+        # on the new server (pulumi/pulumi step_generator.go L2909-2916, step.go L663).
+        inside = pulumi.ResourceOptions(provider=admin, deleted_with=instance)
+        on_db = pulumi.ResourceOptions.merge(guard, inside)
         rotation = args.database.rotations.get(app, 0)
         logins = app_logins(app, rotation)
         owner_password = _password(f"{name}-{app}-password", logins[0], self)
@@ -248,7 +254,7 @@ class SharedDatabase(pulumi.ComponentResource):
             role="public",
             object_type="database",
             privileges=[],
-            opts=pulumi.ResourceOptions(parent=self, provider=as_owner),
+            opts=pulumi.ResourceOptions(parent=self, provider=as_owner, deleted_with=instance),
         )
         alternate_password = _password(f"{name}-{app}-alternate-password", logins[1], self)
         # Sessions of the alternate login act as the owner (SET ROLE at login), so the

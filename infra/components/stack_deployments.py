@@ -24,6 +24,15 @@ EXECUTOR_IMAGE = f"pulumi/pulumi-python-{DEPLOYMENTS_PYTHON}:{importlib.metadata
 # https://www.pulumi.com/blog/controlling-the-cli-through-environment-variables/): the
 # policy pack runs in every preview and update, and each starts from a refresh.
 OPERATION_ENVIRONMENT = {"PULUMI_OPTION_POLICY_PACK": "policy", "PULUMI_OPTION_REFRESH": "true"}
+# Review the pushed commit against the one before it, as `platform review` does a pull
+# request (a shallow clone is deepened so the parent exists): `up` in a deployment stops
+# nowhere a review would, so a change the review refuses (exit 2 or 3) fails here, before
+# any step runs.
+REVIEW_GATE = [
+    "git rev-parse --verify --quiet HEAD^ >/dev/null || git fetch --quiet --deepen=1",
+    ".venv/bin/platform review --base HEAD^ --head HEAD --out build/review.md"
+    " >/dev/null || test $? -le 1",
+]
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class StackDeployments(pulumi.ComponentResource):
                 pre_run_commands=[
                     f"python{DEPLOYMENTS_PYTHON} -m venv .venv",
                     ".venv/bin/pip install -e .",
+                    *REVIEW_GATE,
                 ],
                 environment_variables=OPERATION_ENVIRONMENT,
                 options=pulumiservice.OperationContextOptionsArgs(

@@ -38,6 +38,9 @@ class WorkloadClusterArgs:
     metrics: MetricsTarget | None = None
     # OpenCost, reading this cluster's series from the hub; needs ``metrics``.
     cost: bool = False
+    # Known once argocd-manager's Roles and RoleBindings exist in the app namespaces: the
+    # registration's `namespaces` waits for it.
+    namespaces_granted: pulumi.Output[list[str]] | None = None
 
 
 class WorkloadCluster(pulumi.ComponentResource):
@@ -51,9 +54,12 @@ class WorkloadCluster(pulumi.ComponentResource):
         self, name: str, args: WorkloadClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:index:WorkloadCluster", name, None, opts)
+        # One rule per source: Vultr refuses a rule that already exists (a management
+        # egress stated as one of the admin CIDRs would be a second 6443 rule for it).
         mgmt_sources = [
             FirewallSource(f"mgmt-egress-{i}", cidr)
             for i, cidr in enumerate(args.argocd.egress_cidrs)
+            if cidr not in args.admin_cidrs
         ]
         cluster = assemble_cluster(
             ClusterRequest(
@@ -81,6 +87,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             server=handle.api_endpoint,
             labels=args.labels,
             namespaces=args.access.app_namespaces,
+            granted=args.namespaces_granted,
             depends_on=[args.argocd.namespace_ready],
         )
         if args.metrics is not None:

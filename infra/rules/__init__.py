@@ -8,7 +8,14 @@ those run in `platform plan` (and `platform plan --all-stacks`) only.
 
 from __future__ import annotations
 
-from infra.rules import guardrails, hardening, provider_outputs, reachability, real_world
+from infra.rules import (
+    guardrails,
+    hardening,
+    lifecycle,
+    provider_outputs,
+    reachability,
+    real_world,
+)
 from infra.rules.base import Guardrail, Props
 from infra.rules.plan_rules import PlanRule, StackPlan, StacksRule, Violation
 
@@ -30,6 +37,7 @@ PLAN_RULES: list[PlanRule] = [
     *real_world.PLAN_RULES,
     *provider_outputs.PLAN_RULES,
     *reachability.PLAN_RULES,
+    *lifecycle.PLAN_RULES,
 ]
 STACKS_RULES: list[StacksRule] = [*real_world.STACKS_RULES]
 

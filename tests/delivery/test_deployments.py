@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from infra.components.stack_deployments import REVIEW_GATE
 from infra.config import PlatformConfig, PulumiDeploymentsDelivery
 from infra.stackconfig import StackFile, load, read_stack_file
 from platform_cli.delivery import entries
@@ -140,6 +141,7 @@ def test_the_settings_are_the_ones_the_readme_describes(deployments: PlanView) -
     assert settings.inputs["operationContext"]["preRunCommands"] == [
         "python3.11 -m venv .venv",
         ".venv/bin/pip install -e .",
+        *REVIEW_GATE,
     ]
     assert settings.inputs["sourceContext"]["git"]["branch"] == "refs/heads/main"
     drift = deployments.one(DRIFT, "dev-drift")

@@ -75,7 +75,8 @@ def test_application_set_shape(prod: PlanView, app: str) -> None:
     assert sync["automated"] == {"prune": True, "selfHeal": True}
     assert "syncOptions" not in sync  # the platform creates the namespace, not Argo CD
     assert sync["retry"]["backoff"]["factor"] == 2
-    assert spec["syncPolicy"]["preserveResourcesOnDeletion"] is (app == "blog")
+    # Pulumi deletes a removed app's namespace, so Argo CD never keeps its workloads.
+    assert spec["syncPolicy"]["preserveResourcesOnDeletion"] is False
 
 
 def test_app_project_is_scoped(prod: PlanView) -> None:

@@ -48,6 +48,7 @@ def mgmt_on(backend: str) -> Callable[[dict[str, Any]], None]:
         if backend == "existing":
             config["platform:mgmtKubeconfig"] = {"secure": "v1:placeholder"}
         if backend == "vultr":
+            # A cloud without its credential is a config error (dev has no Vultr key).
             config["vultr:apiKey"] = {"secure": "v1:placeholder"}
 
     return edit

@@ -206,7 +206,7 @@ def test_resizing_by_moving_to_a_new_database_is_planned_and_allowed(
 
     changes = diff_runs(stack_plans["dev"].run, plan_config("dev", move).run)
     assert refusals(changes) == []
-    added = by_name([c for c in changes if c.kind == "add"])
+    added = by_name([c for c in changes if c.kind == "add" and c.resource.custom])
     assert added["shared2"].resource.inputs["size"] == "g3.db.medium"
     assert "shared" in {c.resource.name for c in changes if c.kind == "remove"}
 

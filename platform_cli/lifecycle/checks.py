@@ -1,0 +1,180 @@
+"""What every removal, move, resize and destroy must respect, checked on the steps `up`
+takes (``platform_cli.lifecycle.order``): data is not deleted where it is meant to be
+kept, nothing is deleted under what stays in the cloud, and no delete waits on a
+finalizer whose owner is already gone. `platform diff` prints what they find; the
+lifecycle scenarios in tests/lifecycle assert on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+from infra.runbooks import REMOVE_CLUSTER
+from platform_cli.lifecycle.order import REMOVES, Graph, Order, Step
+from platform_cli.runner import Registration
+
+# Types whose provider delete destroys data, with the code that does it.
+DATA_BEARING: dict[str, str] = {
+    # terraform-provider-civo v1.1.4 civo/database/resource_database.go Delete.
+    "civo:index/database:Database": "the instance and every database in it",
+    # cyrilgdn/terraform-provider-postgresql @ff936b9 resource_postgresql_database.go
+    # L281-291: terminates every session and runs DROP DATABASE ... WITH ( FORCE ).
+    "postgresql:index/database:Database": "DROP DATABASE ... WITH (FORCE)",
+    # resource_postgresql_role.go L382-421: REASSIGN OWNED / DROP OWNED / DROP ROLE.
+    "postgresql:index/role:Role": "DROP OWNED: what the role owns goes with it",
+}
+APPLICATION_SET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
+APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def _dig(inputs: dict[str, Any], *keys: str) -> Any:
+    value: Any = inputs
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _in_cloud(r: Registration) -> bool:
+    """A cloud object: not a component, a provider, or a value kept only in the state
+    (a generated password)."""
+    return r.custom and not r.type.startswith(("pulumi:providers:", "random:"))
+
+
+def data_deleted(order: Order) -> list[str]:
+    """Data-bearing resources whose provider delete runs."""
+    return [
+        f"{s.resource.name}: {DATA_BEARING[s.resource.type]}"
+        for s in order.ran
+        if s.verb in REMOVES and s.resource.type in DATA_BEARING
+    ]
+
+
+def _stays(order: Order) -> list[Step]:
+    """Deleted from the state but left in the cloud: forgotten, refused, or deleted with
+    something that itself stays."""
+    steps = {s.urn: s for s in order.ran}
+    gone = {u for u, s in steps.items() if s.verb in REMOVES}
+
+    def stays(step: Step) -> bool:
+        if step.verb in ("forget", "refuse"):
+            return True
+        if step.verb == "with":
+            owner = steps.get(step.resource.deleted_with or "")
+            return owner is None or (owner.urn not in gone and stays(owner))
+        return False
+
+    kept = [s for s in order.ran if stays(s)]
+    return kept + order.failed + order.skipped
+
+
+def _sits_in(r: Registration) -> set[str]:
+    """What a resource refers to by id (``networkId``, ``firewallId``, ...): what it sits
+    in, as opposed to values it copies (a CIDR)."""
+    return {
+        u
+        for key, urns in r.property_dependencies.items()
+        if key.lower().endswith("id")
+        for u in urns
+    }
+
+
+def deleted_under_kept(order: Order, old: Sequence[Registration]) -> list[str]:
+    """Cloud objects deleted while something kept in the cloud still sits in them."""
+    deleted = {s.urn: s for s in order.ran if s.verb in REMOVES and _in_cloud(s.resource)}
+    found = []
+    for kept in _stays(order):
+        if not _in_cloud(kept.resource):
+            continue
+        for dep in sorted(_sits_in(kept.resource) & deleted.keys()):
+            found.append(
+                f"{deleted[dep].resource.name} is deleted while {kept.resource.name}, "
+                "kept in the cloud, still uses it"
+            )
+    return found
+
+
+def _finalizer_owners(app_set: Registration, graph: Graph) -> Iterator[Registration]:
+    """What Argo CD needs to finalize an ApplicationSet's Applications: their AppProject
+    (argo-cd v3.4.4 controller/appcontroller.go finalizeApplicationDeletion L1210 returns
+    the project's NotFound) and Argo CD itself (the argo-cd release), on the same cluster."""
+    project = _dig(app_set.revealed_inputs, "spec", "template", "spec", "project")
+    for other in graph.by_urn.values():
+        if other.provider != app_set.provider:
+            continue
+        if other.type == APP_PROJECT and _dig(other.revealed_inputs, "metadata", "name") == project:
+            yield other
+        if other.type == RELEASE and other.revealed_inputs.get("chart") == "argo-cd":
+            yield other
+
+
+def finalizer_waits(order: Order, old: Sequence[Registration]) -> list[str]:
+    """Deletes that wait for a finalizer whose owner is deleted in the same round or
+    before: the ApplicationSet's foreground delete (pulumi-kubernetes
+    provider/pkg/metadata/overrides.go, "Foreground by default") waits for Applications
+    that carry Argo CD's finalizer (argo-cd v3.4.4 applicationset/utils/utils.go L294-302)."""
+    graph = Graph(old)
+    deleted = {s.urn: s for s in order.ran + order.alongside if s.verb in REMOVES}
+    found = []
+    for step in deleted.values():
+        if step.resource.type != APPLICATION_SET:
+            continue
+        preserved = _dig(step.resource.revealed_inputs, "spec", "syncPolicy")
+        if isinstance(preserved, dict) and preserved.get("preserveResourcesOnDeletion") is True:
+            continue  # no finalizer on its Applications
+        for owner in _finalizer_owners(step.resource, graph):
+            gone = deleted.get(owner.urn)
+            if gone is not None and gone.level <= step.level:
+                found.append(
+                    f"{step.resource.name} waits for Argo CD to finalize its Applications, "
+                    f"which needs {owner.name}; {owner.name} is deleted "
+                    f"{'in the same round' if gone.level == step.level else 'before'}"
+                )
+    return found
+
+
+def problems(order: Order, old: Sequence[Registration]) -> list[str]:
+    """Every lifecycle problem in one `up` (deleting data may be intended: not here)."""
+    return [*deleted_under_kept(order, old), *finalizer_waits(order, old)]
+
+
+class Located(Protocol):
+    """A diff line with the cluster it belongs to (``platform_cli.diff.Change``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def resource(self) -> Registration: ...
+    @property
+    def cluster(self) -> str: ...
+
+
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+
+
+def stranded_records(changes: Sequence[Located]) -> list[str]:
+    """`error:` lines for a cluster removed in the same `up` as the routes its external-dns
+    published: external-dns deletes a record only in a later loop of a running controller
+    (external-dns chart 1.21.1 values.yaml L206-209 `interval: 1m`, templates/
+    deployment.yaml L88-96), so the records stay, pointing at the released address."""
+    gone_dns = {
+        c.cluster
+        for c in changes
+        if c.kind == "remove"
+        and c.resource.type == RELEASE
+        and c.resource.revealed_inputs.get("chart") == "external-dns"
+    }
+    hosts: dict[str, list[str]] = {}
+    for c in changes:
+        if c.kind == "remove" and c.resource.type == ROUTE and c.cluster in gone_dns:
+            found = _dig(c.resource.revealed_inputs, "spec", "hostnames") or []
+            hosts.setdefault(c.cluster, []).extend(str(h) for h in found)
+    return [
+        f"error: platform:clusters[{cluster}].enabled: removing cluster {cluster} in the same "
+        f"`up` as its routes leaves their DNS records in the zone, pointing at an address "
+        f"the cloud gives to someone else: {', '.join(sorted(names))}; first move its apps "
+        "off it (placement) and apply, wait a minute for its external-dns to delete them, "
+        f"then disable it (see {REMOVE_CLUSTER})"
+        for cluster, names in sorted(hosts.items())
+        if names
+    ]

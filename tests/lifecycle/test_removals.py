@@ -1,0 +1,186 @@
+"""Removals, moves and destroys as sequences: each `up` ordered as the engine runs it,
+checked for data deleted, things deleted under what stays, and hung finalizers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from platform_cli import main
+from platform_cli.diff import diff_runs
+from platform_cli.lifecycle.checks import finalizer_waits
+from tests.lifecycle.scenario import Scenario
+from tests.lifecycle.test_runbooks_followed import FORECAST
+from tests.planview import PlanView
+
+APPSET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
+PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+PG = ("postgresql:index/role:Role", "postgresql:index/database:Database")
+
+
+def _levels(up: Any, type_token: str) -> list[int]:
+    return [s.level for s in up.order.ran if s.resource.type == type_token]
+
+
+def test_removing_the_last_app_deletes_the_applicationsets_before_their_project(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
+    up = scenario.up("remove every app", lambda c: c.__setitem__("platform:apps", []))
+    assert finalizer_waits(up.order, stack_plans["dev"].run.registrations) == []
+    assert max(_levels(up, APPSET)) < min(_levels(up, PROJECT))
+    assert up.problems == []
+
+
+def test_destroy_hangs_on_no_finalizer_and_deletes_nothing_under_the_kept_database(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    scenario = Scenario(tmp_path, "prod", planned=stack_plans["prod"].run)
+    # destroy-environment.md: unprotect first (retainOnDelete stays on), then destroy.
+    scenario.up("unprotect", lambda c: c["platform:database"].__setitem__("protect", False))
+    up = scenario.up("destroy", None)
+    assert up.problems == []
+    assert up.data_deleted == []
+    left = {scenario.cloud.objects.get(s.urn) for s in up.order.ran if s.resource.type in PG}
+    assert left == {"left"}
+
+
+def test_a_new_namespace_is_granted_before_argocd_is_told_to_watch_it(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    def add_forecast(config: dict[str, Any]) -> None:
+        config["platform:apps"].append({**FORECAST, "dependsOn": []})
+
+    scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
+    up = scenario.up("add forecast", add_forecast)
+    steps = {s.resource.name: s.level for s in up.order.ran}
+    # argo-cd v3.4.4 cache.go L848-890 relists at once; a 403 drops the kind for 12 h.
+    assert steps["frankfurt-argocd-cluster"] > steps["frankfurt-argocd-manager-forecast-binding"]
+
+
+def test_moving_the_dev_database_recreates_roles_and_databases_on_the_new_server(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
+    up = scenario.up("move", lambda c: c["platform:database"].__setitem__("region", "FRA1"))
+    replaced = {c.resource.name for c in up.changes if c.kind == "replace"}
+    assert {"shared-blog-role", "shared-blog-database", "shared-blog-revoke-public"} <= replaced
+    created = {s.resource.name: s.level for s in up.order.ran if s.verb in ("create", "replace")}
+    assert created["shared-blog-database"] > created["shared"]
+    assert up.problems == []
+
+
+def test_the_prod_database_region_edit_stops_before_touching_the_live_database(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    scenario = Scenario(tmp_path, "prod", planned=stack_plans["prod"].run)
+    up = scenario.up("move", lambda c: c["platform:database"].__setitem__("region", "FRA1"))
+    assert up.order.stop is not None
+    assert [s.line() for s in up.order.ran + up.order.alongside if s.verb == "delete"] == []
+
+
+def test_removing_a_database_app_promises_only_what_up_does(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
+    up = scenario.up(
+        "remove blog",
+        lambda c: c.__setitem__(
+            "platform:apps", [a for a in c["platform:apps"] if a["name"] != "blog"]
+        ),
+    )
+    namespaces_deleted = [s for s in up.order.ran if s.resource.name.endswith("-ns-blog")]
+    appset = next(s for s in up.order.ran if s.resource.type == APPSET)
+    preserve = appset.resource.revealed_inputs["spec"]["syncPolicy"].get(
+        "preserveResourcesOnDeletion"
+    )
+    # Argo CD may keep the workloads only where Pulumi keeps their namespace.
+    assert not (preserve and all(s.verb == "delete" for s in namespaces_deleted))
+    assert up.problems == []
+
+
+def test_the_readme_keep_the_data_recipe_is_one_pulumi_accepts() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    recipe = readme.split("To keep the data", 1)[1].split("\n- **", 1)[0]
+    # pulumi/pulumi pkg/cmd/pulumi/state/state_delete.go L81-132: dependents and
+    # protection refuse a plain `state delete`; an import without --parent is another URN.
+    for needed in ("--target-dependents", "--force", "--parent", "--provider"):
+        assert needed in recipe, (needed, recipe)
+
+
+def test_disabling_a_cluster_together_with_its_routes_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], write_config: Callable[..., Path]
+) -> None:
+    def disable_london(config: dict[str, Any]) -> None:
+        for cluster in config["platform:clusters"]:
+            if cluster["name"] == "london":
+                cluster["enabled"] = False
+        for app in config["platform:apps"]:
+            if app.get("placement", {}).get("matchLabels", {}).get("cluster") == "london":
+                app["placement"] = {"matchLabels": {"cluster": "frankfurt"}}
+
+    code = main(
+        [
+            "diff",
+            "--config",
+            str(write_config("dev", disable_london)),
+            "--against",
+            str(Path(__file__).parents[2] / "Pulumi.dev.yaml"),
+        ]
+    )
+    err = capsys.readouterr().err
+    # external-dns deletes records only while it runs (chart 1.21.1 values.yaml L206-209).
+    assert code == 2
+    assert "error: platform:clusters[london].enabled" in err
+    assert "hello-world-london.dev.example.com" in err or "-london." in err
+
+
+def test_a_civo_firewall_rule_change_shows_the_gap_it_opens(
+    plan_config: Callable[..., PlanView], stack_plans: dict[str, PlanView]
+) -> None:
+    def add_admin(config: dict[str, Any]) -> None:
+        config["platform:adminCidrs"] = [*config["platform:adminCidrs"], "192.0.2.10/32"]
+
+    changes = diff_runs(stack_plans["dev"].run, plan_config("dev", add_admin).run)
+    civo = [
+        c
+        for c in changes
+        if c.resource.type == "civo:index/firewall:Firewall" and c.kind == "update"
+    ]
+    assert civo
+    for change in civo:
+        assert any("deletes the old rule" in n for n in change.notes), change.line()
+
+
+def test_vultr_rules_never_admit_one_source_twice(plan_config: Callable[..., PlanView]) -> None:
+    def existing_mgmt_at_an_admin_address(config: dict[str, Any]) -> None:
+        config["platform:mgmtCluster"] = {"provider": "existing", "egressCidrs": ["203.0.113.7/32"]}
+        config["platform:mgmtKubeconfig"] = {"secure": "v1:placeholder"}
+        config["platform:adminCidrs"] = ["203.0.113.7/32"]
+
+    plan = plan_config("prod", existing_mgmt_at_an_admin_address)
+    seen: dict[tuple[str, ...], str] = {}
+    for rule in plan.of_type("vultr:index/firewallRule:FirewallRule"):
+        i = rule.revealed_inputs
+        key = (
+            str(i.get("firewallGroupId")),
+            str(i.get("subnet")),
+            str(i.get("subnetSize")),
+            str(i.get("port")),
+        )
+        # terraform-provider-vultr v2.27.1: Vultr refuses a rule that already exists.
+        assert key not in seen, f"{rule.name} duplicates {seen[key]}"
+        seen[key] = rule.name
+
+
+def test_no_runbook_runs_a_refresh_that_can_forget_the_database() -> None:
+    docs = Path(__file__).parents[2] / "docs" / "runbooks"
+    for page in sorted(docs.glob("*.md")):
+        for line in page.read_text().splitlines():
+            if "pulumi refresh" in line:
+                # civogo v0.3.89 GetDatabase returns nil on any error; the provider then
+                # clears the id (resource_database.go L255-260): refresh forgets it.
+                assert "--preview-only" in line or "--target" in line, f"{page.name}: {line}"
