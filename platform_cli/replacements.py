@@ -249,6 +249,26 @@ RULES: dict[str, Rule] = {
         "internal/service/secretsmanager/secret_version.go",
         replace=("secretId", "secretString", "secretBinary", "secretStringWoVersion", "region"),
     ),
+    # The backup bucket and its settings (inferred: the s3 files were not readable at a v6
+    # tag; these ForceNew/RequiresReplace sets have been stable since the v4 split of the
+    # bucket's settings into their own resources, and v6 adds `region` to every resource).
+    "aws:s3/bucket:Bucket": Rule(
+        _AWS,
+        "internal/service/s3/bucket.go + internal/provider/sdkv2/region.go",
+        replace=("bucket", "bucketPrefix", "objectLockEnabled", "region"),
+        note="force_destroy updates in place; deleting a bucket that holds objects fails",
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": Rule(
+        _AWS,
+        "internal/service/s3/bucket_public_access_block.go",
+        replace=("bucket", "region"),
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": Rule(
+        _AWS,
+        "internal/service/s3/bucket_lifecycle_configuration.go",
+        replace=("bucket", "expectedBucketOwner", "region"),
+        note="rules update in place (PutBucketLifecycleConfiguration replaces the whole set)",
+    ),
     # --- postgresql (terraform-provider-postgresql v1.27.0) -----------------------------
     "postgresql:index/role:Role": Rule(
         _PG,

@@ -11,6 +11,7 @@ from infra import naming
 from infra.access import cluster_access
 from infra.addons.argocd import ProjectScope
 from infra.app_urls import dependency_urls, preference_order
+from infra.backups.component import DatabaseBackups, DatabaseBackupsArgs
 from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.components.app_deployment import AppDeployment, AppDeploymentArgs
 from infra.components.contracts import ClusterSettings
@@ -133,12 +134,33 @@ if config.database is not None:
                     for name in where.database_clients
                     for i, cidr in enumerate(clusters[name].egress_cidrs)
                 ),
+                # The backup jobs run on the management cluster.
+                *(
+                    FirewallSource(f"{naming.MGMT_CLUSTER}-egress-{i}", cidr)
+                    for i, cidr in enumerate(mgmt.operations_target.egress_cidrs)
+                    if config.database.backups is not None
+                ),
             ],
             protect=protect,
             retain_on_delete=retain_on_delete,
         ),
     )
     pulumi.export("databaseHost", database.host)
+    if config.database.backups is not None and database.app_logins:
+        backups = DatabaseBackups(
+            "database-backups",
+            DatabaseBackupsArgs(
+                environment=config.environment,
+                aws_region=config.aws_region,
+                config=config.database.backups,
+                host=database.host,
+                port=database.port,
+                logins=database.app_logins,
+                target=mgmt.operations_target,
+                protect=protect,
+            ),
+        )
+        pulumi.export("backupBucket", backups.bucket)
 
 apps = {
     app.name: AppDeployment(

@@ -62,11 +62,40 @@ class AppTarget:
 
     def context(self, parent: pulumi.Resource) -> AddonContext:
         """A context for objects on this cluster owned by ``parent`` (the app's component)."""
-        return AddonContext(
-            cluster=self.cluster,
-            environment=self.environment,
-            domain=self.domain,
-            chart_versions={},
-            provider=self.provider,
-            parent=parent,
-        )
+        return _context(self, parent)
+
+
+@dataclass(frozen=True)
+class DatabaseLogin:
+    """One app's database and the login the app itself uses (its AWS secret's)."""
+
+    database: str
+    user: str
+    password: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class OperationsTarget:
+    """The management cluster, as the platform's own jobs need it: where to run them, where
+    their traffic leaves from, and the hub's rules CRD (None without observability)."""
+
+    cluster: str
+    environment: str
+    domain: str
+    provider: k8s.Provider
+    egress_cidrs: Sequence[pulumi.Input[str]]
+    alerts_ready: pulumi.Resource | None
+
+    def context(self, parent: pulumi.Resource) -> AddonContext:
+        return _context(self, parent)
+
+
+def _context(target: AppTarget | OperationsTarget, parent: pulumi.Resource) -> AddonContext:
+    return AddonContext(
+        cluster=target.cluster,
+        environment=target.environment,
+        domain=target.domain,
+        chart_versions={},
+        provider=target.provider,
+        parent=parent,
+    )

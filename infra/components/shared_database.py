@@ -15,6 +15,7 @@ import pulumi_random as random
 
 from infra import naming
 from infra.catalog import CIVO_DB_SOFTWARE
+from infra.components.contracts import DatabaseLogin
 from infra.clusters.base import FirewallSource
 from infra.config import DatabaseConfig
 from infra.credentials.database_logins import AppLogin, app_logins
@@ -80,6 +81,8 @@ class SharedDatabase(pulumi.ComponentResource):
     app_secret_paths: dict[str, str]
     # The version id of each app's credentials: it changes whenever they do.
     app_secret_versions: dict[str, pulumi.Output[str]]
+    # Each app's login in use, for its backups.
+    app_logins: dict[str, DatabaseLogin]
 
     def __init__(
         self, name: str, args: SharedDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -184,7 +187,8 @@ class SharedDatabase(pulumi.ComponentResource):
         self.app_secret_paths = {
             app: naming.app_secret_path(args.environment, name, app) for app in args.apps
         }
-        self.app_secret_versions = {app: c.version_id for app, c in credentials.items()}
+        self.app_secret_versions = {app: c.version_id for app, (c, _) in credentials.items()}
+        self.app_logins = {app: login for app, (_, login) in credentials.items()}
         self.host = instance.endpoint
         self.port = port
         self.size = instance.size.apply(size_applied(db.size))
@@ -208,7 +212,7 @@ class SharedDatabase(pulumi.ComponentResource):
         admin: postgresql.Provider,
         args: SharedDatabaseArgs,
         guard: pulumi.ResourceOptions,
-    ) -> JsonSecret:
+    ) -> tuple[JsonSecret, DatabaseLogin]:
         """The app's own database, owned by a role named after it, and its two logins; the
         credentials of the one in use, and only those, go to AWS."""
         on_db = pulumi.ResourceOptions.merge(guard, pulumi.ResourceOptions(provider=admin))
@@ -268,7 +272,7 @@ class SharedDatabase(pulumi.ComponentResource):
             else (logins[1], alternate_password, alternate)
         )
         app_password = secret(password.result)
-        return json_secret(
+        published = json_secret(
             f"{name}-{app}-credentials",
             naming.app_secret_path(args.environment, name, app),
             {
@@ -285,6 +289,7 @@ class SharedDatabase(pulumi.ComponentResource):
             opts=guard,
             value_after=[role, database],
         )
+        return published, DatabaseLogin(database=app, user=active.user, password=app_password)
 
 
 def _password(
