@@ -55,7 +55,9 @@ class DatabaseBackups(pulumi.ComponentResource):
         policy = jobs.network_policy(ctx, namespace, args.host, args.port)
         writer = jobs.writer_secret(ctx, namespace, storage)
         for app, login in sorted(args.logins.items()):
-            credentials = jobs.login_secret(ctx, namespace, app, login, args.host, args.port)
+            credentials = jobs.login_secret(
+                ctx, namespace, app, login, host=args.host, port=args.port
+            )
             jobs.cron_job(
                 ctx,
                 app,

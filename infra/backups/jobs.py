@@ -168,17 +168,8 @@ def pod_spec(app: str, storage: BackupStorage) -> k8s.core.v1.PodSpecArgs:
                         # read-only.
                         "HOME": "/tmp",
                     }
-                )
-                + [
-                    k8s.core.v1.EnvVarArgs(
-                        name="BACKUP_BUCKET",
-                        value_from=k8s.core.v1.EnvVarSourceArgs(
-                            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
-                                name=WRITER_SECRET, key="BACKUP_BUCKET"
-                            )
-                        ),
-                    )
-                ],
+                ),
+                # The key and the bucket's name.
                 env_from=[
                     k8s.core.v1.EnvFromSourceArgs(
                         secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=WRITER_SECRET)
@@ -221,6 +212,7 @@ def login_secret(
     namespace: Namespace,
     app: str,
     login: DatabaseLogin,
+    *,
     host: pulumi.Input[str],
     port: pulumi.Input[int],
 ) -> k8s.core.v1.Secret:

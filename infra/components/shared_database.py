@@ -15,8 +15,8 @@ import pulumi_random as random
 
 from infra import naming
 from infra.catalog import CIVO_DB_SOFTWARE
-from infra.components.contracts import DatabaseLogin
 from infra.clusters.base import FirewallSource
+from infra.components.contracts import DatabaseLogin
 from infra.config import DatabaseConfig
 from infra.credentials.database_logins import AppLogin, app_logins
 from infra.credentials.secrets_manager import JsonSecret, json_secret
