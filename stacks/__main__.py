@@ -18,6 +18,7 @@ from infra.components.contracts import ClusterSettings
 from infra.components.global_load_balancer import GlobalLoadBalancer, GlobalLoadBalancerArgs
 from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
 from infra.components.pulumi_deployments import deployment_settings
+from infra.components.sealing_keys import sealing_keys
 from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
 from infra.components.workload_cluster import WorkloadCluster, WorkloadClusterArgs
 from infra.outputs import KnownLater
@@ -52,6 +53,10 @@ settings = ClusterSettings(
     traffic_controller=config.traffic_controller,
     chart_versions=config.chart_versions,
     dns_token=dns_token,
+    # Owned by the stack, not by any cluster: a rebuilt cluster gets the same ones.
+    sealing_keys=sealing_keys(
+        config.environment, config.sealed_secrets.keys, protect=config.is_production
+    ),
 )
 # Zone-wide, and Cloudflare's delete of it is a no-op: removing this leaves the mode set.
 cloudflare.ZoneSetting(

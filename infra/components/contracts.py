@@ -14,6 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.addons.base import AddonContext
+from infra.addons.sealed_secrets import SealingKey
 from infra.addons.traffic import TrafficController
 from infra.config import TrafficControllerName
 
@@ -31,6 +32,8 @@ class ClusterSettings:
     chart_versions: Mapping[str, str] | None = None
     # None mints a zone-scoped DNS token per cluster; a value is used as given.
     dns_token: pulumi.Input[str] | None = None
+    # The environment's sealing keys, installed into every cluster's sealed-secrets.
+    sealing_keys: Sequence[SealingKey] = ()
 
 
 @dataclass(frozen=True)
