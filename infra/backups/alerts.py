@@ -28,12 +28,12 @@ FAILED_AFTER = f"{DEADLINE_SECONDS // 60 + 10}m"
 LATE_SECONDS = 3600
 
 
-def _rule(alert: str, expr: str, wait: str, summary: str) -> dict[str, Any]:
+def _rule(alert: str, expr: str, wait: str, summary: str, **labels: str) -> dict[str, Any]:
     return {
         "alert": alert,
         "expr": expr,
         "for": wait,
-        "labels": {"severity": "critical"},
+        "labels": {"severity": "critical", **labels},
         "annotations": {"summary": summary, "runbook_url": RUNBOOK},
     }
 
@@ -63,6 +63,8 @@ def backup_rules(apps: Sequence[str]) -> list[dict[str, Any]]:
             f'absent(kube_cronjob_created{{{jobs}, cronjob="{job_name(app)}"}})',
             "1h",
             f"No backup job exists for app {app}'s database",
+            # absent() has only the selector's labels; each app's rule is its own.
+            app=app,
         )
         for app in sorted(apps)
     ]
