@@ -20,6 +20,7 @@ PLATFORM_NAMESPACES = frozenset(
         "kube-node-lease",
         "argocd",
         "cert-manager",
+        "database-backups",
         "external-dns",
         "external-secrets",
         "envoy-gateway-system",

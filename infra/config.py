@@ -213,6 +213,33 @@ _ClusterEntry = Annotated[ClusterConfig, Field(discriminator="provider")]
 
 # --- database -------------------------------------------------------------------------
 
+# A standard five-field cron schedule (minute hour day-of-month month day-of-week) with
+# numbers, ranges, steps and lists, or one of the macros Kubernetes' CronJob controller
+# accepts (robfig/cron ParseStandard, which kube-state-metrics parses it with too).
+_CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
+_CRON = re.compile(
+    rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$|^@(hourly|daily|midnight|weekly|monthly)$"
+)
+
+
+def _cron(value: str) -> str:
+    if not _CRON.match(value):
+        raise ValueError(
+            f"{value!r} is not a cron schedule: five fields (minute hour day month weekday) "
+            "such as '17 2 * * *', or @hourly, @daily, @weekly, @monthly"
+        )
+    return value
+
+
+class BackupConfig(_Model):
+    """Every app database dumped on a schedule to object storage in AWS, kept for a while
+    (docs/runbooks/restore-database.md)."""
+
+    # When each app's database is dumped, in UTC.
+    schedule: Annotated[str, AfterValidator(_cron)] = "17 2 * * *"
+    # How long a dump is kept: the bucket's lifecycle rule deletes it after this many days.
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 14
+
 
 class DatabaseConfig(_Model):
     name: DnsLabel
@@ -227,6 +254,8 @@ class DatabaseConfig(_Model):
     # How many times each app's database password has been rotated; raise an app's count
     # by one to rotate it (docs/runbooks/rotate-credentials.md).
     rotations: dict[DnsLabel, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    # Scheduled dumps of every app database; unset, none (a production stack warns).
+    backups: BackupConfig | None = None
     # Gone: it gave apps a database but never its credentials. Kept only to say so.
     apps: SkipJsonSchema[list[str] | None] = Field(default=None, exclude=True)
 
@@ -394,12 +423,6 @@ class CloudflareConfig(_Model):
 # --- delivery: what runs `pulumi preview` and `up` for the stack -----------------------
 
 
-def _cron(value: str) -> str:
-    if len(value.split()) != 5:
-        raise ValueError(f"{value!r} is not a five-field cron expression such as '0 5 * * *'")
-    return value
-
-
 class _DeliveryFields(_Model):
     # The Pulumi Cloud organization that holds the stack.
     organization: Annotated[str, Field(min_length=1)]
@@ -452,6 +475,28 @@ class ArgoCDConfig(_Model):
     allowed_cidrs: list[Cidr] = Field(default_factory=list)
 
 
+_KEY_NAME = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
+
+
+class SealedSecretsConfig(_Model):
+    """The environment's sealing keys, generated and kept by the stack, installed into the
+    sealed-secrets controller of every cluster (docs/runbooks/rotate-credentials.md)."""
+
+    # Key names; the key added last is the one new SealedSecrets are sealed with, the
+    # others still decrypt. Add a name to rotate; remove one only after re-sealing.
+    keys: Annotated[list[Annotated[str, Field(pattern=_KEY_NAME)]], Field(min_length=1)] = Field(
+        default_factory=lambda: ["1"]
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _unique(cls, keys: list[str]) -> list[str]:
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"key names {repeated} appear more than once")
+        return keys
+
+
 class PlatformConfig(_Model):
     environment: DnsLabel
     domain: Annotated[str, AfterValidator(_domain)]
@@ -471,6 +516,7 @@ class PlatformConfig(_Model):
     drain: list[DnsLabel] = Field(default_factory=list)
     # Unset: nothing runs `pulumi up` for this stack but a person (see README, Delivery).
     delivery: DeliveryConfig | None = None
+    sealed_secrets: SealedSecretsConfig = Field(default_factory=SealedSecretsConfig)
     # Metrics, dashboards and alerts: Prometheus and Grafana on the management cluster,
     # a Prometheus agent on every workload cluster. Unset: on in production only.
     observability: bool | None = None

@@ -160,3 +160,29 @@ def database_network(environment: str, database: str) -> str:
 def wildcard_certificate_secret(cluster: str) -> str:
     """The Secret holding a cluster's wildcard certificate."""
     return f"wildcard-{cluster}-tls"
+
+
+# --- database backups -----------------------------------------------------------------
+
+# S3 bucket names are global across every AWS account and at most 63 characters
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html): the
+# account id keeps this one ours, and validation keeps it short enough.
+BACKUP_BUCKET_SUFFIX = "-database-backups-"
+MAX_BUCKET_NAME = 63
+AWS_ACCOUNT_ID_LENGTH = 12
+
+
+def backup_bucket(environment: str, account_id: str) -> str:
+    """The environment's backup bucket. It does not name the database, so a move to a new
+    instance (a resize) keeps writing where the earlier dumps are."""
+    return f"{environment}{BACKUP_BUCKET_SUFFIX}{account_id}"
+
+
+def backup_prefix(app: str) -> str:
+    """Where an app's dumps go in the bucket; the writer may put objects only below it."""
+    return f"{app}/"
+
+
+def backup_writer_user(environment: str) -> str:
+    """The IAM user whose key the backup jobs upload with."""
+    return f"platform-{environment}-backup-writer"

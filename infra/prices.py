@@ -59,6 +59,9 @@ class PriceTable:
     cloudflare_load_balancer: Price
     cloudflare_origin: Price
     cloudflare_monitor: Price
+    # S3 Standard storage of the database backups, per GB-month: what the dumps weigh is
+    # known only once they exist, so the estimate names the line and leaves it unknown.
+    backup_storage: Price
     currency: str = field(default="USD")
 
     def node(self, provider: str, size: str) -> Price:
@@ -100,6 +103,7 @@ PRICES = PriceTable(
     cloudflare_load_balancer=_unknown(_CLOUDFLARE_LB),
     cloudflare_origin=_unknown(_CLOUDFLARE_LB),
     cloudflare_monitor=_unknown(_CLOUDFLARE_LB),
+    backup_storage=_unknown("https://aws.amazon.com/s3/pricing/"),
 )
 
 # vCPUs and GiB of memory of each priced node size (the same catalogue entries as the

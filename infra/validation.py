@@ -141,6 +141,7 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
     if problems:
         raise _named(problems, raw)
     _warn_unprotected_production_database(config)
+    _warn_unbacked_database(config)
     if config.traffic_controller == "ingress-nginx":
         warnings.warn(
             "platform:trafficController: ingress-nginx was retired upstream in March 2026 and "
@@ -156,6 +157,25 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
             stacklevel=2,
         )
     return ValidConfig(config, placement)
+
+
+def _warn_unbacked_database(config: PlatformConfig) -> None:
+    if config.database is None or not any(a.database for a in config.apps):
+        return
+    if config.database.backups is None and config.is_production:
+        warnings.warn(
+            f"platform:database.backups is not set in production stack {config.environment!r}: "
+            "the live instance is the only copy of every app's data",
+            ConfigWarning,
+            stacklevel=3,
+        )
+    elif config.database.backups is not None and not config.observability_enabled:
+        warnings.warn(
+            "platform:database.backups without platform:observability: no alert fires when "
+            "a backup fails or stops",
+            ConfigWarning,
+            stacklevel=3,
+        )
 
 
 def _warn_unprotected_production_database(config: PlatformConfig) -> None:
@@ -341,8 +361,35 @@ def _app_problems(
                     f"{name!r} is not a database app (apps with `database: true`: "
                     f"{', '.join(database_apps) or 'none'})" + did_you_mean(name, database_apps),
                 )
+    yield from _backup_problems(config)
     yield from _plan_limit_problems(config, placement)
     yield from _drain_problems(config, placement)
+
+
+# The CronJob controller refuses a CronJob name over 52 characters (it appends 11 to name
+# each Job: kubernetes pkg/apis/batch/validation/validation.go ValidateCronJobCreate).
+MAX_BACKED_UP_APP_NAME = 52
+
+
+def _backup_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
+    if config.database is None or config.database.backups is None:
+        return
+    longest = (
+        naming.MAX_BUCKET_NAME - len(naming.BACKUP_BUCKET_SUFFIX) - naming.AWS_ACCOUNT_ID_LENGTH
+    )
+    if len(config.environment) > longest:
+        yield (
+            "database.backups",
+            f"the backup bucket's name {naming.backup_bucket(config.environment, '<account>')!r} "
+            f"would exceed S3's 63 characters: an environment of at most {longest} characters",
+        )
+    for i, app in enumerate(config.apps):
+        if app.database and len(app.name) > MAX_BACKED_UP_APP_NAME:
+            yield (
+                f"apps[{i}].name",
+                f"a backed-up database app's name has at most {MAX_BACKED_UP_APP_NAME} "
+                "characters: it names the app's backup CronJob",
+            )
 
 
 # PostgreSQL truncates names to 63 bytes; the alternate login adds `_alt`.

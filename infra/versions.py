@@ -56,3 +56,18 @@ KUBE_BENCH_IMAGE = "docker.io/aquasec/kube-bench:v0.15.6"
 # Python (3.13, pulumi/pulumi-docker-containers docker/pulumi/Dockerfile `pyenv global`)
 # is outside it. Images per version: .github/scripts/matrix/versions.py there.
 DEPLOYMENTS_PYTHON = "3.11"
+# The database backup jobs' images (infra/backups). pg_dump reads servers of its own major
+# and older ones, so one client at the newest major Civo offers (catalog.CIVO_DB_VERSIONS)
+# dumps them all; a test keeps it at least that new. The tag is docker-library's:
+# official-images 37079fb336 library/postgres "Tags: 17.11-bookworm".
+POSTGRES_CLIENT_MAJOR = 17
+POSTGRES_CLIENT_IMAGE = "docker.io/library/postgres:17.11-bookworm"
+# The postgres user of docker-library's Debian images (its Dockerfile: `useradd -r -g
+# postgres --uid=999`); the jobs run as it.
+POSTGRES_IMAGE_USER = 999
+# AWS's own image of the AWS CLI v2 (Docker Hub amazon/aws-cli, built from aws/aws-cli),
+# by the tag and digest a public repository pins it at.
+AWS_CLI_IMAGE = (
+    "docker.io/amazon/aws-cli:2.37.5"
+    "@sha256:fb7ccfc7b4e3a05017e6c9ded4ba959b99af622130e211fb976c68c2f4d3f224"
+)

@@ -2,7 +2,7 @@
 
 Counted from the validated config and its placement, the same inputs the program reads:
 each cluster's nodes and the cloud load balancer in front of its traffic controller, the
-database's nodes, and Cloudflare's load balancers, origins and monitors (one of each per
+database's nodes, the backup bucket's storage, and Cloudflare's load balancers, origins and monitors (one of each per
 public app, one origin per cluster the app is placed on). A price nobody could source is
 shown as unknown and left out of the total, never guessed.
 """
@@ -132,6 +132,21 @@ def _database(config: PlatformConfig, prices: PriceTable) -> list[Line]:
     return [Line(group, f"database node {database.size}", database.nodes, price)]
 
 
+def _backups(valid: ValidConfig, prices: PriceTable) -> list[Line]:
+    """The backup bucket: its size is the dumps', unknown before they exist."""
+    config = valid.config
+    database = config.database
+    if database is None or database.backups is None or not valid.placement.database_apps:
+        return []
+    apps = len(valid.placement.database_apps)
+    note = (
+        f"{apps} app database{'s' if apps > 1 else ''} dumped on "
+        f"'{database.backups.schedule}', each dump kept {database.backups.retention_days} days"
+    )
+    group = f"database backups (aws {config.aws_region})"
+    return [Line(group, "S3 backup storage", 1, prices.backup_storage, note)]
+
+
 def _cloudflare(valid: ValidConfig, prices: PriceTable) -> list[Line]:
     public = [app for app in valid.config.apps if app.public]
     origins = sum(len(valid.placement[app.name]) for app in public)
@@ -149,6 +164,7 @@ def estimate(valid: ValidConfig, prices: PriceTable = PRICES) -> Estimate:
         (
             *_clusters(config, prices),
             *_database(config, prices),
+            *_backups(valid, prices),
             *(_cloudflare(valid, prices) if any(a.public for a in config.apps) else ()),
         )
     )

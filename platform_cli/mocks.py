@@ -113,6 +113,12 @@ def _secret_version_id(name: str, inputs: Inputs) -> str:
     return _digest("secret-version", name, str(inputs.get("secretString")))[:32]
 
 
+def _pem(kind: str, *seed: str) -> str:
+    """A PEM block of made-up bytes, the same for the same resource (and key)."""
+    body = base64.b64encode(bytes.fromhex(_digest(*seed) * 2)).decode()
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
+
+
 def _service_account_token(name: str, _inputs: Inputs) -> dict[str, str]:
     token = base64.b64encode(f"mock-token-{_digest(name)[:24]}".encode()).decode()
     return {"token": token, "ca.crt": base64.b64encode(b"mock-ca").decode()}
@@ -183,6 +189,12 @@ ANSWERS: dict[tuple[str, str], Answer] = {
         "$2a$10$" + _digest("bcrypt", *_password_seed(name, inputs))[:53]
     ),
     ("aws:secretsmanager/secretVersion:SecretVersion", "versionId"): _secret_version_id,
+    ("tls:index/privateKey:PrivateKey", "privateKeyPem"): lambda name, _i: _pem(
+        "RSA PRIVATE KEY", "tls-key", name
+    ),
+    ("tls:index/selfSignedCert:SelfSignedCert", "certPem"): lambda name, inputs: _pem(
+        "CERTIFICATE", "tls-cert", name, str(inputs.get("privateKeyPem"))
+    ),
     # Data sources: asked with the invoke's arguments in place of inputs.
     ("civo:index/getKubernetesVersion:getKubernetesVersion", "versions"): lambda _n, _a: [
         # The data source labels a version `v<version>` (L47).

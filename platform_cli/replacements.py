@@ -72,6 +72,13 @@ PROVIDERS: dict[str, Upstream] = {
         "pulumi-postgresql v3.18.0 'Upgrade terraform-provider-postgresql to v1.27.0 (#974)', "
         "submodule upstream @ ff936b9548c1 unchanged through master",
     ),
+    "pulumi-tls": Upstream(
+        "5.6.2",
+        "hashicorp/terraform-provider-tls 609226f53114 (read at d72d90e1, inferred)",
+        "pulumi-tls provider/go.mod (v5.5.1 and main f7db93b) pins "
+        "terraform-provider-tls v1.2.1-0.20260513075833-609226f53114; the newest readable "
+        "commit is d72d90e1 (2026-04-28), and the schemas cited are unchanged since v4.0",
+    ),
     "pulumi-pulumiservice": Upstream(
         "1.5.0",
         "pulumi/pulumi-pulumiservice v1.3.0..main (native provider; inferred for 1.5.0)",
@@ -249,6 +256,26 @@ RULES: dict[str, Rule] = {
         "internal/service/secretsmanager/secret_version.go",
         replace=("secretId", "secretString", "secretBinary", "secretStringWoVersion", "region"),
     ),
+    # The backup bucket and its settings (inferred: the s3 files were not readable at a v6
+    # tag; these ForceNew/RequiresReplace sets have been stable since the v4 split of the
+    # bucket's settings into their own resources, and v6 adds `region` to every resource).
+    "aws:s3/bucket:Bucket": Rule(
+        _AWS,
+        "internal/service/s3/bucket.go + internal/provider/sdkv2/region.go",
+        replace=("bucket", "bucketPrefix", "objectLockEnabled", "region"),
+        note="force_destroy updates in place; deleting a bucket that holds objects fails",
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": Rule(
+        _AWS,
+        "internal/service/s3/bucket_public_access_block.go",
+        replace=("bucket", "region"),
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": Rule(
+        _AWS,
+        "internal/service/s3/bucket_lifecycle_configuration.go",
+        replace=("bucket", "expectedBucketOwner", "region"),
+        note="rules update in place (PutBucketLifecycleConfiguration replaces the whole set)",
+    ),
     # --- postgresql (terraform-provider-postgresql v1.27.0) -----------------------------
     "postgresql:index/role:Role": Rule(
         _PG,
@@ -293,6 +320,32 @@ RULES: dict[str, Rule] = {
             "minSpecial",
             "overrideSpecial",
         ),
+    ),
+    # --- tls (terraform-provider-tls, plugin framework) ----------------------------------
+    # Every input RequiresReplace; Update, Read and Delete touch nothing outside the state.
+    "tls:index/privateKey:PrivateKey": Rule(
+        "pulumi-tls",
+        "internal/provider/resource_private_key.go L52-90",
+        replace=("algorithm", "rsaBits", "ecdsaCurve"),
+        note="a replaced key is a new key: what it sealed no longer decrypts",
+    ),
+    "tls:index/selfSignedCert:SelfSignedCert": Rule(
+        "pulumi-tls",
+        "internal/provider/resource_self_signed_cert.go L48-330",
+        replace=(
+            "privateKeyPem",
+            "validityPeriodHours",
+            "allowedUses",
+            "dnsNames",
+            "ipAddresses",
+            "uris",
+            "isCaCertificate",
+            "maxPathLength",
+            "setSubjectKeyId",
+            "setAuthorityKeyId",
+            "subject",
+        ),
+        note="also replaced once expired (ModifyPlan, common_cert.go L268-312): same key",
     ),
     # --- pulumiservice (native) ---------------------------------------------------------
     "pulumiservice:index:DeploymentSettings": Rule(

@@ -11,11 +11,13 @@ from infra import naming
 from infra.access import cluster_access
 from infra.addons.argocd import ProjectScope
 from infra.app_urls import dependency_urls, preference_order
+from infra.backups.component import DatabaseBackups, DatabaseBackupsArgs
 from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.components.app_deployment import AppDeployment, AppDeploymentArgs
 from infra.components.contracts import ClusterSettings
 from infra.components.global_load_balancer import GlobalLoadBalancer, GlobalLoadBalancerArgs
 from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
+from infra.components.sealing_keys import sealing_keys
 from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
 from infra.components.workload_cluster import WorkloadCluster, WorkloadClusterArgs
 from infra.outputs import KnownLater
@@ -50,6 +52,10 @@ settings = ClusterSettings(
     traffic_controller=config.traffic_controller,
     chart_versions=config.chart_versions,
     dns_token=dns_token,
+    # Owned by the stack, not by any cluster: a rebuilt cluster gets the same ones.
+    sealing_keys=sealing_keys(
+        config.environment, config.sealed_secrets.keys, protect=config.is_production
+    ),
 )
 # Zone-wide, and Cloudflare's delete of it is a no-op: removing this leaves the mode set.
 cloudflare.ZoneSetting(
@@ -137,12 +143,33 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
                         for name in where.database_clients
                         for i, cidr in enumerate(clusters[name].egress_cidrs)
                     ),
+                    # The backup jobs run on the management cluster.
+                    *(
+                        FirewallSource(f"{naming.MGMT_CLUSTER}-egress-{i}", cidr)
+                        for i, cidr in enumerate(mgmt.operations_target.egress_cidrs)
+                        if config.database.backups is not None
+                    ),
                 ],
                 protect=protect,
                 retain_on_delete=retain_on_delete,
             ),
         )
         pulumi.export("databaseHost", database.host)
+        if config.database.backups is not None and database.app_logins:
+            backups = DatabaseBackups(
+                "database-backups",
+                DatabaseBackupsArgs(
+                    environment=config.environment,
+                    aws_region=config.aws_region,
+                    config=config.database.backups,
+                    host=database.host,
+                    port=database.port,
+                    logins=database.app_logins,
+                    target=mgmt.operations_target,
+                    protect=protect,
+                ),
+            )
+            pulumi.export("backupBucket", backups.bucket)
 
     apps = {
         app.name: AppDeployment(

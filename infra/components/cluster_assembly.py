@@ -22,7 +22,7 @@ from infra.addons.external_secrets import ExternalSecrets
 from infra.addons.ingress_nginx import IngressNginx
 from infra.addons.kube_bench import KubeBench
 from infra.addons.reloader import Reloader
-from infra.addons.sealed_secrets import SealedSecrets
+from infra.addons.sealed_secrets import SealedSecrets, SealingKey
 from infra.addons.traffic import TrafficController
 from infra.clusters import ClusterHandle, ClusterRequest, create_cluster
 from infra.components.contracts import ClusterSettings
@@ -50,6 +50,7 @@ class BaselineArgs:
     load_balancer_annotations: pulumi.Input[Mapping[str, str]]
     # Namespaces the secret store serves.
     secret_namespaces: Sequence[str] = ()
+    sealing_keys: Sequence[SealingKey] = ()
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
         args.aws_key.secret_access_key,
         args.secret_namespaces,
     )
-    sealed = SealedSecrets(ctx)
+    sealed = SealedSecrets(ctx, args.sealing_keys)
     # Where database credentials arrive, workloads restart when they change.
     if args.secret_namespaces:
         Reloader(ctx)
@@ -162,6 +163,7 @@ def assemble_cluster(
             ),
             secret_namespaces=access.secret_namespaces,
             load_balancer_annotations=handle.load_balancer_annotations,
+            sealing_keys=settings.sealing_keys,
         ),
     )
     KubeBench(ctx, handle.provider_name)

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.addons.base import AddonContext
+from infra.addons.sealed_secrets import SealingKey
 from infra.addons.traffic import TrafficController
 from infra.config import TrafficControllerName
 
@@ -31,6 +32,8 @@ class ClusterSettings:
     chart_versions: Mapping[str, str] | None = None
     # None mints a zone-scoped DNS token per cluster; a value is used as given.
     dns_token: pulumi.Input[str] | None = None
+    # The environment's sealing keys, installed into every cluster's sealed-secrets.
+    sealing_keys: Sequence[SealingKey] = ()
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,40 @@ class AppTarget:
 
     def context(self, parent: pulumi.Resource) -> AddonContext:
         """A context for objects on this cluster owned by ``parent`` (the app's component)."""
-        return AddonContext(
-            cluster=self.cluster,
-            environment=self.environment,
-            domain=self.domain,
-            chart_versions={},
-            provider=self.provider,
-            parent=parent,
-        )
+        return _context(self, parent)
+
+
+@dataclass(frozen=True)
+class DatabaseLogin:
+    """One app's database and the login the app itself uses (its AWS secret's)."""
+
+    database: str
+    user: str
+    password: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class OperationsTarget:
+    """The management cluster, as the platform's own jobs need it: where to run them, where
+    their traffic leaves from, and the hub's rules CRD (None without observability)."""
+
+    cluster: str
+    environment: str
+    domain: str
+    provider: k8s.Provider
+    egress_cidrs: Sequence[pulumi.Input[str]]
+    alerts_ready: pulumi.Resource | None
+
+    def context(self, parent: pulumi.Resource) -> AddonContext:
+        return _context(self, parent)
+
+
+def _context(target: AppTarget | OperationsTarget, parent: pulumi.Resource) -> AddonContext:
+    return AddonContext(
+        cluster=target.cluster,
+        environment=target.environment,
+        domain=target.domain,
+        chart_versions={},
+        provider=target.provider,
+        parent=parent,
+    )

@@ -23,7 +23,7 @@ from infra.addons.opencost import OpenCost, PrometheusSource
 from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
 from infra.components.cluster_assembly import assemble_cluster
-from infra.components.contracts import ArgoCDTarget, ClusterSettings
+from infra.components.contracts import ArgoCDTarget, ClusterSettings, OperationsTarget
 from infra.config import MgmtClusterSpec
 from infra.prices import opencost_cost_model
 
@@ -52,6 +52,8 @@ class MgmtClusterArgs:
 class MgmtCluster(pulumi.ComponentResource):
     # Where workload clusters register and ApplicationSets go.
     argocd_target: ArgoCDTarget
+    # Where the platform's own jobs run (database backups).
+    operations_target: OperationsTarget
     argocd_url: pulumi.Output[str]
     admin_password: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
@@ -102,8 +104,16 @@ class MgmtCluster(pulumi.ComponentResource):
             or handle.egress_cidrs,
             project=argocd.project,
         )
-        if args.observability:
-            hub = MetricsHub(ctx, baseline.traffic)
+        hub = MetricsHub(ctx, baseline.traffic) if args.observability else None
+        self.operations_target = OperationsTarget(
+            cluster=name,
+            environment=args.settings.environment,
+            domain=domain,
+            provider=handle.k8s_provider,
+            egress_cidrs=handle.egress_cidrs,
+            alerts_ready=hub.release if hub else None,
+        )
+        if hub is not None:
             self.metrics_target = hub.target
             self.grafana_url = hub.grafana_url
             self.grafana_admin_password = hub.admin_password.result

@@ -16,6 +16,7 @@ import pulumi_random as random
 from infra import naming
 from infra.catalog import CIVO_DB_SOFTWARE
 from infra.clusters.base import FirewallSource
+from infra.components.contracts import DatabaseLogin
 from infra.config import DatabaseConfig
 from infra.credentials.database_logins import AppLogin, app_logins
 from infra.credentials.secrets_manager import JsonSecret, json_secret
@@ -80,6 +81,8 @@ class SharedDatabase(pulumi.ComponentResource):
     app_secret_paths: dict[str, str]
     # The version id of each app's credentials: it changes whenever they do.
     app_secret_versions: dict[str, pulumi.Output[str]]
+    # Each app's login in use, for its backups.
+    app_logins: dict[str, DatabaseLogin]
 
     def __init__(
         self, name: str, args: SharedDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -186,7 +189,8 @@ class SharedDatabase(pulumi.ComponentResource):
         self.app_secret_paths = {
             app: naming.app_secret_path(args.environment, name, app) for app in args.apps
         }
-        self.app_secret_versions = {app: c.version_id for app, c in credentials.items()}
+        self.app_secret_versions = {app: c.version_id for app, (c, _) in credentials.items()}
+        self.app_logins = {app: login for app, (_, login) in credentials.items()}
         self.host = instance.endpoint
         self.port = port
         self.size = instance.size.apply(size_applied(db.size))
@@ -210,7 +214,7 @@ class SharedDatabase(pulumi.ComponentResource):
         admin: postgresql.Provider,
         args: SharedDatabaseArgs,
         guard: pulumi.ResourceOptions,
-    ) -> JsonSecret:
+    ) -> tuple[JsonSecret, DatabaseLogin]:
         """The app's own database, owned by a role named after it, and its two logins; the
         credentials of the one in use, and only those, go to AWS."""
         # Inside the instance: when it leaves the stack (retained or deleted) they go with
@@ -274,7 +278,7 @@ class SharedDatabase(pulumi.ComponentResource):
             else (logins[1], alternate_password, alternate)
         )
         app_password = secret(password.result)
-        return json_secret(
+        published = json_secret(
             f"{name}-{app}-credentials",
             naming.app_secret_path(args.environment, name, app),
             {
@@ -291,6 +295,7 @@ class SharedDatabase(pulumi.ComponentResource):
             opts=guard,
             value_after=[role, database],
         )
+        return published, DatabaseLogin(database=app, user=active.user, password=app_password)
 
 
 def _password(

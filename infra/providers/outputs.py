@@ -116,6 +116,9 @@ _cloudflare = _at("cloudflare/terraform-provider-cloudflare", "v5.19.1")
 # What pulumi-postgresql 3.18.2 bridges: v1.26.0-3-gff936b9 (there is no v1.27.0 tag).
 _postgresql = _at("cyrilgdn/terraform-provider-postgresql", "ff936b9548c1")
 _random = _at("hashicorp/terraform-provider-random", "v3.9.0")
+# pulumi-tls 5.6.2 bridges 609226f53114 (its provider/go.mod); d72d90e1 is the newest
+# commit readable, two weeks before it.
+_tls = _at("hashicorp/terraform-provider-tls", "d72d90e1 (nearest to 609226f53114)")
 # The newest tag readable; the pin is 4.34.2, and these files had no change since.
 _kubernetes = _at("pulumi/pulumi-kubernetes", "v4.32.0")
 
@@ -329,6 +332,22 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         "result",
         _random("internal/provider/resource_password.go", "Create L74-89; Read is a no-op L92-94"),
         AtCreate(),
+    ),
+    ProviderOutput(
+        "tls:index/privateKey:PrivateKey",
+        "privateKeyPem",
+        _tls(
+            "internal/provider/resource_private_key.go", "Create L196-237; Read is a no-op L265-267"
+        ),
+        AtCreate(),
+        note="generated once; an RSA key is PKCS#1 `RSA PRIVATE KEY`",
+    ),
+    ProviderOutput(
+        "tls:index/selfSignedCert:SelfSignedCert",
+        "certPem",
+        _tls("internal/provider/resource_self_signed_cert.go", "Create L334-459 (L457)"),
+        AtCreate(),
+        note="Read only marks it ready for renewal once expired (common_cert.go L314-359)",
     ),
     ProviderOutput(
         "random:index/randomPassword:RandomPassword",

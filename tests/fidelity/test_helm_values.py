@@ -20,6 +20,9 @@ from tests.planview import PlanView
 
 # Values paths under which a chart takes keys it does not list, each with the reason.
 FREE_FORM: dict[str, dict[str, str]] = {
+    "sealed-secrets": {
+        "podAnnotations": "each key becomes a controller pod annotation (values.yaml `podAnnotations: {}`)",
+    },
     "cert-manager": {
         "config": "rendered as the controller's ControllerConfiguration file (values.yaml `config: {}`)",
     },

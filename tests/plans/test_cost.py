@@ -149,7 +149,7 @@ def test_plan_prints_the_estimate(capsys: pytest.CaptureFixture[str]) -> None:
     assert "monthly cost estimate (USD, list prices before tax):" in out
     assert (
         "  total: $641.40 a month, plus what these cost (price unknown): 5 x cloud load "
-        "balancer, 3 x database node g3.db.medium, 4 x Cloudflare load balancer, "
+        "balancer, 3 x database node g3.db.medium, 1 x S3 backup storage, 4 x Cloudflare load balancer, "
         "9 x Cloudflare origin, 4 x Cloudflare monitor"
     ) in out
     assert "      3 x node g4s.kube.large" in "\n".join(out)

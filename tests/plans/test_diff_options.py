@@ -74,7 +74,9 @@ def test_removing_the_prod_database_app_is_refused_and_names_what_is_kept(
     # Protected, not retained: once unprotected on purpose they really go, so the app can
     # come back under the same names (only the database instance is retained).
     assert "left behind (retainOnDelete)" not in out
-    assert "4 protected resource(s) `pulumi up` refuses to delete or replace" in out
+    # With the last database app go its backups: the protected bucket refuses too.
+    assert "5 protected resource(s) `pulumi up` refuses to delete or replace" in out
+    assert "aws:s3/bucket:Bucket database-backups-bucket" in out
     # The ApplicationSet runs on the management cluster and is shown there.
     assert "cluster mgmt\n  AppDeployment blog\n    - kubernetes:argoproj.io" in out
 

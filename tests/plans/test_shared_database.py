@@ -40,8 +40,8 @@ def test_firewall_admits_exactly_the_clients_on_the_database_port(prod: PlanView
     assert "0.0.0.0/0" not in cidrs
     assert cidrs[:2] == ["203.0.113.0/24", "198.51.100.16/28"]  # adminCidrs
     # The blog is the only database app; it runs in Europe, so only those clusters connect,
-    # each from its one egress address.
-    expected = {civo_egress(cluster) for cluster in ("london", "frankfurt")}
+    # each from its one egress address, and the management cluster, where backups run.
+    expected = {civo_egress(cluster) for cluster in ("london", "frankfurt", "mgmt")}
     assert set(cidrs[2:]) == expected and len(cidrs) == 2 + len(expected)
 
 

@@ -5,7 +5,8 @@ Layers, lowest first; a module may import from a lower layer or its own:
 0  infra/*.py            config models, validation, placement, naming, catalog, versions
 1  infra/addons, infra/clusters, infra/credentials
                           resources on one cluster or account; none imports another of the three
-2  infra/components       the five components, their contracts and cluster assembly
+2  infra/components       the five components, their contracts and cluster assembly;
+   infra/backups          the database backups (a component with its jobs and storage)
 3  stacks, policy,        the Pulumi program, the CrossGuard pack and the program of the
    deployments            stacks' Pulumi Deployments settings
 4  platform_cli           offline tooling, never imported by the program
@@ -73,7 +74,7 @@ def layer(module: str) -> int:
         return 4
     if module.startswith(("stacks", "policy", "deployments")):
         return 3
-    if module.startswith("infra.components"):
+    if module.startswith(("infra.components", "infra.backups")):
         return 2
     if module.startswith(SIBLINGS):
         return 1
