@@ -167,6 +167,7 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
                     logins=database.app_logins,
                     target=mgmt.operations_target,
                     protect=protect,
+                    retain_on_delete=retain_on_delete,
                 ),
             )
             pulumi.export("backupBucket", backups.bucket)

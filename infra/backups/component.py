@@ -30,8 +30,10 @@ class DatabaseBackupsArgs:
     logins: Mapping[str, DatabaseLogin]
     # Where the jobs run: the management cluster.
     target: OperationsTarget
-    # As the database's: the bucket is kept from `up` and `destroy` alike.
+    # As the database's: the bucket is kept from `up` and `destroy` alike, and when the
+    # database is retained, so are its dumps (a destroy leaves both).
     protect: bool
+    retain_on_delete: bool
 
 
 class DatabaseBackups(pulumi.ComponentResource):
@@ -48,6 +50,7 @@ class DatabaseBackups(pulumi.ComponentResource):
             apps=sorted(args.logins),
             retention_days=args.config.retention_days,
             protect=args.protect,
+            retain_on_delete=args.retain_on_delete,
             parent=self,
         )
         ctx = args.target.context(parent=self)

@@ -76,6 +76,7 @@ def backup_storage(
     apps: Sequence[str],
     retention_days: int,
     protect: bool,
+    retain_on_delete: bool,
     parent: pulumi.Resource,
 ) -> BackupStorage:
     child = pulumi.ResourceOptions(parent=parent)
@@ -86,9 +87,16 @@ def backup_storage(
         bucket=bucket_name,
         force_destroy=False,
         tags={"environment": environment, "managed-by": "pulumi"},
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+        opts=pulumi.ResourceOptions(
+            parent=parent, protect=protect, retain_on_delete=retain_on_delete
+        ),
     )
-    after_bucket = pulumi.ResourceOptions(parent=parent, depends_on=[bucket])
+    # Kept with the bucket, as the database keeps its network and firewall: a retained
+    # bucket whose public-access block went would be open to a bucket policy, and one
+    # whose lifecycle rule went would keep every dump for ever.
+    after_bucket = pulumi.ResourceOptions(
+        parent=parent, depends_on=[bucket], retain_on_delete=retain_on_delete
+    )
     private = aws.s3.BucketPublicAccessBlock(
         f"{name}-bucket-private",
         bucket=bucket_name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,15 @@ class Scenario:
         self.run = after
         self.ups.append(done)
         return done
+
+    def unprotect(self, *names: str) -> None:
+        """`pulumi state unprotect`: the state's flags change, not the program's."""
+        self.run = replace(
+            self.run,
+            registrations=[
+                replace(r, protect=False) if r.name in names else r for r in self.run.registrations
+            ],
+        )
 
     def urn(self, type_token: str, name: str, run: PlanRun | None = None) -> str:
         for r in (run or self.run).registrations:

@@ -81,10 +81,14 @@ def test_destroy_environment_leaves_the_database_with_its_data(
     scenario = Scenario(tmp_path, "prod", planned=prod.run)
     data = scenario.urn(PG_DATABASE, "shared-blog-database")
     _clean(scenario.up("unprotect", _database(protect=False)))
+    # The sealing keys: kept by hand, then unprotected in the state (no config does it).
+    scenario.unprotect("sealing-key-1")
     destroy = scenario.up("destroy", None)
     _clean(destroy)
     assert scenario.cloud.objects.get(data) == "left"
     assert scenario.cloud.objects.get(scenario.urn(DB, "shared", prod.run)) == "left"
+    bucket = scenario.urn("aws:s3/bucket:Bucket", "database-backups-bucket", prod.run)
+    assert scenario.cloud.objects.get(bucket) == "left"
 
 
 def test_bootstrap_environment_creates_everything_and_deletes_nothing(
