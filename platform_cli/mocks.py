@@ -107,6 +107,11 @@ def _service_account_token(name: str, _inputs: Inputs) -> dict[str, str]:
     return {"token": token, "ca.crt": base64.b64encode(b"mock-ca").decode()}
 
 
+def _pem(kind: str, name: str) -> str:
+    body = base64.b64encode(f"mock-{name}-{_digest(kind, name)}".encode()).decode()
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
+
+
 def _filter_values(args: Inputs) -> list[str]:
     return [v for f in args.get("filters") or [] for v in f.get("values", [])]
 
@@ -170,6 +175,18 @@ ANSWERS: dict[tuple[str, str], Answer] = {
     ),
     ("random:index/randomPassword:RandomPassword", "bcryptHash"): lambda name, _i: (
         "$2a$10$" + _digest("bcrypt", name)[:53]
+    ),
+    ("tls:index/privateKey:PrivateKey", "privateKeyPem"): lambda name, _i: _pem(
+        "RSA PRIVATE KEY", name
+    ),
+    ("tls:index/selfSignedCert:SelfSignedCert", "certPem"): lambda name, _i: _pem(
+        "CERTIFICATE", name
+    ),
+    ("tls:index/certRequest:CertRequest", "certRequestPem"): lambda name, _i: _pem(
+        "CERTIFICATE REQUEST", name
+    ),
+    ("tls:index/locallySignedCert:LocallySignedCert", "certPem"): lambda name, _i: _pem(
+        "CERTIFICATE", name
     ),
     # Data sources: asked with the invoke's arguments in place of inputs.
     ("civo:index/getKubernetesVersion:getKubernetesVersion", "versions"): lambda _n, _a: [

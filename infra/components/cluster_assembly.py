@@ -22,7 +22,7 @@ from infra.addons.external_secrets import ExternalSecrets
 from infra.addons.ingress_nginx import IngressNginx
 from infra.addons.kube_bench import KubeBench
 from infra.addons.sealed_secrets import SealedSecrets
-from infra.addons.traffic import TrafficController
+from infra.addons.traffic import ClientPolicy, TrafficController
 from infra.clusters import ClusterHandle, ClusterRequest, create_cluster
 from infra.components.contracts import ClusterSettings
 from infra.config import TrafficControllerName
@@ -49,6 +49,8 @@ class BaselineArgs:
     load_balancer_annotations: pulumi.Input[Mapping[str, str]]
     # Namespaces the secret store serves.
     secret_namespaces: Sequence[str] = ()
+    # What the front door asks of clients (this zone's client certificate).
+    client_policy: ClientPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,9 @@ class Baseline:
 def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
     annotations = args.load_balancer_annotations
     traffic: TrafficController = (
-        EnvoyGateway(ctx, annotations)
+        EnvoyGateway(ctx, annotations, args.client_policy)
         if args.traffic_controller == "envoy-gateway"
-        else IngressNginx(ctx, annotations)
+        else IngressNginx(ctx, annotations, args.client_policy)
     )
     cert_manager = CertManager(
         ctx,
@@ -122,6 +124,7 @@ def assemble_cluster(
     key_rotation: str,
     parent: pulumi.Resource,
     access: ClusterAccess | None = None,
+    client_policy: ClientPolicy | None = None,
 ) -> AssembledCluster:
     """A cluster from its backend, its own credentials, and the baseline add-ons on it."""
     name = request.name
@@ -158,6 +161,7 @@ def assemble_cluster(
             ),
             secret_namespaces=access.secret_namespaces,
             load_balancer_annotations=handle.load_balancer_annotations,
+            client_policy=client_policy,
         ),
     )
     KubeBench(ctx, handle.provider_name)

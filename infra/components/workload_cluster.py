@@ -10,8 +10,10 @@ import pulumi
 
 from infra import naming
 from infra.access import ClusterAccess
+from infra.addons.admission import ServiceTypePolicy
 from infra.addons.observability import MetricsAgent, MetricsTarget
 from infra.addons.opencost import OpenCost, PrometheusSource
+from infra.addons.traffic import ClientPolicy
 from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
 from infra.components import argocd_registration
@@ -38,6 +40,8 @@ class WorkloadClusterArgs:
     metrics: MetricsTarget | None = None
     # OpenCost, reading this cluster's series from the hub; needs ``metrics``.
     cost: bool = False
+    # Only this zone's Cloudflare may connect to the traffic controller's TLS listener.
+    client_policy: ClientPolicy | None = None
 
 
 class WorkloadCluster(pulumi.ComponentResource):
@@ -72,6 +76,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             key_rotation=args.cluster.key_rotation,
             parent=self,
             access=args.access,
+            client_policy=args.client_policy,
         )
         handle, ctx, baseline = cluster.handle, cluster.context, cluster.baseline
         argocd_registration.register(
@@ -83,6 +88,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             namespaces=args.access.app_namespaces,
             depends_on=[args.argocd.namespace_ready],
         )
+        admission = ServiceTypePolicy(ctx)
         if args.metrics is not None:
             agent = MetricsAgent(ctx, args.metrics)
             if args.cost:
@@ -90,8 +96,8 @@ class WorkloadCluster(pulumi.ComponentResource):
                     ctx,
                     PrometheusSource(
                         url=args.metrics.query_url,
-                        username=args.metrics.username,
-                        password=args.metrics.password,
+                        username=args.metrics.reader,
+                        password=args.metrics.reader_password,
                     ),
                     opencost_cost_model(args.cluster.provider, args.cluster.node_size),
                     depends_on=[agent.release],
@@ -103,6 +109,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             provider=handle.k8s_provider,
             traffic=baseline.traffic,
             secret_store=baseline.secrets.store,
+            admission=admission.binding,
         )
         self.api_endpoint = handle.api_endpoint
         self.egress_cidrs = handle.egress_cidrs

@@ -116,6 +116,10 @@ _cloudflare = _at("cloudflare/terraform-provider-cloudflare", "v5.19.1")
 _postgresql = _at("cyrilgdn/terraform-provider-postgresql", "ff936b9548c1")
 _random = _at("hashicorp/terraform-provider-random", "v3.9.0")
 _kubernetes = _at("pulumi/pulumi-kubernetes", "v4.32.0")
+# pulumi-tls 5.6.2 bridges hashicorp/terraform-provider-tls at 609226f (2026-05-13), which
+# no readable copy holds; these lines are from v4.2.1, and the functions they cite have not
+# changed since.
+_tls = _at("hashicorp/terraform-provider-tls", "v4.2.1")
 
 _CIVO_CLUSTER = "civo:index/kubernetesCluster:KubernetesCluster"
 _CIVO_CLUSTER_GO = "civo/kubernetes/resource_kubernetes_cluster.go"
@@ -308,6 +312,30 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         "random:index/randomPassword:RandomPassword",
         "result",
         _random("internal/provider/resource_password.go", "Create L74-89; Read is a no-op L92-94"),
+        AtCreate(),
+    ),
+    ProviderOutput(
+        "tls:index/privateKey:PrivateKey",
+        "privateKeyPem",
+        _tls("internal/provider/resource_private_key.go", "Create L237; Read is a no-op L265-268"),
+        AtCreate(),
+    ),
+    ProviderOutput(
+        "tls:index/selfSignedCert:SelfSignedCert",
+        "certPem",
+        _tls("internal/provider/resource_self_signed_cert.go", "Create L457"),
+        AtCreate(),
+    ),
+    ProviderOutput(
+        "tls:index/certRequest:CertRequest",
+        "certRequestPem",
+        _tls("internal/provider/resource_cert_request.go", "Create L326; Read is a no-op L334"),
+        AtCreate(),
+    ),
+    ProviderOutput(
+        "tls:index/locallySignedCert:LocallySignedCert",
+        "certPem",
+        _tls("internal/provider/resource_locally_signed_cert.go", "Create L285"),
         AtCreate(),
     ),
     ProviderOutput(

@@ -8,7 +8,7 @@ those run in `platform plan` (and `platform plan --all-stacks`) only.
 
 from __future__ import annotations
 
-from infra.rules import guardrails, hardening, provider_outputs, real_world
+from infra.rules import edge_rules, guardrails, hardening, provider_outputs, real_world
 from infra.rules.base import Guardrail, Props
 from infra.rules.plan_rules import PlanRule, StackPlan, StacksRule, Violation
 
@@ -26,7 +26,11 @@ __all__ = [
 ]
 
 GUARDRAILS: list[Guardrail] = [*guardrails.RULES, *hardening.RULES, *real_world.RULES]
-PLAN_RULES: list[PlanRule] = [*real_world.PLAN_RULES, *provider_outputs.PLAN_RULES]
+PLAN_RULES: list[PlanRule] = [
+    *real_world.PLAN_RULES,
+    *provider_outputs.PLAN_RULES,
+    *edge_rules.PLAN_RULES,
+]
 STACKS_RULES: list[StacksRule] = [*real_world.STACKS_RULES]
 
 

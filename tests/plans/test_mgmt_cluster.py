@@ -47,6 +47,9 @@ def mgmt_on(backend: str) -> Callable[[dict[str, Any]], None]:
         config["platform:mgmtCluster"] = BACKENDS[backend]
         if backend == "existing":
             config["platform:mgmtKubeconfig"] = {"secure": "v1:placeholder"}
+        if backend == "vultr":
+            # A cloud the stack uses needs its credential (infra.stackconfig).
+            config["vultr:apiKey"] = {"secure": "v1:placeholder"}
 
     return edit
 
