@@ -9,6 +9,7 @@ from pathlib import Path
 
 from infra.stackconfig import stack_file_name
 from platform_cli import bench, configschema, diff, graph, plan, review
+from platform_cli.exposure import command as exposure
 
 DIFF_EXIT_CODES = """exit codes:
   0  no change
@@ -38,6 +39,14 @@ def bench_results(quick: bool) -> Path:
     if quick:
         return plan.PROJECT_DIR / "build" / "bench-quick.md"
     return plan.PROJECT_DIR / "bench" / "RESULTS.md"
+
+
+def picture(args: argparse.Namespace) -> int:
+    """The commands that draw one stack: its topology, or who reaches what."""
+    path = stack_path(args.stack, args.config)
+    if args.command == "graph":
+        return graph.command(path, args.out, sys.stdout, sys.stderr)
+    return exposure.command(path, args.markdown, sys.stdout, sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         default=plan.PROJECT_DIR / "docs",
         help="output folder (default docs/ in the project, wherever you run it from)",
+    )
+
+    exposure_parser = commands.add_parser(
+        "exposure", help="who reaches each endpoint, computed from the offline plan"
+    )
+    add_stack_arguments(exposure_parser)
+    exposure_parser.add_argument(
+        "--markdown", action="store_true", help="the README's table instead of the text matrix"
     )
 
     bench_parser = commands.add_parser("bench", help="benchmarks, written to bench/RESULTS.md")
@@ -138,8 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             stdout=sys.stdout,
             stderr=sys.stderr,
         )
-    if args.command == "graph":
-        return graph.command(stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr)
+    if args.command in ("graph", "exposure"):
+        return picture(args)
     if args.command == "bench":
         return bench.command(
             args.out or bench_results(args.quick), args.quick, args.with_tests, sys.stdout
