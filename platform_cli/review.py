@@ -28,7 +28,9 @@ from platform_cli.diff import (
     provider_config_changes,
     refusals,
     render_markdown,
+    warnings_markdown,
 )
+from platform_cli.exposure.command import edit_warnings
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun, Registration
 
@@ -103,6 +105,8 @@ class StackReview:
     reason: str
     changes: list[Change] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Exposure the edit widens and namespaces it deletes (platform_cli.exposure).
+    warnings: list[str] = field(default_factory=list)
     removed: bool = False
     added: bool = False
 
@@ -212,6 +216,7 @@ def review_stack(
                 old_run = _empty_run(stack)  # the base was broken; everything is new
         result.changes = diff_runs(old_run, new_run)
         if old is not None:
+            result.warnings = edit_warnings((old, old_run), (new, new_run), stack, result.changes)
             result.changes += provider_config_changes(read_stack_file(old), read_stack_file(new))
     return result
 
@@ -294,7 +299,9 @@ def render(
             ]
             lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in rejected]
             lines.append("")
-        section = render_markdown(r.changes, f"stack {r.stack}, {base_label} → {head_label}")
+        section = render_markdown(
+            r.changes, f"stack {r.stack}, {base_label} → {head_label}"
+        ) + warnings_markdown(r.warnings)
         if len(section) > budget:
             section = (
                 section[: max(budget, 0)].rsplit("\n", 1)[0]
