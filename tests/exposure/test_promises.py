@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from platform_cli.exposure import Endpoint, Matrix
 from platform_cli.exposure.sources import ADMIN, CLOUDFLARE_CUSTOMERS, INTERNET, RUNNER, ZONE, pods
+from tests.conftest import stack_document
 
 
 def rows(matrix: Matrix, *, ending: str = "", containing: str = "") -> list[Endpoint]:
@@ -87,23 +88,18 @@ def test_apps_cannot_open_load_balancers(matrix: Matrix) -> None:
 def test_dependency_urls_are_admitted_and_isolation_kept(matrix: Matrix) -> None:
     """An app reaches the in-cluster Service of each dependency on its cluster (the URL
     it is handed), and no other app's pods reach that Service."""
-    callers: dict[tuple[str, str], set[str]] = {}
+    apps = stack_document(matrix.stack)["config"]["platform:apps"]
+    dependants = {
+        app["name"]: {other["name"] for other in apps if app["name"] in other.get("dependsOn", [])}
+        for app in apps
+    }
     for app, where in matrix.sources.apps.items():
         for cluster in where:
-            callers.setdefault((app, cluster), set())
-    dependants = {
-        ("weather", "london"): {"dashboard"},
-        ("temperature", "frankfurt"): {"dashboard"},
-        ("traffic", "frankfurt"): {"dashboard"},
-    }
-    for (app, cluster), _ in callers.items():
-        endpoint = matrix.row(f"{app} Service on {cluster} (in-cluster)")
-        expected = {pods(app)} | {
-            pods(d)
-            for d in dependants.get((app, cluster), set())
-            if cluster in matrix.sources.apps.get(d, ())
-        }
-        assert endpoint.reached_by == expected, endpoint
+            endpoint = matrix.row(f"{app} Service on {cluster} (in-cluster)")
+            expected = {pods(app)} | {
+                pods(d) for d in dependants[app] if cluster in matrix.sources.apps[d]
+            }
+            assert endpoint.reached_by == expected, endpoint
 
 
 def test_origins_see_the_client_address(matrix: Matrix) -> None:
