@@ -50,3 +50,22 @@ def dependency_urls(
                 url = naming.https_url(naming.app_cluster_host(name, remote, config.domain))
             urls[cluster][name] = url
     return urls
+
+
+def same_cluster_callers(
+    config: PlatformConfig, placement: Placement, app: AppConfig
+) -> dict[str, list[str]]:
+    """cluster -> namespaces of the apps that call ``app`` by its in-cluster URL there
+    (rule 1): what the app's namespace must admit besides its own pods."""
+    callers: dict[str, list[str]] = {}
+    for cluster in placement[app.name]:
+        callers[cluster] = sorted(
+            {
+                caller.target_namespace
+                for caller in config.apps
+                if app.name in caller.depends_on
+                and cluster in placement[caller.name]
+                and caller.target_namespace != app.target_namespace
+            }
+        )
+    return callers

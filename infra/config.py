@@ -371,6 +371,9 @@ class AppConfig(_Model):
     health_check_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/healthz"
     depends_on: list[DnsLabel] = Field(default_factory=list)
     load_balancing: AppLoadBalancing = Field(default_factory=AppLoadBalancing)
+    # May create Services of type LoadBalancer or NodePort: the cloud gives each a public
+    # load balancer with no firewall, so the admission policy refuses them otherwise.
+    load_balancer_services: Flag = False
 
     @property
     def target_namespace(self) -> str:

@@ -9,7 +9,7 @@ fills in and the traffic controller puts on its Service.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 # Sources that admit everyone.
@@ -26,15 +26,24 @@ VULTR_FIREWALL_RULES_CONFIGMAP = "service.beta.kubernetes.io/vultr-loadbalancer-
 # Forward to the nodes over the cluster's VPC, not their public addresses.
 VULTR_VPC = "service.beta.kubernetes.io/vultr-loadbalancer-vpc"
 FIREWALL_ANNOTATIONS = (CIVO_FIREWALL_ID, VULTR_FIREWALL_RULES, VULTR_FIREWALL_RULES_CONFIGMAP)
+# The load balancer prepends a PROXY protocol header carrying the client's address, which
+# it otherwise replaces with its own. civo-cloud-controller-manager v0.1.9 README and
+# loadbalancer.go (`send-proxy` or `send-proxy-v2`; the Service then gets only a hostname,
+# `<id>.lb.civo.com`, no IP, in its status); vultr-cloud-controller-manager v0.18.0
+# vultr/loadbalancers.go `getProxyProtocol` ("true"; absent sends false, turning it off).
+CIVO_PROXY_PROTOCOL = "kubernetes.civo.com/loadbalancer-enable-proxy-protocol"
+CIVO_PROXY_PROTOCOL_V2 = "send-proxy-v2"
+VULTR_PROXY_PROTOCOL = "service.beta.kubernetes.io/vultr-loadbalancer-proxy-protocol"
 
 # What the platform means a load balancer to admit, stated on it so a rule can check it.
 EXPOSURE = "platform/exposure"
-Exposure = Literal["cloudflare", "admin", "public", "unmanaged"]
+Exposure = Literal["cloudflare", "admin", "clusters", "public", "unmanaged"]
 # cloudflare: fronted by a proxied Cloudflare load balancer; Cloudflare and admin CIDRs.
 # admin: the admin CIDRs (and any the config adds) only.
+# clusters: the platform's own clusters' egress only (the metrics hub's writers), on 443.
 # public: the whole internet, on purpose.
 # unmanaged: an `existing` cluster, whose load balancers the platform does not own.
-RESTRICTED: frozenset[Exposure] = frozenset({"cloudflare", "admin"})
+RESTRICTED: frozenset[Exposure] = frozenset({"cloudflare", "admin", "clusters"})
 WEB_PORTS = (80, 443)
 CLOUDFLARE = "cloudflare"
 
@@ -42,12 +51,32 @@ CLOUDFLARE = "cloudflare"
 def vultr_firewall_rules(
     cidrs: Sequence[str], cloudflare: bool, https_only: Sequence[str] = ()
 ) -> str:
-    """The firewall-rules annotation: every source on 80 and 443, and `https_only` (which
-    ClusterRequest.https_only keeps apart from them) on 443. No spaces: the controller
-    splits on `;` and `,` and parses what is left as it is."""
+    """The firewall-rules annotation: every source on 80 and 443, and `https_only` on 443
+    only. No spaces: the controller splits on `;` and `,` and parses what is left as it
+    is."""
     sources = [*([CLOUDFLARE] if cloudflare else []), *dict.fromkeys(cidrs)]
     rules = [f"{source},{port}" for source in sources for port in WEB_PORTS]
     return ";".join([*rules, *(f"{source},443" for source in https_only)])
+
+
+def proxy_protocol(cloud: str) -> dict[str, str]:
+    """The annotation that makes a cloud's load balancer send PROXY headers. On Civo,
+    removing it later leaves the load balancer sending them (the update omits an empty
+    `enable_proxy_protocol`: civogo v0.3.96 `LoadBalancerUpdateConfig`), so Envoy must keep
+    expecting them; the `proxy-protocol-both-ends` rule holds the two together."""
+    if cloud == "civo":
+        return {CIVO_PROXY_PROTOCOL: CIVO_PROXY_PROTOCOL_V2}
+    if cloud == "vultr":
+        return {VULTR_PROXY_PROTOCOL: "true"}
+    return {}
+
+
+def proxy_protocol_enabled(annotations: Mapping[str, str]) -> bool:
+    """The cloud load balancer of a Service with these annotations sends PROXY headers."""
+    return (
+        annotations.get(CIVO_PROXY_PROTOCOL) in ("send-proxy", CIVO_PROXY_PROTOCOL_V2)
+        or annotations.get(VULTR_PROXY_PROTOCOL) == "true"
+    )
 
 
 def vultr_sources(rules: str) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from infra.stackconfig import stack_file_name
 from platform_cli import bench, configschema, delivery, diff, graph, plan, review
+from platform_cli.exposure import command as exposure
 
 DIFF_EXIT_CODES = """exit codes:
   0  no change
@@ -92,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="output folder (default docs/ in the project, wherever you run it from)",
     )
 
+    exposure_parser = commands.add_parser(
+        "exposure", help="who reaches each endpoint, computed from the offline plan"
+    )
+    add_stack_arguments(exposure_parser)
+    exposure_parser.add_argument(
+        "--markdown", action="store_true", help="the README's table instead of the text matrix"
+    )
+
     bench_parser = commands.add_parser("bench", help="benchmarks, written to bench/RESULTS.md")
     bench_parser.add_argument(
         "--out",
@@ -162,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "graph": lambda: graph.command(
             stack_path(args.stack, args.config), args.out, sys.stdout, sys.stderr
+        ),
+        "exposure": lambda: exposure.command(
+            stack_path(args.stack, args.config), args.markdown, sys.stdout, sys.stderr
         ),
         "bench": lambda: bench.command(
             args.out or bench_results(args.quick), args.quick, args.with_tests, sys.stdout

@@ -1,8 +1,9 @@
 """Monthly cost estimate of a stack config, before `pulumi up`, from ``infra.prices``.
 
 Counted from the validated config and its placement, the same inputs the program reads:
-each cluster's nodes and the cloud load balancer in front of its traffic controller, the
-database's nodes, the backup bucket's storage, and Cloudflare's load balancers, origins and monitors (one of each per
+each cluster's nodes and the cloud load balancer in front of its traffic controller (two on
+the management cluster when the metrics hub has writers: it has its own), the database's
+nodes, the backup bucket's storage, and Cloudflare's load balancers, origins and monitors (one of each per
 public app, one origin per cluster the app is placed on). A price nobody could source is
 shown as unknown and left out of the total, never guessed.
 """
@@ -93,11 +94,18 @@ class Estimate:
 
 
 def _cluster_lines(
-    group: str, provider: str, size: str, nodes: int, *, prices: PriceTable, note: str = ""
+    group: str,
+    provider: str,
+    size: str,
+    nodes: int,
+    *,
+    prices: PriceTable,
+    note: str = "",
+    load_balancers: int = 1,
 ) -> list[Line]:
     return [
         Line(group, f"node {size}", nodes, prices.node(provider, size), note),
-        Line(group, CLOUD_LOAD_BALANCER, 1, prices.cloud_load_balancer(provider)),
+        Line(group, CLOUD_LOAD_BALANCER, load_balancers, prices.cloud_load_balancer(provider)),
     ]
 
 
@@ -106,8 +114,15 @@ def _clusters(config: PlatformConfig, prices: PriceTable) -> list[Line]:
     mgmt = config.mgmt_cluster
     if mgmt.provider != "existing":
         group = f"cluster mgmt ({mgmt.provider} {mgmt.region})"
+        # With workload clusters writing metrics, the hub has a load balancer of its own.
+        hub = config.observability_enabled and bool(config.enabled_clusters)
         lines += _cluster_lines(
-            group, mgmt.provider, mgmt.node_size, mgmt.node_count, prices=prices
+            group,
+            mgmt.provider,
+            mgmt.node_size,
+            mgmt.node_count,
+            prices=prices,
+            load_balancers=2 if hub else 1,
         )
     for cluster in config.enabled_clusters:
         group = f"cluster {cluster.name} ({cluster.provider} {cluster.region})"

@@ -17,6 +17,7 @@ from typing import Any, Literal, TextIO
 
 from infra.stackconfig import StackFile, read_stack_file, stack_file_name, stack_of
 from platform_cli.cost import change_lines
+from platform_cli.exposure.command import edit_warnings
 from platform_cli.grouping import GLOBAL, cluster_of, outermost_component
 from platform_cli.lifecycle.checks import problems, stranded_records
 from platform_cli.lifecycle.order import Order, engine_order
@@ -537,6 +538,13 @@ def render_markdown(changes: list[Change], title: str, order: Order | None = Non
     return "\n".join(lines)
 
 
+def warnings_markdown(lines: list[str]) -> str:
+    """Exposure warnings (platform_cli.exposure) as a block for the pull-request comment."""
+    if not lines:
+        return ""
+    return "\n".join(["", "> [!WARNING]", *(f"> - {line}" for line in lines)])
+
+
 def stack_file_at(ref: str, stack: str, into: Path) -> Path:
     """`Pulumi.<stack>.yaml` as it was at a git ref."""
     name = stack_file_name(stack)
@@ -586,18 +594,20 @@ def command(
             cost_change = change_lines(estimate_of(old, name), estimate_of(new, name))
         except InvalidConfigError as err:
             return err.report(stderr)
+        changes = diff_runs(old_run, new_run)
+        # Read while the old side's stack file still exists.
+        exposure = edit_warnings((old, old_run), (new, new_run), name, changes)
     for note in notes:
         print(note, file=stderr)
-    changes = diff_runs(old_run, new_run)
     changes += providers
     order = engine_order(changes, old_run.registrations, new_run.registrations)
     title = f"{new} against {against}"
     print(f"platform diff: {title}", file=stdout)
-    for line in [*render_text(changes, order), *cost_change]:
+    for line in [*render_text(changes, order), *cost_change, *exposure]:
         print(line, file=stdout)
     target = markdown or PROJECT_DIR / "build" / f"diff-{new_run.stack}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_markdown(changes, title, order) + "\n")
+    target.write_text(render_markdown(changes, title, order) + warnings_markdown(exposure) + "\n")
     print(f"wrote {target}", file=stdout)
     for problem in problems(order, old_run.registrations):
         print(f"warning: {problem}", file=stderr)

@@ -195,6 +195,12 @@ ANSWERS: dict[tuple[str, str], Answer] = {
     ("tls:index/selfSignedCert:SelfSignedCert", "certPem"): lambda name, inputs: _pem(
         "CERTIFICATE", "tls-cert", name, str(inputs.get("privateKeyPem"))
     ),
+    ("tls:index/certRequest:CertRequest", "certRequestPem"): lambda name, _i: _pem(
+        "CERTIFICATE REQUEST", name
+    ),
+    ("tls:index/locallySignedCert:LocallySignedCert", "certPem"): lambda name, _i: _pem(
+        "CERTIFICATE", name
+    ),
     # Data sources: asked with the invoke's arguments in place of inputs.
     ("civo:index/getKubernetesVersion:getKubernetesVersion", "versions"): lambda _n, _a: [
         # The data source labels a version `v<version>` (L47).

@@ -224,6 +224,21 @@ RULES: dict[str, Rule] = {
     ),  # L37-40
     # L34-37 setting_id RequiresReplace, L39-43 zone_id. Deleting one resets nothing
     # (an empty Delete): the zone keeps the last value the stack set.
+    # No update: Update is empty (v5.22.0 authenticated_origin_pulls_certificate/resource.go);
+    # private_key only keeps its state value (UseStateForUnknown), so a new key without a
+    # new certificate would be recorded and never sent.
+    "cloudflare:index/authenticatedOriginPullsCertificate:AuthenticatedOriginPullsCertificate": Rule(
+        _CF,
+        _CF_SCHEMA.format("authenticated_origin_pulls_certificate"),
+        replace=("zoneId", "certificate"),
+        ignored=("privateKey",),
+    ),
+    "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings": Rule(
+        _CF,
+        _CF_SCHEMA.format("authenticated_origin_pulls_settings"),
+        replace=("zoneId",),
+        note="Delete is a no-op: removing it leaves AOP on",
+    ),
     "cloudflare:index/zoneSetting:ZoneSetting": Rule(
         _CF, _CF_SCHEMA.format("zone_setting"), replace=("zoneId", "settingId")
     ),
@@ -301,6 +316,26 @@ RULES: dict[str, Rule] = {
         ),
         # pulumi-postgresql overrides the bridge: `DeleteBeforeReplace: true`.
         delete_before_replace=True,
+    ),
+    # --- tls: the two that only issue certificates (read at v4.2.1); every input replaces --
+    "tls:index/certRequest:CertRequest": Rule(
+        "pulumi-tls",
+        "hashicorp/terraform-provider-tls v4.2.1 internal/provider/resource_cert_request.go L40-130",
+        replace=("privateKeyPem", "subject", "dnsNames", "ipAddresses", "uris"),
+    ),
+    "tls:index/locallySignedCert:LocallySignedCert": Rule(
+        "pulumi-tls",
+        "hashicorp/terraform-provider-tls v4.2.1 internal/provider/resource_locally_signed_cert.go L50-150",
+        replace=(
+            "certRequestPem",
+            "caPrivateKeyPem",
+            "caCertPem",
+            "validityPeriodHours",
+            "allowedUses",
+            "isCaCertificate",
+            "earlyRenewalHours",
+            "setSubjectKeyId",
+        ),
     ),
     # --- random (terraform-provider-random v3.9.0) --------------------------------------
     "random:index/randomPassword:RandomPassword": Rule(
@@ -381,6 +416,8 @@ RULES: dict[str, Rule] = {
     ),
     "kubernetes:core/v1:Namespace": Rule(_K8S, _K8S_DIFF, note="identity only"),
     "kubernetes:core/v1:ServiceAccount": Rule(_K8S, _K8S_DIFF, note="identity only"),
+    # L158-160: `.spec.clusterIP` replaces; the program leaves it to the API server.
+    "kubernetes:core/v1:Service": Rule(_K8S, _K8S_DIFF, replace=("spec.clusterIP",)),
     "kubernetes:networking.k8s.io/v1:Ingress": Rule(_K8S, _K8S_DIFF, note="identity only"),
     # L155-157 `.type`; with enableSecretMutable (every provider here sets it) data and
     # stringData update in place unless the new Secret is immutable (L28-29).
@@ -390,12 +427,21 @@ RULES: dict[str, Rule] = {
         _K8S, _K8S_DIFF, replace=("roleRef",)
     ),  # L65-69, L192-194
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": Rule(_K8S, _K8S_DIFF, note="identity only"),
+    # Neither kind is in diff.go's table: only name and namespace replace.
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": Rule(
+        _K8S, _K8S_DIFF, note="identity only"
+    ),
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": Rule(
+        _K8S, _K8S_DIFF, note="identity only"
+    ),
     # Only Job is in diff.go's table (L78-82); a CronJob's jobTemplate updates in place.
     "kubernetes:batch/v1:CronJob": Rule(_K8S, _K8S_DIFF, note="identity only"),
     "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy": _CUSTOM_RESOURCE,
     "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy": _CUSTOM_RESOURCE,
+    "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy": _CUSTOM_RESOURCE,
     "kubernetes:monitoring.coreos.com/v1:PodMonitor": _CUSTOM_RESOURCE,
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": _CUSTOM_RESOURCE,
+    "kubernetes:monitoring.coreos.com/v1alpha1:PrometheusAgent": _CUSTOM_RESOURCE,
     # provider.go Diff: a Patch resource skips the per-kind table (kinds.IsPatchResource),
     # so only its name and namespace replace; deleting it releases its fields, and the
     # object (Argo CD's own `default` project) stays.

@@ -28,7 +28,9 @@ from platform_cli.diff import (
     outcome,
     provider_config_changes,
     render_markdown,
+    warnings_markdown,
 )
+from platform_cli.exposure.command import edit_warnings
 from platform_cli.lifecycle.order import Order, engine_order
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun, Registration
@@ -106,6 +108,8 @@ class StackReview:
     reason: str
     changes: list[Change] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Exposure the edit widens and namespaces it deletes (platform_cli.exposure).
+    warnings: list[str] = field(default_factory=list)
     removed: bool = False
     added: bool = False
     # The steps `up` takes, in the engine's order, and where a refusal stops them.
@@ -221,6 +225,7 @@ def review_stack(
                 return result
         result.changes = diff_runs(old_run, new_run)
         if old is not None:
+            result.warnings = edit_warnings((old, old_run), (new, new_run), stack, result.changes)
             result.changes += provider_config_changes(
                 read_stack_file(old), read_stack_file(new), old_run, new_run
             )
@@ -308,7 +313,7 @@ def render(
             lines.append("")
         section = render_markdown(
             r.changes, f"stack {r.stack}, {base_label} → {head_label}", r.order
-        )
+        ) + warnings_markdown(r.warnings)
         if len(section) > budget:
             section = (
                 section[: max(budget, 0)].rsplit("\n", 1)[0]

@@ -226,6 +226,8 @@ class PlanRun:
     warnings: list[str]
     # Every provider output the program read: (type or invoke token, wire path).
     reads: set[Read] = field(default_factory=set)
+    # What each data-source lookup answered: (invoke token, answer), in call order.
+    lookups: list[tuple[str, Any]] = field(default_factory=list)
 
 
 async def _resolve_exports() -> dict[str, Any]:
@@ -293,4 +295,5 @@ def run_program(stack_file: StackFile, program: Path = PROGRAM) -> PlanRun:
         component_outputs=monitor.component_outputs,
         warnings=sorted({str(w.message) for w in caught}),
         reads=reads,
+        lookups=list(mocks.looked_up),
     )

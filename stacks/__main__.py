@@ -10,7 +10,8 @@ import pulumi_cloudflare as cloudflare
 from infra import naming
 from infra.access import cluster_access
 from infra.addons.argocd import ProjectScope
-from infra.app_urls import dependency_urls, preference_order
+from infra.addons.traffic import ClientPolicy
+from infra.app_urls import dependency_urls, preference_order, same_cluster_callers
 from infra.backups.component import DatabaseBackups, DatabaseBackupsArgs
 from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.components.app_deployment import AppDeployment, AppDeploymentArgs
@@ -20,6 +21,8 @@ from infra.components.mgmt_cluster import MgmtCluster, MgmtClusterArgs
 from infra.components.sealing_keys import sealing_keys
 from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
 from infra.components.workload_cluster import WorkloadCluster, WorkloadClusterArgs
+from infra.config import AppConfig
+from infra.credentials.origin_pulls import zone_origin_pulls
 from infra.outputs import KnownLater
 from infra.placement import application_selector, cluster_labels
 from infra.stackconfig import from_running_program
@@ -89,6 +92,7 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
                 ),
                 project=project,
                 observability=config.observability_enabled,
+                metrics_writers=[c.name for c in config.enabled_clusters],
                 metrics_writer_cidrs=metrics_writers.output,
                 cost=config.cost_enabled,
             ),
@@ -104,6 +108,12 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
             ]
         )
         access = cluster_access(config, where)
+        # Every name a workload cluster serves is reached through this zone's Cloudflare,
+        # which presents the zone's own client certificate; the clusters accept no other.
+        origin_pulls = zone_origin_pulls(config.environment, config.cloudflare.zone_id)
+        client_policy = ClientPolicy(
+            origin_pull_ca=origin_pulls.ca_certificate, after=[origin_pulls.ready]
+        )
         clusters: dict[str, WorkloadCluster] = {}
         for cluster in config.enabled_clusters:
             fronted = cluster.name in where.fronted
@@ -121,6 +131,7 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
                     namespaces_granted=grants.output,
                     metrics=mgmt.metrics_target,
                     cost=config.cost_enabled,
+                    client_policy=client_policy,
                 ),
             )
         metrics_writers.resolve(
@@ -172,6 +183,17 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
             )
             pulumi.export("backupBucket", backups.bucket)
 
+    def private_callers(app: AppConfig) -> pulumi.Output[list[str]]:
+        """Who may call a private app's per-cluster name: adminCidrs, and the egress of
+        every cluster an app that depends on it runs on."""
+        callers = sorted(
+            {c for other in config.apps if app.name in other.depends_on for c in where[other.name]}
+        )
+        egress = [cidr for name in callers for cidr in clusters[name].egress_cidrs]
+        return pulumi.Output.all(*config.admin_cidrs, *egress).apply(
+            lambda found: sorted(set(found))
+        )
+
     apps = {
         app.name: AppDeployment(
             app.name,
@@ -185,6 +207,8 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
                 ),
                 targets={name: clusters[name].app_target for name in where[app.name]},
                 dependency_urls=dependency_urls(config, where, app),
+                callers=same_cluster_callers(config, where, app),
+                allowed_cidrs=None if app.public else private_callers(app),
                 database_secret_path=(
                     database.app_secret_paths.get(app.name) if database and app.database else None
                 ),
@@ -212,6 +236,7 @@ balancers = {
             domain=config.domain,
             account_id=config.cloudflare.account_id,
             zone_id=config.cloudflare.zone_id,
+            zone_name=config.cloudflare.zone_name or config.domain,
             health_check_path=app.health_check_path,
             monitor=config.monitor_for(app),
             steering_policy=config.steering_for(app),
@@ -232,5 +257,14 @@ if mgmt.grafana_admin_password is not None:
     pulumi.export("grafanaUrl", mgmt.grafana_url)
     pulumi.export("grafanaAdminPassword", mgmt.grafana_admin_password)
 pulumi.export("clusters", {name: c.api_endpoint for name, c in clusters.items()})
+# Where each cluster's traffic leaves from: what to admit in allowlists outside the
+# platform, and what `platform exposure` names each cluster's pods by.
+pulumi.export(
+    "egressCidrs",
+    {
+        naming.MGMT_CLUSTER: mgmt.argocd_target.egress_cidrs,
+        **{name: c.egress_cidrs for name, c in clusters.items()},
+    },
+)
 pulumi.export("apps", {name: a.cluster_urls for name, a in apps.items()})
 pulumi.export("failureDetection", {lb.hostname: lb.detection for lb in balancers.values()})

@@ -62,7 +62,12 @@ class AddonContext:
         return "-".join((self.cluster, *parts))
 
     def namespace(
-        self, name: str, pod_security: PodSecurityLevel = "restricted", reason: str = ""
+        self,
+        name: str,
+        pod_security: PodSecurityLevel = "restricted",
+        reason: str = "",
+        labels: Mapping[str, str] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
     ) -> Namespace:
         """A namespace at the strictest Pod Security level unless the caller says why not;
         the reason is kept on the namespace, where the pod-security rule looks for it."""
@@ -75,10 +80,11 @@ class AddonContext:
                 labels={
                     "app.kubernetes.io/managed-by": "pulumi",
                     **pod_security_labels(pod_security),
+                    **(labels or {}),
                 },
                 annotations={EXCEPTION: reason} if reason else None,
             ),
-            opts=self.opts(),
+            opts=self.opts(depends_on=depends_on),
         )
         return Namespace(name, resource)
 

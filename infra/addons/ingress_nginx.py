@@ -14,19 +14,47 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.addons.base import AddonContext
-from infra.addons.traffic import Route, wildcard_secret_name
+from infra.addons.traffic import (
+    CLOUDFLARE_CLIENT_HEADER,
+    ORIGIN_PULL_CA_SECRET,
+    ClientPolicy,
+    Route,
+    origin_pull_ca_secret,
+    wildcard_secret_name,
+)
 
 NAMESPACE = "ingress-nginx"
 INGRESS_CLASS = "nginx"
 
 
+# Annotations of controller v1.15.1 (docs/user-guide/nginx-configuration/annotations.md).
+CLIENT_CA = "nginx.ingress.kubernetes.io/auth-tls-secret"
+VERIFY_CLIENT = "nginx.ingress.kubernetes.io/auth-tls-verify-client"
+ALLOWED_SOURCES = "nginx.ingress.kubernetes.io/whitelist-source-range"
+
+
+def controller_config(policy: ClientPolicy) -> dict[str, str]:
+    """The controller's ConfigMap: read the PROXY header the load balancer sends; behind
+    Cloudflare, take the client's address from `CF-Connecting-IP`."""
+    config = {"use-proxy-protocol": "true"}
+    if policy.behind_cloudflare:
+        config |= {
+            "use-forwarded-headers": "true",
+            "forwarded-for-header": CLOUDFLARE_CLIENT_HEADER,
+        }
+    return config
+
+
 def values(
-    certificate: str, service_annotations: pulumi.Input[Mapping[str, str]]
+    certificate: str,
+    service_annotations: pulumi.Input[Mapping[str, str]],
+    policy: ClientPolicy | None = None,
 ) -> dict[str, Any]:
     return {
         "controller": {
             "ingressClassResource": {"name": INGRESS_CLASS, "default": True},
             "extraArgs": {"default-ssl-certificate": f"{NAMESPACE}/{certificate}"},
+            "config": controller_config(policy or ClientPolicy()),
             "service": {
                 "type": "LoadBalancer",
                 "externalTrafficPolicy": "Local",
@@ -44,14 +72,31 @@ class IngressNginx:
     proxy_namespace = NAMESPACE
 
     def __init__(
-        self, ctx: AddonContext, service_annotations: pulumi.Input[Mapping[str, str]]
+        self,
+        ctx: AddonContext,
+        service_annotations: pulumi.Input[Mapping[str, str]],
+        client_policy: ClientPolicy | None = None,
     ) -> None:
         self.certificate_secret = wildcard_secret_name(ctx)
+        self.client_policy = client_policy or ClientPolicy()
         namespace = ctx.namespace(NAMESPACE)
+        self.ca = origin_pull_ca_secret(ctx, namespace, self.client_policy)
         self.release = ctx.release(
-            "ingress-nginx", namespace, values(self.certificate_secret, service_annotations)
+            "ingress-nginx",
+            namespace,
+            values(self.certificate_secret, service_annotations, self.client_policy),
         )
         self.installed: pulumi.Resource = self.release
+
+    def annotations(self, route: Route) -> pulumi.Input[dict[str, str]] | None:
+        marks = dict(route.annotations or {})
+        if self.client_policy.behind_cloudflare:
+            marks |= {CLIENT_CA: f"{NAMESPACE}/{ORIGIN_PULL_CA_SECRET}", VERIFY_CLIENT: "on"}
+        if route.allowed_cidrs is not None:
+            return pulumi.Output.all(route.allowed_cidrs).apply(
+                lambda parts: {**marks, ALLOWED_SOURCES: ",".join(str(c) for c in parts[0])}
+            )
+        return marks or None
 
     def route(
         self, ctx: AddonContext, route: Route, depends_on: list[pulumi.Resource]
@@ -59,7 +104,7 @@ class IngressNginx:
         return k8s.networking.v1.Ingress(
             ctx.name("ingress", route.name),
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=route.name, namespace=route.namespace, annotations=route.annotations
+                name=route.name, namespace=route.namespace, annotations=self.annotations(route)
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=INGRESS_CLASS,
@@ -87,5 +132,5 @@ class IngressNginx:
                     )
                 ],
             ),
-            opts=ctx.opts(depends_on=[self.release, *depends_on]),
+            opts=ctx.opts(depends_on=[self.release, *([self.ca] if self.ca else []), *depends_on]),
         )

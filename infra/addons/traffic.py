@@ -6,6 +6,7 @@ plain HTTP to services; callers ask for a route and get an HTTPRoute or an Ingre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -23,6 +24,32 @@ PROXIED_ANNOTATION = "external-dns.alpha.kubernetes.io/cloudflare-proxied"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
+# Cloudflare sets it to the visitor's address on every request it proxies; a visitor's own
+# value is overwritten (https://developers.cloudflare.com/fundamentals/reference/http-headers/).
+CLOUDFLARE_CLIENT_HEADER = "CF-Connecting-IP"
+# The Secret holding the CA of the client certificate this zone's Cloudflare presents.
+ORIGIN_PULL_CA_SECRET = "cloudflare-origin-pull-ca"
+
+
+@dataclass(frozen=True)
+class ClientPolicy:
+    """What a cluster's front door asks of whoever connects, beyond its firewall.
+
+    ``origin_pull_ca``: every TLS client must present a certificate this CA signed: the
+    one this zone's Cloudflare presents (Authenticated Origin Pulls), which no other
+    Cloudflare customer has. Then only Cloudflare connects, so the client's address is
+    the ``CF-Connecting-IP`` Cloudflare sets. The load balancer in front always passes
+    the TCP peer's address on with the proxy protocol (see ``infra.edge``)."""
+
+    origin_pull_ca: pulumi.Input[str] | None = None
+    # Resources that must exist before clients are refused (the zone presenting its cert).
+    after: Sequence[pulumi.Resource] = ()
+
+    @property
+    def behind_cloudflare(self) -> bool:
+        return self.origin_pull_ca is not None
+
+
 @dataclass(frozen=True)
 class Route:
     """One host served on a cluster, routed to a Service."""
@@ -34,11 +61,35 @@ class Route:
     port: int
     # Publish the host's DNS record through Cloudflare's proxy rather than DNS-only.
     proxied: bool = False
+    # Only these client addresses are served (as the controller sees the client); None
+    # serves everyone the front door admits.
+    allowed_cidrs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    # The gateway the route attaches to, when not the cluster's shared one.
+    gateway: str = GATEWAY_NAME
+    # One exact path served, rewritten to ``rewrite``; or path prefixes; by default `/`.
+    exact_path: str | None = None
+    rewrite: str | None = None
+    paths: tuple[str, ...] = ()
 
     @property
     def annotations(self) -> dict[str, str] | None:
         # external-dns reads this on the route itself (HTTPRoute or Ingress).
         return {PROXIED_ANNOTATION: "true"} if self.proxied else None
+
+
+def origin_pull_ca_secret(
+    ctx: AddonContext, namespace: Namespace, policy: ClientPolicy
+) -> k8s.core.v1.Secret | None:
+    """The CA both controllers verify client certificates against, under `ca.crt`."""
+    if policy.origin_pull_ca is None:
+        return None
+    return k8s.core.v1.Secret(
+        ctx.name("secret", namespace.name, ORIGIN_PULL_CA_SECRET),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=ORIGIN_PULL_CA_SECRET, namespace=namespace.name),
+        type="Opaque",
+        string_data={"ca.crt": policy.origin_pull_ca},
+        opts=ctx.opts(depends_on=[*namespace.after, *policy.after]),
+    )
 
 
 class TrafficController(Protocol):
@@ -72,11 +123,21 @@ def wildcard_secret_name(ctx: AddonContext) -> str:
     return naming.wildcard_certificate_secret(ctx.cluster)
 
 
+def _namespace_peer(name: str) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    return k8s.networking.v1.NetworkPolicyPeerArgs(
+        namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+            # Set by the API server itself, so no tenant can forge it.
+            match_labels={NAMESPACE_NAME_LABEL: name}
+        )
+    )
+
+
 def isolate_namespace(
-    ctx: AddonContext, namespace: Namespace, proxies: str
+    ctx: AddonContext, namespace: Namespace, proxies: str, callers: Sequence[str] = ()
 ) -> k8s.networking.v1.NetworkPolicy:
-    """Default-deny ingress for every pod in ``namespace``, except from its own pods and
-    from the traffic controller's proxies in ``proxies``."""
+    """Default-deny ingress for every pod in ``namespace``, except from its own pods, from
+    the traffic controller's proxies in ``proxies``, and from the namespaces of the apps
+    handed its in-cluster URL (``callers``)."""
     return k8s.networking.v1.NetworkPolicy(
         ctx.name("isolate", namespace.name),
         metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-ingress", namespace=namespace.name),
@@ -89,12 +150,8 @@ def isolate_namespace(
                         k8s.networking.v1.NetworkPolicyPeerArgs(
                             pod_selector=k8s.meta.v1.LabelSelectorArgs()
                         ),
-                        k8s.networking.v1.NetworkPolicyPeerArgs(
-                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                # Set by the API server itself, so no tenant can forge it.
-                                match_labels={NAMESPACE_NAME_LABEL: proxies}
-                            )
-                        ),
+                        _namespace_peer(proxies),
+                        *(_namespace_peer(caller) for caller in callers),
                     ]
                 )
             ],

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -49,10 +49,11 @@ class ClusterRequest:
     # plus Cloudflare's published ranges, given here as `cloudflare_ranges`.
     web_sources: Sequence[FirewallSource]
     cloudflare_ranges: pulumi.Output[list[str]] | None = None
-    # CIDRs the load balancer also admits, on 443 only, and the node firewall never does:
-    # a cluster waits for its node firewall, so these may come from clusters created after
-    # it (the workload clusters' Prometheus agents writing to the management cluster).
-    https_only_cidrs: pulumi.Output[list[str]] | None = None
+    # Load balancers of their own (name -> CIDRs admitted on 443 only), for a gateway that
+    # serves only them; the node firewall never admits these: a cluster waits for its node
+    # firewall, so they may come from clusters created after it (the workload clusters'
+    # Prometheus agents writing to the management cluster).
+    dedicated_load_balancers: Mapping[str, pulumi.Output[list[str]]] = field(default_factory=dict)
     tags: Sequence[str] = ()
     # For `existing` clusters only: the kubeconfig Pulumi is handed.
     kubeconfig: pulumi.Input[str] | None = None
@@ -75,14 +76,10 @@ class ClusterRequest:
             lambda parts: [*parts[0], *parts[1]]
         )
 
-    def https_only(self) -> pulumi.Output[list[str]]:
-        """`https_only_cidrs`, less any the 80/443 sources already admit. Sorted, so the
-        order clusters are listed in changes no rule."""
-        if self.exposure == "public" or self.https_only_cidrs is None:
-            return pulumi.Output.from_input([])
-        return pulumi.Output.all(self.web_cidrs(), self.https_only_cidrs).apply(
-            lambda parts: sorted(set(parts[1]) - set(parts[0]))
-        )
+
+def sorted_cidrs(cidrs: pulumi.Output[list[str]]) -> pulumi.Output[list[str]]:
+    """Unique and sorted, so the order clusters are listed in changes no rule."""
+    return cidrs.apply(lambda found: sorted(set(found)))
 
 
 @dataclass(frozen=True)
@@ -99,10 +96,15 @@ class ClusterHandle:
     # What the traffic controller's LoadBalancer Service carries so the cloud's load
     # balancer admits the same sources as the nodes' 80/443 (see infra.edge).
     load_balancer_annotations: pulumi.Output[dict[str, str]]
+    # The same for each of ClusterRequest.dedicated_load_balancers, by name.
+    dedicated_annotations: Mapping[str, pulumi.Output[dict[str, str]]] = field(default_factory=dict)
 
 
 def exposure_annotation(request: ClusterRequest) -> dict[str, str]:
     return {EXPOSURE: request.exposure}
+
+
+DEDICATED_EXPOSURE = {EXPOSURE: "clusters"}
 
 
 def kubernetes_provider(

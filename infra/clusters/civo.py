@@ -10,13 +10,15 @@ import pulumi_civo as civo
 from infra import naming
 from infra.clusters.base import (
     API_PORT,
+    DEDICATED_EXPOSURE,
     ClusterHandle,
     ClusterRequest,
     exposure_annotation,
     kubernetes_provider,
+    sorted_cidrs,
 )
 from infra.config import CivoClusterSpec
-from infra.edge import CIVO_FIREWALL_ID
+from infra.edge import CIVO_FIREWALL_ID, proxy_protocol
 from infra.outputs import secret
 from infra.versions import CIVO_CLUSTER_TYPE
 
@@ -41,12 +43,11 @@ def _egress(protocol: str) -> civo.FirewallEgressRuleArgs:
     )
 
 
-def _web_rules(web: list[str], https_only: list[str]) -> list[civo.FirewallIngressRuleArgs]:
-    rules = [_ingress("http", "80", web), _ingress("https", "443", web)]
+def _https_only(cidrs: list[str]) -> list[civo.FirewallIngressRuleArgs]:
     # Never a rule without CIDRs: Civo reads a missing CIDR as 0.0.0.0/0.
-    if https_only:
-        rules.append(_ingress("https-only", "443", https_only))
-    return rules
+    if not cidrs:
+        raise RuntimeError("a dedicated load balancer needs at least one source")
+    return [_ingress("https-only", "443", cidrs)]
 
 
 def default_kubernetes_version(parent: pulumi.Resource) -> pulumi.Output[str]:
@@ -92,12 +93,23 @@ def create(
         region=spec.region,
         network_id=network.id,
         create_default_rules=False,
-        ingress_rules=pulumi.Output.all(web, request.https_only()).apply(
-            lambda parts: _web_rules(parts[0], parts[1])
-        ),
+        ingress_rules=[_ingress("http", "80", web), _ingress("https", "443", web)],
         egress_rules=[_egress("tcp"), _egress("udp"), _egress("icmp")],
         opts=child,
     )
+    dedicated = {
+        lb: civo.Firewall(
+            f"{name}-{lb}-lb-firewall",
+            name=naming.load_balancer_firewall(request.environment, f"{name}-{lb}"),
+            region=spec.region,
+            network_id=network.id,
+            create_default_rules=False,
+            ingress_rules=sorted_cidrs(cidrs).apply(_https_only),
+            egress_rules=[_egress("tcp"), _egress("udp"), _egress("icmp")],
+            opts=child,
+        )
+        for lb, cidrs in request.dedicated_load_balancers.items()
+    }
     version: pulumi.Input[str]
     if spec.kubernetes_version:
         version, ignore = spec.kubernetes_version, []
@@ -136,8 +148,22 @@ def create(
         egress_cidrs=egress,
         k8s_provider=kubernetes_provider(name, kubeconfig, parent),
         load_balancer_annotations=lb_firewall.id.apply(
-            lambda firewall_id: {**exposure_annotation(request), CIVO_FIREWALL_ID: firewall_id}
+            lambda firewall_id: {
+                **exposure_annotation(request),
+                **proxy_protocol("civo"),
+                CIVO_FIREWALL_ID: firewall_id,
+            }
         ),
+        dedicated_annotations={
+            lb: firewall.id.apply(
+                lambda firewall_id: {
+                    **DEDICATED_EXPOSURE,
+                    **proxy_protocol("civo"),
+                    CIVO_FIREWALL_ID: firewall_id,
+                }
+            )
+            for lb, firewall in dedicated.items()
+        },
     )
 
 

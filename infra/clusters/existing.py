@@ -42,4 +42,8 @@ def create(
         k8s_provider=kubernetes_provider(request.name, kubeconfig, parent),
         # The platform does not own this cluster's load balancers; its owner restricts them.
         load_balancer_annotations=pulumi.Output.from_input({EXPOSURE: "unmanaged"}),
+        dedicated_annotations={
+            lb: pulumi.Output.from_input({EXPOSURE: "unmanaged"})
+            for lb in request.dedicated_load_balancers
+        },
     )

@@ -12,14 +12,16 @@ import pulumi
 from infra import naming
 from infra.clusters.base import (
     API_PORT,
+    DEDICATED_EXPOSURE,
     ClusterHandle,
     ClusterRequest,
     FirewallSource,
     exposure_annotation,
     kubernetes_provider,
+    sorted_cidrs,
 )
 from infra.config import VultrClusterSpec
-from infra.edge import VULTR_FIREWALL_RULES, VULTR_VPC, vultr_firewall_rules
+from infra.edge import VULTR_FIREWALL_RULES, VULTR_VPC, proxy_protocol, vultr_firewall_rules
 from infra.outputs import secret
 from infra.runbooks import RESIZE_NODE_POOL
 
@@ -125,6 +127,17 @@ def create(
         egress_cidrs=egress,
         k8s_provider=kubernetes_provider(name, kubeconfig, parent),
         load_balancer_annotations=_load_balancer_annotations(request),
+        dedicated_annotations={
+            lb: sorted_cidrs(cidrs).apply(
+                lambda found: {
+                    **DEDICATED_EXPOSURE,
+                    **proxy_protocol("vultr"),
+                    VULTR_FIREWALL_RULES: vultr_firewall_rules([], False, found),
+                    VULTR_VPC: "true",
+                }
+            )
+            for lb, cidrs in request.dedicated_load_balancers.items()
+        },
     )
 
 
@@ -133,10 +146,11 @@ def _load_balancer_annotations(request: ClusterRequest) -> pulumi.Output[dict[st
     ranges, which Vultr keeps itself."""
     cloudflare = request.cloudflare_ranges is not None
     static = pulumi.Output.all(*(s.cidr for s in request.web_sources))
-    return pulumi.Output.all(static, request.https_only()).apply(
-        lambda parts: {
+    return static.apply(
+        lambda cidrs: {
             **exposure_annotation(request),
-            VULTR_FIREWALL_RULES: vultr_firewall_rules(parts[0], cloudflare, parts[1]),
+            **proxy_protocol("vultr"),
+            VULTR_FIREWALL_RULES: vultr_firewall_rules(cidrs, cloudflare),
             VULTR_VPC: "true",
         }
     )

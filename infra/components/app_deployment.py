@@ -15,7 +15,7 @@ URLs of the app's dependencies), which a clusters generator alone cannot carry.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -23,6 +23,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from infra import naming
+from infra.addons.admission import namespace_labels
 from infra.addons.argocd import API_VERSION as ARGOCD_API
 from infra.addons.external_secrets import API_VERSION as ESO_API
 from infra.addons.external_secrets import STORE_NAME
@@ -50,6 +51,11 @@ class AppDeploymentArgs:
     database_secret_path: str | None = None
     # The AWS version id of the app's credentials; it changes whenever they do.
     database_secret_version: pulumi.Input[str] | None = None
+    # cluster -> namespaces of the apps calling this one by its in-cluster URL there.
+    callers: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # A private app's per-cluster name serves only these client addresses (as Cloudflare
+    # reports them): adminCidrs and the egress of the clusters its callers run on.
+    allowed_cidrs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
 
 
 def cluster_values(app: AppConfig, dependencies: Mapping[str, str]) -> dict[str, Any]:
@@ -178,9 +184,16 @@ class AppDeployment(pulumi.ComponentResource):
         self.grants: dict[str, k8s.rbac.v1.RoleBinding] = {}
         for cluster, target in sorted(args.targets.items()):
             ctx = target.context(parent=self)
-            namespace = ctx.namespace(app.target_namespace, pod_security="restricted")
+            namespace = ctx.namespace(
+                app.target_namespace,
+                pod_security="restricted",
+                labels=namespace_labels(app.load_balancer_services),
+                depends_on=[target.admission] if target.admission else (),
+            )
             self.grants[cluster] = argocd_registration.grant_namespace(ctx, namespace)
-            isolate_namespace(ctx, namespace, target.traffic.proxy_namespace)
+            isolate_namespace(
+                ctx, namespace, target.traffic.proxy_namespace, args.callers.get(cluster, ())
+            )
             host = naming.app_cluster_host(app.name, cluster, args.domain)
             # A public app's per-cluster host is a load-balancer origin and stays DNS-only.
             # A private app's is how other clusters call it, so it goes through Cloudflare,
@@ -194,6 +207,7 @@ class AppDeployment(pulumi.ComponentResource):
                     app.service.name,
                     app.service.port,
                     proxied=not app.public,
+                    allowed_cidrs=None if app.public else args.allowed_cidrs,
                 ),
                 namespace.after,
             )

@@ -23,7 +23,7 @@ from infra.addons.ingress_nginx import IngressNginx
 from infra.addons.kube_bench import KubeBench
 from infra.addons.reloader import Reloader
 from infra.addons.sealed_secrets import SealedSecrets, SealingKey
-from infra.addons.traffic import TrafficController
+from infra.addons.traffic import ClientPolicy, TrafficController
 from infra.clusters import ClusterHandle, ClusterRequest, create_cluster
 from infra.components.contracts import ClusterSettings
 from infra.config import TrafficControllerName
@@ -51,6 +51,8 @@ class BaselineArgs:
     # Namespaces the secret store serves.
     secret_namespaces: Sequence[str] = ()
     sealing_keys: Sequence[SealingKey] = ()
+    # What the front door asks of clients (this zone's client certificate).
+    client_policy: ClientPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,9 @@ class Baseline:
 def install_baseline(ctx: AddonContext, args: BaselineArgs) -> Baseline:
     annotations = args.load_balancer_annotations
     traffic: TrafficController = (
-        EnvoyGateway(ctx, annotations)
+        EnvoyGateway(ctx, annotations, args.client_policy)
         if args.traffic_controller == "envoy-gateway"
-        else IngressNginx(ctx, annotations)
+        else IngressNginx(ctx, annotations, args.client_policy)
     )
     cert_manager = CertManager(
         ctx,
@@ -127,6 +129,7 @@ def assemble_cluster(
     key_rotation: str,
     parent: pulumi.Resource,
     access: ClusterAccess | None = None,
+    client_policy: ClientPolicy | None = None,
 ) -> AssembledCluster:
     """A cluster from its backend, its own credentials, and the baseline add-ons on it."""
     name = request.name
@@ -164,6 +167,7 @@ def assemble_cluster(
             secret_namespaces=access.secret_namespaces,
             load_balancer_annotations=handle.load_balancer_annotations,
             sealing_keys=settings.sealing_keys,
+            client_policy=client_policy,
         ),
     )
     KubeBench(ctx, handle.provider_name)

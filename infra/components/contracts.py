@@ -65,6 +65,9 @@ class AppTarget:
     provider: k8s.Provider
     traffic: TrafficController
     secret_store: pulumi.Resource
+    # The admission policy app namespaces are created after, so nothing an app syncs
+    # predates it.
+    admission: pulumi.Resource | None = None
 
     def context(self, parent: pulumi.Resource) -> AddonContext:
         """A context for objects on this cluster owned by ``parent`` (the app's component)."""

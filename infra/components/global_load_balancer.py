@@ -30,6 +30,8 @@ class GlobalLoadBalancerArgs:
     domain: str
     account_id: str
     zone_id: str
+    # The zone's apex: the monitor probes through it, presenting its client certificate.
+    zone_name: str
     health_check_path: str
     monitor: MonitorConfig
     steering_policy: SteeringPolicy
@@ -90,6 +92,11 @@ class GlobalLoadBalancer(pulumi.ComponentResource):
             timeout=args.monitor.timeout,
             follow_redirects=False,
             allow_insecure=False,
+            # "Simulate zone": the probe goes through the zone as a visitor's request
+            # would, so it presents the zone's Authenticated Origin Pulls certificate,
+            # which the origins require (terraform-provider-cloudflare v5.22.0
+            # load_balancer_monitor/schema.go `probe_zone`).
+            probe_zone=args.zone_name,
             opts=child,
         )
         pools = {

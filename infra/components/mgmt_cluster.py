@@ -10,14 +10,16 @@ import pulumi
 
 from infra import naming
 from infra.addons.argocd import ArgoCD, ProjectScope
+from infra.addons.envoy_gateway import EnvoyGateway
 from infra.addons.observability import (
-    NAMESPACE as MONITORING,
-)
-from infra.addons.observability import (
+    METRICS_GATEWAY,
     PROMETHEUS_PORT,
     PROMETHEUS_SERVICE,
     MetricsHub,
     MetricsTarget,
+)
+from infra.addons.observability import (
+    NAMESPACE as MONITORING,
 )
 from infra.addons.opencost import OpenCost, PrometheusSource
 from infra.clusters import ClusterRequest
@@ -42,8 +44,10 @@ class MgmtClusterArgs:
     project: ProjectScope | None = None
     # Prometheus, Alertmanager and Grafana (grafana.<domain>) for every cluster.
     observability: bool = False
-    # The workload clusters' egress, whose Prometheus agents write to the hub: admitted on
-    # 443 by the load balancer only, so it may be known only after those clusters exist.
+    # The workload clusters whose Prometheus agents write to the hub, and their egress:
+    # admitted on 443 by the hub's own load balancer only (never Argo CD's), so it may be
+    # known only after those clusters exist.
+    metrics_writers: Sequence[str] = ()
     metrics_writer_cidrs: pulumi.Output[list[str]] | None = None
     # OpenCost, reading the hub's Prometheus; needs observability.
     cost: bool = False
@@ -80,7 +84,11 @@ class MgmtCluster(pulumi.ComponentResource):
                 spec=args.cluster,
                 api_sources=FirewallSource.of(args.admin_cidrs),
                 web_sources=args.web_sources,
-                https_only_cidrs=args.metrics_writer_cidrs if args.observability else None,
+                dedicated_load_balancers=(
+                    {METRICS_GATEWAY: args.metrics_writer_cidrs}
+                    if args.observability and args.metrics_writers and args.metrics_writer_cidrs
+                    else {}
+                ),
                 tags=("platform", args.settings.environment, "management"),
                 kubeconfig=args.kubeconfig,
             ),
@@ -104,7 +112,15 @@ class MgmtCluster(pulumi.ComponentResource):
             or handle.egress_cidrs,
             project=argocd.project,
         )
-        hub = MetricsHub(ctx, baseline.traffic) if args.observability else None
+        hub = None
+        if args.observability:
+            if METRICS_GATEWAY in handle.dedicated_annotations:
+                if not isinstance(baseline.traffic, EnvoyGateway):
+                    raise ValueError("observability needs trafficController: envoy-gateway")
+                baseline.traffic.dedicated_gateway(
+                    ctx, METRICS_GATEWAY, handle.dedicated_annotations[METRICS_GATEWAY]
+                )
+            hub = MetricsHub(ctx, baseline.traffic, args.metrics_writers)
         self.operations_target = OperationsTarget(
             cluster=name,
             environment=args.settings.environment,

@@ -10,8 +10,10 @@ import pulumi
 
 from infra import naming
 from infra.access import ClusterAccess
+from infra.addons.admission import ServiceTypePolicy
 from infra.addons.observability import MetricsAgent, MetricsTarget
 from infra.addons.opencost import OpenCost, PrometheusSource
+from infra.addons.traffic import ClientPolicy
 from infra.clusters import ClusterRequest
 from infra.clusters.base import FirewallSource
 from infra.components import argocd_registration
@@ -41,6 +43,8 @@ class WorkloadClusterArgs:
     # Known once argocd-manager's Roles and RoleBindings exist in the app namespaces: the
     # registration's `namespaces` waits for it.
     namespaces_granted: pulumi.Output[list[str]] | None = None
+    # Only this zone's Cloudflare may connect to the traffic controller's TLS listener.
+    client_policy: ClientPolicy | None = None
 
 
 class WorkloadCluster(pulumi.ComponentResource):
@@ -78,6 +82,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             key_rotation=args.cluster.key_rotation,
             parent=self,
             access=args.access,
+            client_policy=args.client_policy,
         )
         handle, ctx, baseline = cluster.handle, cluster.context, cluster.baseline
         argocd_registration.register(
@@ -90,6 +95,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             granted=args.namespaces_granted,
             depends_on=[args.argocd.namespace_ready],
         )
+        admission = ServiceTypePolicy(ctx)
         if args.metrics is not None:
             agent = MetricsAgent(ctx, args.metrics)
             if args.cost:
@@ -97,8 +103,8 @@ class WorkloadCluster(pulumi.ComponentResource):
                     ctx,
                     PrometheusSource(
                         url=args.metrics.query_url,
-                        username=args.metrics.username,
-                        password=args.metrics.password,
+                        username=args.metrics.reader,
+                        password=args.metrics.reader_password,
                     ),
                     opencost_cost_model(args.cluster.provider, args.cluster.node_size),
                     depends_on=[agent.release],
@@ -110,6 +116,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             provider=handle.k8s_provider,
             traffic=baseline.traffic,
             secret_store=baseline.secrets.store,
+            admission=admission.binding,
         )
         self.api_endpoint = handle.api_endpoint
         self.egress_cidrs = handle.egress_cidrs

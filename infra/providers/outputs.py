@@ -121,6 +121,8 @@ _random = _at("hashicorp/terraform-provider-random", "v3.9.0")
 _tls = _at("hashicorp/terraform-provider-tls", "d72d90e1 (nearest to 609226f53114)")
 # The newest tag readable; the pin is 4.34.2, and these files had no change since.
 _kubernetes = _at("pulumi/pulumi-kubernetes", "v4.32.0")
+# Read at v4.2.1 (the functions cited have not changed since).
+_tls_v421 = _at("hashicorp/terraform-provider-tls", "v4.2.1")
 
 _CIVO_CLUSTER = "civo:index/kubernetesCluster:KubernetesCluster"
 _CIVO_CLUSTER_GO = "civo/kubernetes/resource_kubernetes_cluster.go"
@@ -348,6 +350,20 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         _tls("internal/provider/resource_self_signed_cert.go", "Create L334-459 (L457)"),
         AtCreate(),
         note="Read only marks it ready for renewal once expired (common_cert.go L314-359)",
+    ),
+    ProviderOutput(
+        "tls:index/certRequest:CertRequest",
+        "certRequestPem",
+        _tls_v421(
+            "internal/provider/resource_cert_request.go", "Create L326; Read is a no-op L334"
+        ),
+        AtCreate(),
+    ),
+    ProviderOutput(
+        "tls:index/locallySignedCert:LocallySignedCert",
+        "certPem",
+        _tls_v421("internal/provider/resource_locally_signed_cert.go", "Create L285"),
+        AtCreate(),
     ),
     ProviderOutput(
         "random:index/randomPassword:RandomPassword",

@@ -9,6 +9,7 @@ those run in `platform plan` (and `platform plan --all-stacks`) only.
 from __future__ import annotations
 
 from infra.rules import (
+    edge_rules,
     guardrails,
     hardening,
     lifecycle,
@@ -38,6 +39,7 @@ PLAN_RULES: list[PlanRule] = [
     *provider_outputs.PLAN_RULES,
     *reachability.PLAN_RULES,
     *lifecycle.PLAN_RULES,
+    *edge_rules.PLAN_RULES,
 ]
 STACKS_RULES: list[StacksRule] = [*real_world.STACKS_RULES]
 

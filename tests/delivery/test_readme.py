@@ -154,6 +154,8 @@ def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
         assert "stacks: every rule holds" in out
 
     in_process: dict[str, Callable[[], None]] = {
+        "platform exposure --stack prod": check_exposure,
+        "platform exposure --stack prod --markdown": check_exposure_markdown,
         "platform plan --all-stacks": check_all_stacks,
         "platform plan --stack dev [--out DIR]": check_plan_dev,
         "platform plan --config path/to/any.yaml": check_plan_any,
@@ -187,6 +189,16 @@ def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
         "  blog.example.com: 45 s = interval 30 s + (retries 2 + 1) x timeout 5 s"
         in outputs["python -m platform_cli plan --stack prod"][0].splitlines()
     )
+
+
+def check_exposure() -> None:
+    code, out = _call(["exposure", "--stack", "prod"])
+    assert code == 0 and out.startswith("stack prod: who reaches each endpoint"), out
+
+
+def check_exposure_markdown() -> None:
+    code, out = _call(["exposure", "--stack", "prod", "--markdown"])
+    assert code == 0 and out.startswith("| where | endpoint | reached by | note |"), out
 
 
 def _assert_zero(argv: list[str]) -> None:

@@ -49,6 +49,8 @@ FREE_FORM: dict[str, dict[str, str]] = {
     },
     "ingress-nginx": {
         "controller.extraArgs": "each key becomes a controller flag (values.yaml `extraArgs: {}`)",
+        "controller.config": "each key becomes an entry of the controller's ConfigMap "
+        "(values.yaml `controller.config: {}`)",
         "controller.service.annotations": "each key becomes a Service annotation "
         "(values.yaml `controller.service.annotations: {}`)",
     },

@@ -58,6 +58,11 @@ def test_platform_namespaces_are_as_strict_as_their_charts_allow(
     assert "hostPID" in platform["kube-bench"]["annotations"]["platform/pod-security-exception"]
 
 
+# prod's dashboard calls weather on london, and temperature and traffic where they share a
+# cluster with it, by their in-cluster URLs (infra/app_urls.py rule 1).
+CALLERS = {("london", "weather"): ["dashboard"], ("frankfurt", "temperature"): ["dashboard"]}
+
+
 @pytest.mark.parametrize("cluster", sorted(PROD_NAMESPACES))
 def test_app_namespaces_deny_ingress_but_from_themselves_and_the_gateway(
     prod: PlanView, cluster: str
@@ -68,7 +73,7 @@ def test_app_namespaces_deny_ingress_but_from_themselves_and_the_gateway(
         if r.name.startswith(f"{cluster}-")
     }
     assert sorted(policies) == PROD_NAMESPACES[cluster]
-    for spec in policies.values():
+    for namespace, spec in policies.items():
         assert spec["podSelector"] == {}
         assert spec["policyTypes"] == ["Ingress"]
         (rule,) = spec["ingress"]
@@ -79,6 +84,10 @@ def test_app_namespaces_deny_ingress_but_from_themselves_and_the_gateway(
                     "matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}
                 }
             },
+            *(
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": caller}}}
+                for caller in CALLERS.get((cluster, namespace), [])
+            ),
         ]
         assert "ports" not in rule
 

@@ -55,8 +55,10 @@ def test_prod_estimate_counts_every_cluster_and_lists_unknowns(
     prod = estimate_of(write_config("prod"))
     assert prod.total == PROD_TOTAL
     unknown = {(line.group, line.what): line.quantity for line in prod.unknown}
-    # One cloud load balancer per cluster: the mgmt cluster and four workload clusters.
-    assert sum(q for (_, what), q in unknown.items() if what == "cloud load balancer") == 5
+    # One cloud load balancer per cluster, the mgmt cluster and four workload clusters, and
+    # the metrics hub's own on the mgmt cluster.
+    assert sum(q for (_, what), q in unknown.items() if what == "cloud load balancer") == 6
+    assert unknown[("cluster mgmt (civo LON1)", "cloud load balancer")] == 2
     assert unknown[("database shared (civo LON1)", "database node g3.db.medium")] == 3
     # Public apps: hello-world on 4 clusters, blog and dashboard on 2, weather on 1.
     assert unknown[("cloudflare load balancing", "Cloudflare load balancer")] == 4
@@ -148,7 +150,7 @@ def test_plan_prints_the_estimate(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out.splitlines()
     assert "monthly cost estimate (USD, list prices before tax):" in out
     assert (
-        "  total: $641.40 a month, plus what these cost (price unknown): 5 x cloud load "
+        "  total: $641.40 a month, plus what these cost (price unknown): 6 x cloud load "
         "balancer, 3 x database node g3.db.medium, 1 x S3 backup storage, 4 x Cloudflare load balancer, "
         "9 x Cloudflare origin, 4 x Cloudflare monitor"
     ) in out

@@ -18,6 +18,17 @@ NETWORK = "civo:index/network:Network"
 FIREWALLS = ("firewall", "lb-firewall")
 
 
+# What the metrics hub keeps for each workload cluster (infra/addons/observability.py).
+HUB_PER_CLUSTER = {
+    "mgmt-relay-{}",
+    "mgmt-service-relay-{}",
+    "mgmt-metrics-write-password-{}",
+    "mgmt-secret-monitoring-prometheus-write-{}-users",
+    "mgmt-prometheus-write-{}-basic-auth",
+    "mgmt-route-prometheus-write-{}",
+}
+
+
 def names(changes: list[Change], kind: str) -> set[str]:
     return {c.resource.name for c in changes if c.kind == kind}
 
@@ -48,16 +59,20 @@ def test_adding_a_region_adds_its_resources_and_only_implied_updates(
 
     changes = diff_runs(prod.run, plan_config("prod", add_phoenix).run)
     assert names(changes, "replace") == set() and names(changes, "remove") == set()
-    assert {c.cluster for c in changes if c.kind == "add"} == {"phoenix"}
+    # On the hub: the new cluster's own write path, credential and relay, and nothing else.
+    assert {c.resource.name for c in changes if c.kind == "add" and c.cluster == "mgmt"} == {
+        n.format("phoenix") for n in HUB_PER_CLUSTER
+    }
+    assert {c.cluster for c in changes if c.kind == "add"} == {"phoenix", "mgmt"}
     assert "phoenix" in names(changes, "add") and "hello-world-global-phoenix" in names(
         changes, "add"
     )
-    # The metrics hub's load balancer admits the new cluster's egress.
+    # The metrics hub's own load balancer admits the new cluster's egress.
     assert names(changes, "update") == {
         "hello-world-applicationset",
         "hello-world-global-lb",
         "mgmt-appproject-prod",
-        "mgmt-lb-firewall",
+        "mgmt-metrics-lb-firewall",
     }
 
 
@@ -69,14 +84,17 @@ def test_removing_a_region_removes_its_resources_and_only_implied_updates(
 
     changes = diff_runs(prod.run, plan_config("prod", remove_chicago).run)
     assert names(changes, "add") == set() and names(changes, "replace") == set()
-    assert {c.cluster for c in changes if c.kind == "remove"} == {"chicago"}
+    assert {c.cluster for c in changes if c.kind == "remove"} == {"chicago", "mgmt"}
+    assert {c.resource.name for c in changes if c.kind == "remove" and c.cluster == "mgmt"} == {
+        n.format("chicago") for n in HUB_PER_CLUSTER
+    }
     # chicago states its egress, which the hub and every locked-down cluster admitted.
     locked = {f"{c}-{f}" for c in ("london", "frankfurt", "newyork") for f in FIREWALLS}
     assert names(changes, "update") == {
         "hello-world-applicationset",
         "hello-world-global-lb",
         "mgmt-appproject-prod",
-        "mgmt-lb-firewall",
+        "mgmt-metrics-lb-firewall",
         *locked,
     }
 

@@ -81,10 +81,11 @@ def test_the_gateway_class_uses_the_envoy_proxy(prod: PlanView, cluster: str) ->
 def test_argocd_admits_only_admins_by_default(prod: PlanView) -> None:
     annotations = service_annotations(prod, "mgmt")
     assert annotations["platform/exposure"] == "admin"
-    assert lb_firewall_rules(prod, "mgmt") == {
-        "http": ADMIN,
-        "https": ADMIN,
-        "https-only": sorted([*(f"{mock_ip('civo', c)}/32" for c in FRONTED_CIVO), *STATED_EGRESS]),
+    # The metrics agents write through the hub's own load balancer, never Argo CD's.
+    assert lb_firewall_rules(prod, "mgmt") == {"http": ADMIN, "https": ADMIN}
+    metrics = prod.one("civo:index/firewall:Firewall", "mgmt-metrics-lb-firewall").inputs
+    assert {r["label"]: r["cidrs"] for r in metrics["ingressRules"]} == {
+        "https-only": sorted([*(f"{mock_ip('civo', c)}/32" for c in FRONTED_CIVO), *STATED_EGRESS])
     }
     nodes = prod.one("civo:index/firewall:Firewall", "mgmt-firewall").inputs["ingressRules"]
     assert {r["portRange"]: r["cidrs"] for r in nodes if r["portRange"] != "6443"} == {
@@ -98,7 +99,7 @@ def test_the_hubs_writers_wait_for_their_clusters_and_not_the_other_way(
 ) -> None:
     """Workload clusters wait for the management cluster's egress; the hub's load balancer
     firewall waits for theirs, and the management cluster never waits for it."""
-    lb_firewall = prod.one("civo:index/firewall:Firewall", "mgmt-lb-firewall")
+    lb_firewall = prod.one("civo:index/firewall:Firewall", "mgmt-metrics-lb-firewall")
     workload = {
         prod.one("civo:index/kubernetesCluster:KubernetesCluster", c).urn for c in FRONTED_CIVO
     }
@@ -113,7 +114,9 @@ def test_without_observability_the_hub_admits_no_writers(
     def off(config: dict[str, Any]) -> None:
         config["platform:observability"] = False
 
-    assert lb_firewall_rules(plan_config("prod", off), "mgmt") == {"http": ADMIN, "https": ADMIN}
+    plan = plan_config("prod", off)
+    assert lb_firewall_rules(plan, "mgmt") == {"http": ADMIN, "https": ADMIN}
+    assert not [r for r in plan.of_type(":Firewall") if r.name == "mgmt-metrics-lb-firewall"]
 
 
 def test_argocd_exposure_is_a_choice(plan_config: Callable[..., PlanView]) -> None:

@@ -45,25 +45,36 @@ def test_dev_has_no_observability_by_default(stack_plans: dict[str, PlanView]) -
     assert kps(stack_plans["dev"]) == {}
 
 
-def test_agents_write_over_https_with_basic_auth_to_a_guarded_route(prod: PlanView) -> None:
-    route = prod.one(":HTTPRoute", "mgmt-route-prometheus").inputs
-    host = route["spec"]["hostnames"][0]
-    assert host == "prometheus-mgmt.example.com"
+def test_each_agent_writes_over_https_to_its_own_guarded_path(prod: PlanView) -> None:
+    """Each workload cluster writes to `/clusters/<name>/api/v1/write` on the hub's own
+    gateway, with a credential of its own, into a relay that stamps `cluster=<name>`."""
     for cluster in WORKLOAD:
+        route = prod.one(":HTTPRoute", f"mgmt-route-prometheus-write-{cluster}").inputs
+        host = route["spec"]["hostnames"][0]
+        assert host == "prometheus-mgmt.example.com"
+        assert route["spec"]["parentRefs"][0]["name"] == "metrics"
+        (rule,) = route["spec"]["rules"]
+        path = f"/clusters/{cluster}/api/v1/write"
+        assert rule["matches"] == [{"path": {"type": "Exact", "value": path}}]
+        assert rule["backendRefs"] == [{"name": f"relay-{cluster}", "port": 9090}]
         (write,) = kps(prod)[cluster]["values"]["prometheus"]["prometheusSpec"]["remoteWrite"]
-        assert write["url"] == f"https://{host}/api/v1/write"
+        assert write["url"] == f"https://{host}{path}"
         secret_name = write["basicAuth"]["password"]["name"]
         secret = prod.one("v1:Secret", f"{cluster}-secret-monitoring-{secret_name}").inputs
         assert secret["stringData"] == "[secret]"
-    policy = prod.one(":SecurityPolicy", "mgmt-prometheus-basic-auth").inputs
-    assert policy["spec"]["targetRefs"] == [
-        {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "prometheus"}
-    ]
-    assert route["metadata"]["namespace"] == policy["metadata"]["namespace"]
-    users = policy["spec"]["basicAuth"]["users"]["name"]
-    assert prod.one("v1:Secret", f"mgmt-secret-monitoring-{users}").inputs["stringData"] == (
-        "[secret]"
-    )
+        policy = prod.one(":SecurityPolicy", f"mgmt-prometheus-write-{cluster}-basic-auth")
+        assert policy.inputs["spec"]["targetRefs"] == [
+            {
+                "group": "gateway.networking.k8s.io",
+                "kind": "HTTPRoute",
+                "name": f"prometheus-write-{cluster}",
+            }
+        ]
+        relay = prod.one(":PrometheusAgent", f"mgmt-relay-{cluster}").inputs["spec"]
+        (forward,) = relay["remoteWrite"]
+        assert forward["writeRelabelConfigs"] == [
+            {"action": "replace", "targetLabel": "cluster", "replacement": cluster}
+        ]
 
 
 def test_htpasswd_line_is_the_sha_scheme_envoy_accepts() -> None:
@@ -123,8 +134,11 @@ def _merged(defaults: Any, ours: Any) -> Any:
 
 def test_no_service_exposes_metrics_outside_the_cluster(prod: PlanView, upstream: Path) -> None:
     """Every Service the observability charts render stays ClusterIP (chart defaults with
-    our values on top), and the program creates no Service of its own."""
-    assert prod.of_type("core/v1:Service") == []
+    our values on top), and the only Services the program creates are the hub's relays,
+    ClusterIP."""
+    for service in prod.of_type("core/v1:Service"):
+        assert service.name.startswith("mgmt-service-relay-"), service.name
+        assert "type" not in service.inputs["spec"]
     for name, inputs in prod.releases().items():
         chart = str(inputs["chart"]).rsplit("/", 1)[-1]
         if chart not in {"kube-prometheus-stack", "opencost"}:
@@ -206,8 +220,8 @@ def test_the_add_ons_the_alerts_read_are_scraped_on_every_cluster(prod: PlanView
 
 def test_monitoring_objects_wait_for_the_release_that_brings_their_crds(prod: PlanView) -> None:
     """PodMonitors, the PrometheusRule and OpenCost (whose chart renders a ServiceMonitor)
-    wait for their cluster's kube-prometheus-stack release; the SecurityPolicy waits for
-    the route it guards and the users Secret it reads."""
+    wait for their cluster's kube-prometheus-stack release; each route waits for the
+    SecurityPolicy that guards it, which waits for the users Secret it reads."""
     by_name = {r.name: r for r in prod.resources}
 
     def waits_for(resource: str, dependency: str) -> bool:
@@ -222,5 +236,8 @@ def test_monitoring_objects_wait_for_the_release_that_brings_their_crds(prod: Pl
         for name in [*dependants, f"{cluster}-opencost"]:
             assert waits_for(name, release), name
     assert waits_for("mgmt-platform-alerts", "mgmt-kube-prometheus-stack")
-    assert waits_for("mgmt-prometheus-basic-auth", "mgmt-route-prometheus")
-    assert waits_for("mgmt-prometheus-basic-auth", "mgmt-secret-monitoring-remote-write-users")
+    for cluster in WORKLOAD:
+        guard = f"mgmt-prometheus-write-{cluster}-basic-auth"
+        assert waits_for(f"mgmt-route-prometheus-write-{cluster}", guard)
+        assert waits_for(guard, f"mgmt-secret-monitoring-prometheus-write-{cluster}-users")
+        assert waits_for(f"mgmt-relay-{cluster}", "mgmt-kube-prometheus-stack")

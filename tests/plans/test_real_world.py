@@ -127,7 +127,9 @@ def test_autoscaled_vultr_pools_keep_the_autoscalers_size(prod: PlanView) -> Non
     chicago = prod.one("vultr:index/kubernetes:Kubernetes", "chicago")
     assert chicago.ignore_changes == ["nodePools.nodeQuantity"]
     # Its nodes come and go, so none is looked up: only its stated egress is admitted.
-    hub = prod.one("civo:index/firewall:Firewall", "mgmt-lb-firewall").inputs["ingressRules"]
+    hub = prod.one("civo:index/firewall:Firewall", "mgmt-metrics-lb-firewall").inputs[
+        "ingressRules"
+    ]
     writers = next(r["cidrs"] for r in hub if r["label"] == "https-only")
     nodes = {f"{mock_ip('node', mock_id('vultr-node', f'chicago-{i}'))}/32" for i in range(6)}
     assert "198.51.100.64/32" in writers and not nodes & set(writers)

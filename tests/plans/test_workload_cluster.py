@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.plans.test_diff import HUB_PER_CLUSTER
 from tests.planview import PlanView
 
 WORKLOAD = "platform:index:WorkloadCluster"
@@ -159,7 +160,12 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
     }
     pool = prod.one(":LoadBalancerPool", "hello-world-global-chicago").urn
     assert apps_there
-    assert set(before) - set(after) == _cluster_urns(prod, "chicago") | apps_there | {pool}
+    # and its write path, credential and relay on the metrics hub.
+    hub = {
+        r.urn for r in prod.resources if r.name in {n.format("chicago") for n in HUB_PER_CLUSTER}
+    }
+    assert len(hub) == len(HUB_PER_CLUSTER)
+    assert set(before) - set(after) == _cluster_urns(prod, "chicago") | apps_there | {pool} | hub
     changed = sorted(after[urn].name for urn in after if after[urn].inputs != before[urn].inputs)
     # The updates it implies: Argo CD stops targeting it, the load balancer drops its pool,
     # and its stated egress leaves the hub's and the locked-down clusters' firewalls.
@@ -170,7 +176,7 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
             "hello-world-applicationset",
             "hello-world-global-lb",
             "mgmt-appproject-prod",
-            "mgmt-lb-firewall",
+            "mgmt-metrics-lb-firewall",
             "newyork-firewall",
             "newyork-lb-firewall",
         ]
