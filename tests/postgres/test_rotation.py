@@ -54,12 +54,16 @@ def accepts(server: PostgresServer, login: Login, database: str) -> bool:
         return False
 
 
-def changed_roles(before: PlanView, after: PlanView) -> list[dict[str, Any]]:
-    """The Roles whose inputs the rotation changes, in the order `up` updates them."""
+def changed_roles(before: PlanView, after: PlanView) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The Roles whose inputs the rotation changes, before and after, in the order `up`
+    updates them."""
     old = {r.name: r.revealed_inputs for r in before.of_type(ROLE)}
-    changed = [r.revealed_inputs for r in after.of_type(ROLE) if r.revealed_inputs != old[r.name]]
-    for inputs in changed:
-        (previous,) = [i for i in old.values() if i["name"] == inputs["name"]]
+    changed = [
+        (old[r.name], r.revealed_inputs)
+        for r in after.of_type(ROLE)
+        if r.revealed_inputs != old[r.name]
+    ]
+    for previous, inputs in changed:
         assert {k for k in inputs if inputs[k] != previous[k]} == {"password"}
     return changed
 
@@ -82,9 +86,9 @@ def test_a_rotation_keeps_the_app_connected_and_retires_a_password_a_rotation_la
             before, after = rotations[count - 1], rotations[count]
             admin = DatabaseStack(after, postgres)
             # The database side of the `up`: the login the app moves to gets a new password.
-            for inputs in changed_roles(before, after):
+            for previous, inputs in changed_roles(before, after):
                 provider = admin.provider_of(after.one(ROLE, role_resource(after, inputs["name"])))
-                provider.update_role_password(inputs["name"], inputs["password"])
+                provider.update_role(previous, inputs)
                 assert accepts(postgres, *held), f"rotation {count} cut the app off"
             new = app_login(after, APP)
             assert new[0] != held[0], "a rotation moves the app to its other login"
@@ -153,3 +157,51 @@ def test_a_rotation_reaches_the_running_app(rotations: dict[int, PlanView]) -> N
         assert release["values"]["reloader"]["resourceLabelSelector"] == selector
         assert release["values"]["reloader"]["autoReloadAll"] is True
         assert all(f"{k}={v}" in selector for k, v in RESTARTS_WORKLOADS.items())
+
+
+ROLE_STATEMENT = ("CREATE ROLE", "ALTER ROLE", "GRANT", "REVOKE")
+
+
+def test_a_rotation_runs_the_providers_role_statements_and_keeps_the_alternate_acting_as_owner(
+    postgres: PostgresServer, rotations: dict[int, PlanView]
+) -> None:
+    """The alternate login's create and its first rotation, as the pinned provider runs
+    them (resource_postgresql_role.go Create :347-369, Update :679-748): the update takes
+    the membership away and gives it back, and sets the search path, on every update. A
+    session the app holds on that login still acts as the owner afterwards."""
+    before, after = rotations[0], rotations[1]
+    postgres.create_login(admin_login(before), CIVO_ADMIN_ATTRIBUTES)
+    stack = DatabaseStack(before, postgres)
+    stack.create([r for r in stack.resources if not r.name.endswith("alternate-role")])
+    resource = before.one(ROLE, f"shared-{APP}-alternate-role")
+    old, new = resource.revealed_inputs, after.one(ROLE, resource.name).revealed_inputs
+    provider = stack.provider_of(resource)
+    provider.create_role(old)
+    created = [s for s in provider.executed if s.startswith(ROLE_STATEMENT)]
+    alternate = Login(old["name"], old["password"])
+    live = postgres.connect(alternate, APP)
+    try:
+        provider.executed.clear()
+        provider.update_role(old, new)
+        updated = [s for s in provider.executed if s.startswith(ROLE_STATEMENT)]
+        assert live.execute("SELECT current_user").fetchone() == (APP,)
+        live.execute("CREATE TABLE kept (id int)")
+    finally:
+        live.close()
+    expected_create = [
+        f'CREATE ROLE "{APP}_alt" WITH ENCRYPTED PASSWORD',  # :347
+        f'GRANT "{APP}" TO "{APP}_alt"',  # :353 grantRoles
+        f'ALTER ROLE "{APP}_alt" SET search_path TO DEFAULT',  # :357 alterSearchPath
+        f'ALTER ROLE "{APP}_alt" SET ROLE TO "{APP}"',  # :369 setAssumeRole
+    ]
+    expected_update = [
+        f'ALTER ROLE "{APP}_alt" PASSWORD',  # :687 setRolePassword
+        f'REVOKE "{APP}" FROM "{APP}_alt"',  # :728 revokeRoles
+        f'GRANT "{APP}" TO "{APP}_alt"',  # :732 grantRoles
+        f'ALTER ROLE "{APP}_alt" SET search_path TO DEFAULT',  # :736 alterSearchPath
+    ]
+    for sent, expected in ((created, expected_create), (updated, expected_update)):
+        assert [s[: len(e)] for s, e in zip(sent, expected, strict=False)] == expected, sent
+        assert len(sent) == len(expected), sent
+    assert accepts(postgres, Login(new["name"], new["password"]), APP)
+    assert DatabaseStack(after, postgres).drift() == {}
