@@ -10,7 +10,7 @@ import importlib.metadata
 import subprocess
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -34,6 +34,7 @@ from platform_cli.resource_options import (
     removal_notes,
     replacement_notes,
 )
+from platform_cli.rotations import login_edit_errors
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
 
 Kind = Literal["add", "remove", "update", "replace", "fail"]
@@ -379,6 +380,14 @@ def diff_runs(old: PlanRun, new: PlanRun) -> list[Change]:
     return changes
 
 
+def edit_errors(
+    old: StackFile, new: StackFile, old_run: PlanRun, new_run: PlanRun, changes: list[Change]
+) -> list[str]:
+    """`error:` lines for edits `up` would apply wrongly (platform_cli.rotations)."""
+    replaced = {c.resource.urn for c in changes if c.kind == "replace"}
+    return login_edit_errors(old, new, old_run, new_run, replaced)
+
+
 def refusals(changes: list[Change]) -> list[str]:
     """`error:` lines for in-place updates the provider would silently not apply."""
     return [
@@ -420,10 +429,12 @@ def exit_code(changes: list[Change]) -> int:
     return CHANGES if changes else NO_CHANGE
 
 
-def outcome(changes: list[Change]) -> int:
-    """The exit code with dropped edits counted: the highest that applies, so an edit the
-    provider would silently drop (2) never hides a change `up` refuses (3)."""
-    return max(exit_code(changes), INVALID if refusals(changes) else NO_CHANGE)
+def outcome(changes: list[Change], edit_errors: Sequence[str] = ()) -> int:
+    """The exit code with dropped and refused edits counted: the highest that applies, so
+    an edit the provider would silently drop or `up` would get wrong (2) never hides a
+    change `up` refuses (3)."""
+    invalid = refusals(changes) or edit_errors
+    return max(exit_code(changes), INVALID if invalid else NO_CHANGE)
 
 
 def attention_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
@@ -461,8 +472,12 @@ def render_text(changes: list[Change]) -> list[str]:
     return lines
 
 
-def render_markdown(changes: list[Change], title: str) -> str:
+def render_markdown(changes: list[Change], title: str, edit_errors: Sequence[str] = ()) -> str:
     lines = [f"### `platform diff`: {title}", "", f"**{summary(changes)}**", ""]
+    if edit_errors:
+        lines += ["> [!CAUTION]", "> Refused: `pulumi up` would get these edits wrong:"]
+        lines += [f"> - {line.removeprefix('error: ')}" for line in edit_errors]
+        lines.append("")
     refused = refusals(changes)
     if refused:
         lines += ["> [!CAUTION]", "> `pulumi up` would record these changes and not make them:"]
@@ -533,9 +548,8 @@ def command(
             name = stack or stack_of(new)
             old_run = _plan_against(old, name, against)
             _, new_run, notes = plan_stack_file(new, stack=name)
-            providers = provider_config_changes(
-                read_stack_file(old), read_stack_file(new), old_run, new_run
-            )
+            old_file, new_file = read_stack_file(old), read_stack_file(new)
+            providers = provider_config_changes(old_file, new_file, old_run, new_run)
             cost_change = change_lines(estimate_of(old, name), estimate_of(new, name))
         except InvalidConfigError as err:
             return err.report(stderr)
@@ -543,15 +557,16 @@ def command(
         print(note, file=stderr)
     changes = diff_runs(old_run, new_run)
     changes += providers
+    refused_edits = edit_errors(old_file, new_file, old_run, new_run, changes)
     title = f"{new} against {against}"
     print(f"platform diff: {title}", file=stdout)
     for line in [*render_text(changes), *cost_change]:
         print(line, file=stdout)
     target = markdown or PROJECT_DIR / "build" / f"diff-{new_run.stack}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_markdown(changes, title) + "\n")
+    target.write_text(render_markdown(changes, title, refused_edits) + "\n")
     print(f"wrote {target}", file=stdout)
     # A change the provider would silently drop: say how to make it real instead.
-    for line in refusals(changes):
+    for line in [*refusals(changes), *refused_edits]:
         print(line, file=stderr)
-    return outcome(changes)
+    return outcome(changes, refused_edits)

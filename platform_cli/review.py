@@ -25,6 +25,7 @@ from platform_cli.diff import (
     NO_CHANGE,
     Change,
     diff_runs,
+    edit_errors,
     outcome,
     provider_config_changes,
     render_markdown,
@@ -105,6 +106,8 @@ class StackReview:
     reason: str
     changes: list[Change] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Edits `up` would get wrong (platform_cli.rotations): shown with the changes.
+    edit_errors: list[str] = field(default_factory=list)
     removed: bool = False
     added: bool = False
 
@@ -214,9 +217,9 @@ def review_stack(
                 old_run = _empty_run(stack)  # the base was broken; everything is new
         result.changes = diff_runs(old_run, new_run)
         if old is not None:
-            result.changes += provider_config_changes(
-                read_stack_file(old), read_stack_file(new), old_run, new_run
-            )
+            old_file, new_file = read_stack_file(old), read_stack_file(new)
+            result.changes += provider_config_changes(old_file, new_file, old_run, new_run)
+            result.edit_errors = edit_errors(old_file, new_file, old_run, new_run, result.changes)
     return result
 
 
@@ -298,7 +301,9 @@ def render(
             ]
             lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in rejected]
             lines.append("")
-        section = render_markdown(r.changes, f"stack {r.stack}, {base_label} → {head_label}")
+        section = render_markdown(
+            r.changes, f"stack {r.stack}, {base_label} → {head_label}", r.edit_errors
+        )
         if len(section) > budget:
             section = (
                 section[: max(budget, 0)].rsplit("\n", 1)[0]
@@ -358,6 +363,6 @@ def command(
     print(f"wrote {target}", file=stderr)
     # The highest code any stack earns: a refusal (3) is never hidden by a stack that is
     # invalid or has an edit the provider would silently drop (2).
-    codes = [INVALID if r.errors else outcome(r.changes) for r in reviews]
+    codes = [INVALID if r.errors else outcome(r.changes, r.edit_errors) for r in reviews]
     codes += [CHANGES for r in reviews if r.removed]
     return max(codes, default=NO_CHANGE)

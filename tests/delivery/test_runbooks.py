@@ -81,6 +81,10 @@ def _known(path: list[str]) -> bool:
                 resolved = defs[resolved["$ref"].rsplit("/", 1)[-1]]
             else:
                 resolved = next(o for o in resolved["anyOf"] if o.get("type") != "null")
+        additional = resolved.get("additionalProperties")
+        if isinstance(additional, dict) and not resolved.get("properties"):
+            node = additional  # a map, keyed by names (`rotations.<app>`)
+            continue
         if key not in _object_keys(resolved, defs):
             return False
         branches = resolved.get("oneOf") or [resolved]
@@ -112,5 +116,6 @@ def test_every_config_key_named_exists() -> None:
 def test_the_check_catches_a_wrong_key_and_command() -> None:
     assert not _known(["drains"]) and not _known(["database", "protected"])
     assert _known(["database", "retainOnDelete"]) and _known(["clusters", "keyRotation"])
+    assert _known(["database", "rotations", "blog"]) and not _known(["database", "size", "x"])
     with pytest.raises(AssertionError):
         help_of("deploy")
