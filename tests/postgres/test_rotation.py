@@ -20,7 +20,6 @@ import yaml
 
 from infra.addons.reloader import RESTARTS_WORKLOADS
 from infra.addons.reloader import values as reloader_values
-from infra.components.app_deployment import CREDENTIALS_VERSION
 from platform_cli.plan import plan_stack_file
 from platform_cli.runner import Registration
 from tests.conftest import stack_document
@@ -149,8 +148,12 @@ def test_the_alternate_login_works_as_the_owner(
 
 def test_a_rotation_reaches_the_running_app(rotations: dict[int, PlanView]) -> None:
     """In the plan: the new credentials wait for the login they name, the ExternalSecret
-    changes with them (ESO syncs at once), and the Secret it writes is one Reloader
-    watches, on every cluster the app runs on."""
+    asks for exactly the AWS version this `up` wrote (`uuid/<versionId>`: ESO v2.9.0
+    providers/v1/aws/secretsmanager/secretsmanager.go constructSecretValue reads it by
+    VersionId, not AWSCURRENT), so its spec changes with them and ESO syncs at once
+    (pkg/controllers/externalsecret/externalsecret_controller.go shouldRefresh: a new
+    generation), and the Secret it writes is one Reloader watches, on every cluster the
+    app runs on."""
     before, after = rotations[0], rotations[1]
     version = after.one(
         "secretsmanager/secretVersion:SecretVersion", f"shared-{APP}-credentials-value"
@@ -165,8 +168,11 @@ def test_a_rotation_reaches_the_running_app(rotations: dict[int, PlanView]) -> N
     assert externals
     for external in externals:
         old = before.one("external-secrets.io/v1:ExternalSecret", external.name)
-        annotation = external.inputs["metadata"]["annotations"][CREDENTIALS_VERSION]
-        assert annotation != old.inputs["metadata"]["annotations"][CREDENTIALS_VERSION]
+        ((_, source),) = external.inputs["spec"]["dataFrom"][0].items()
+        ((_, old_source),) = old.inputs["spec"]["dataFrom"][0].items()
+        assert source["version"].startswith("uuid/"), source
+        assert source["version"] != old_source["version"]
+        assert version.urn in external.property_dependencies["spec"]
         target = external.inputs["spec"]["target"]
         assert target["template"]["metadata"]["labels"] == RESTARTS_WORKLOADS
         cluster = external.name.removesuffix(f"-{APP}-db-secret")
