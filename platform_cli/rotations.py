@@ -54,7 +54,7 @@ def login_edit_errors(
     for urn, app in sorted(_app_databases(old_run).items(), key=lambda item: item[1]):
         count = before.get(app, 0)
         in_use = _in_use(app, count)
-        field = f"error: {FIELD}.{app}"
+        field = "error: " + ".".join((FIELD, app))
         if urn not in kept or urn in replaced:
             if in_use.user != app:
                 errors.append(
