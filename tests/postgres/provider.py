@@ -268,8 +268,9 @@ class Provider:
             if new.get("password") != old.get("password") and new.get("password"):
                 # :687, :781-814 setRolePassword
                 txn.execute(f"ALTER ROLE {ident(name)} PASSWORD {literal(new['password'])}")
-            # :691-726: bypass_rls, connection_limit, create_database, create_role, inherit,
-            # login, replication, superuser, valid_until: never set, so never changed.
+            # :691-726: login is unchanged (asserted above); bypass_rls, connection_limit,
+            # create_database, create_role, inherit, replication, superuser and
+            # valid_until are never set, so never changed.
             self.revoke_roles(txn, name)  # :728
             self.grant_roles(txn, new)  # :732
             self.alter_search_path(txn, name)  # :736
