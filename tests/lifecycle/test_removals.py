@@ -12,7 +12,7 @@ import pytest
 from platform_cli import main
 from platform_cli.diff import diff_runs
 from platform_cli.lifecycle.checks import finalizer_waits
-from tests.lifecycle.scenario import Scenario
+from tests.lifecycle.scenario import Edit, Scenario
 from tests.lifecycle.test_runbooks_followed import FORECAST
 from tests.planview import PlanView
 
@@ -35,17 +35,23 @@ def test_removing_the_last_app_deletes_the_applicationsets_before_their_project(
     assert up.problems == []
 
 
-def test_destroy_hangs_on_no_finalizer_and_deletes_nothing_under_the_kept_database(
+def test_removing_the_apps_while_the_database_stays_drops_their_data_or_blocks_the_destroy(
     tmp_path: Path, stack_plans: dict[str, PlanView]
 ) -> None:
-    scenario = Scenario(tmp_path, "prod", planned=stack_plans["prod"].run)
-    # destroy-environment.md: unprotect first (retainOnDelete stays on), then destroy.
-    scenario.up("unprotect", lambda c: c["platform:database"].__setitem__("protect", False))
-    up = scenario.up("destroy", None)
-    assert up.problems == []
-    assert up.data_deleted == []
-    left = {scenario.cloud.objects.get(s.urn) for s in up.order.ran if s.resource.type in PG}
-    assert left == {"left"}
+    """Why destroy-environment.md keeps the apps in the config until the destroy."""
+    no_apps: Edit = lambda c: c.__setitem__("platform:apps", [])  # noqa: E731
+    # dev: the instance stays, so deletedWith does not apply: DROP DATABASE for real.
+    dev = Scenario(tmp_path / "dev", "dev", planned=stack_plans["dev"].run)
+    assert any("DROP DATABASE" in d for d in dev.up("no apps", no_apps).data_deleted)
+    # prod: refused; the refused entries stay in the state, protected, and the destroy
+    # skips what they need (deployment_executor.go L515-547): it never finishes.
+    prod = Scenario(tmp_path / "prod", "prod", planned=stack_plans["prod"].run)
+    assert prod.up("no apps", no_apps).order.failed
+    prod.up("unprotect", lambda c: c["platform:database"].__setitem__("protect", False))
+    destroy = prod.up("destroy", None)
+    refused = {s.resource.type for s in destroy.order.failed}
+    assert set(PG) <= refused, refused
+    assert destroy.order.skipped
 
 
 def test_a_new_namespace_is_granted_before_argocd_is_told_to_watch_it(

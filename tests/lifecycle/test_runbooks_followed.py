@@ -4,6 +4,7 @@ cloud afterwards."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ RUNBOOKS = PROJECT_DIR / "docs" / "runbooks"
 DB = "civo:index/database:Database"
 PG_DATABASE = "postgresql:index/database:Database"
 PG_ROLE = "postgresql:index/role:Role"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+BUCKET = "aws:s3/bucket:Bucket"
 Edit = Callable[[dict[str, Any]], None]
 
 
@@ -75,16 +79,60 @@ def test_resize_database_keeps_the_app_data_in_the_retained_instance(
         assert scenario.cloud.objects.get(urn) == "left", urn
 
 
-def test_destroy_environment_leaves_the_database_with_its_data(
-    tmp_path: Path, prod: PlanView
+def _sections(runbook: str) -> dict[int, str]:
+    """A runbook's numbered steps (`## 1. …`), by number."""
+    parts = re.split(r"^## (\d+)\. ", (RUNBOOKS / runbook).read_text(), flags=re.MULTILINE)
+    return {int(n): text.split("\n## ", 1)[0] for n, text in zip(parts[1::2], parts[2::2])}
+
+
+def _says(text: str, *needed: str) -> None:
+    for words in needed:
+        assert words in text, (words, text)
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_destroy_environment_followed_literally_completes_and_drops_nothing(
+    stack: str, tmp_path: Path, stack_plans: dict[str, PlanView]
 ) -> None:
-    scenario = Scenario(tmp_path, "prod", planned=prod.run)
-    data = scenario.urn(PG_DATABASE, "shared-blog-database")
-    _clean(scenario.up("unprotect", _database(protect=False)))
-    destroy = scenario.up("destroy", None)
+    step = _sections("destroy-environment.md")
+    scenario = Scenario(tmp_path, stack, planned=stack_plans[stack].run)
+    kept = [
+        scenario.urn(DB, "shared"),
+        scenario.urn(PG_DATABASE, "shared-blog-database"),
+        scenario.urn(PG_ROLE, "shared-blog-role"),
+    ]
+    # 1. Back up with each app's own login: no stack change, and no app leaves the config.
+    _says(step[1], "create job --from=cronjob/blog", "pg_dump", "/admin")
+    assert "platform:apps: []" not in "".join(step.values())
+    # 2. Unprotect, keep retainOnDelete: options only.
+    _says(step[2], "platform:database.protect: false", "platform:database.retainOnDelete: true")
+    keep = scenario.up("2 unprotect, keep", _database(protect=False, retainOnDelete=True))
+    assert {c.kind for c in keep.changes} == {"update"}
+    _clean(keep)
+    # 3. Delivery stops: a change to the stack file, no `up` of the stack.
+    _says(step[3], "platform:delivery", "pulumi up --cwd deployments")
+    # 4. Every route, and what depends on one, deleted while external-dns runs.
+    _says(step[4], 'endswith(":HTTPRoute")', "pulumi destroy", "--target-dependents")
+    routes = scenario.destroy("4 routes", scenario.urns(ROUTE))
+    _clean(routes)
+    assert scenario.urns(ROUTE) == []
+    assert [r for r in scenario.state if r.type == RELEASE and r.name.endswith("external-dns")]
+    # 5. The backup bucket out of the state (with backups), then the destroy.
+    for bucket in scenario.urns(BUCKET):
+        _says(step[5], '"aws:s3/bucket:Bucket"', "pulumi state delete", "--target-dependents")
+        scenario.state_delete(bucket, target_dependents=True, force=True)
+        kept.append(bucket)
+    # The sealing keys, protected in prod whatever the database's protect says.
+    for key in [r.urn for r in scenario.state if r.type.startswith("tls:")]:
+        _says(step[5], 'startswith("tls:")', "pulumi state unprotect")
+        scenario.state_unprotect(key)
+    _says(step[5], "pulumi destroy --stack")
+    destroy = scenario.destroy("5 destroy")
     _clean(destroy)
-    assert scenario.cloud.objects.get(data) == "left"
-    assert scenario.cloud.objects.get(scenario.urn(DB, "shared", prod.run)) == "left"
+    # The destroy finished: nothing is left in the state; the data is left in the cloud.
+    assert scenario.state == []
+    for urn in kept:
+        assert scenario.cloud.objects.get(urn) == "left", urn
 
 
 def test_bootstrap_environment_creates_everything_and_deletes_nothing(
