@@ -168,15 +168,15 @@ class Scenario:
         after = PlanRun(self.stack, list(desired), {}, {}, [])
         changes = diff_runs(before, after)
         order = engine_order(changes, before.registrations, after.registrations)
-        done = Up(
-            title, changes, order, problems(order, before.registrations), data_deleted(order)
-        )
+        done = Up(title, changes, order, problems(order, before.registrations), data_deleted(order))
         self.cloud.apply(order, before.registrations)
         self.state = state_after(order, before.registrations, after.registrations)
         self.ups.append(done)
         return done
 
-    def state_delete(self, urn: str, *, target_dependents: bool = False, force: bool = False) -> list[str]:
+    def state_delete(
+        self, urn: str, *, target_dependents: bool = False, force: bool = False
+    ) -> list[str]:
         """`pulumi state delete` (pkg/resource/edit/operations.go DeleteResource): refused
         for a protected resource without --force, and for one others depend on without
         --target-dependents. Returns the URNs it removes from the state."""

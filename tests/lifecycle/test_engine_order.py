@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import yaml
 
 from infra.components.stack_deployments import REVIEW_GATE
 from platform_cli import main
-from platform_cli.diff import Change, diff_runs
+from platform_cli.diff import REFUSED, Change, diff_runs, outcome, render_markdown
+from platform_cli.lifecycle.checks import APP_PROJECT, APPLICATION_SET, findings
 from platform_cli.lifecycle.order import Graph, engine_order
 from platform_cli.review import review_stack
 from platform_cli.runner import PROJECT_DIR, Registration
@@ -161,11 +163,12 @@ def test_the_steps_do_not_depend_on_the_order_of_the_diff(
     after = scenario.run.registrations
     backwards = engine_order(list(reversed(move.changes)), before, after)
     assert [s.line() for s in backwards.steps] == [s.line() for s in move.order.steps]
-    deleted_first = {s.urn for s in move.order.steps if s.verb in ("delete", "with", "forget")}
+    steps = move.order.steps
     late = [
         s.line()
-        for s in move.order.steps
-        if "the old one goes with the deletes" in s.note and s.urn in deleted_first
+        for i, s in enumerate(steps)
+        if "the old one goes with the deletes" in s.note
+        and any(e.urn == s.urn and e.verb in ("delete", "with", "forget") for e in steps[:i])
     ]
     assert late == []
 
@@ -193,3 +196,81 @@ def test_a_civo_database_deleted_with_its_network_says_to_rerun(
     # terraform-provider-civo v1.1.4 resource_database.go L284-298 does not wait; civogo
     # v0.3.89 errors.go L584-586: the network's delete fails while the database exists.
     assert network.verb == "delete" and "rerun" in network.note, network.line()
+
+
+def _without_blog(config: dict[str, Any]) -> None:
+    config["platform:apps"] = [a for a in config["platform:apps"] if a["name"] != "blog"]
+
+
+def test_platform_diff_warns_of_the_data_a_removed_app_drops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edited = _write(tmp_path / "new", _without_blog, stack="dev")
+    summary = tmp_path / "diff.md"
+    code = main(
+        [
+            "diff",
+            "--config",
+            str(edited),
+            "--against",
+            str(PROJECT_DIR / "Pulumi.dev.yaml"),
+            "--markdown",
+            str(summary),
+        ]
+    )
+    err = capsys.readouterr().err
+    # resource_postgresql_database.go L281-291: the provider's delete drops the database.
+    assert "warning: `up` deletes data: shared-blog-database: DROP DATABASE" in err, err
+    caution = summary.read_text().split("> [!CAUTION]", 1)[1].split("\n\n", 1)[0]
+    assert "`shared-blog-database`: DROP DATABASE" in caution, caution
+    assert code == 1  # deleting the data may be what the edit wants
+
+
+def test_a_delete_that_cannot_finish_fails_diff_and_review() -> None:
+    provider = "urn:pulumi:s::p::pulumi:providers:kubernetes::mgmt::id"
+    argocd = replace(
+        registration("kubernetes:helm.sh/v3:Release", "argocd", {"chart": "argo-cd"}),
+        provider=provider,
+    )
+    project = replace(
+        registration(
+            APP_PROJECT, "project", {"metadata": {"name": "apps"}}, dependencies=[argocd.urn]
+        ),
+        provider=provider,
+    )
+    app_set = replace(
+        registration(
+            APPLICATION_SET,
+            "app",
+            {"spec": {"template": {"spec": {"project": "apps"}}}},
+            dependencies=[argocd.urn],  # not on the project: both go in one round
+        ),
+        provider=provider,
+    )
+    old = [argocd, project, app_set]
+    changes = [Change("remove", r, "stack", "global") for r in (project, app_set)]
+    order = engine_order(changes, old, [argocd])
+    found = findings(order, old)
+    assert found.problems and "app waits for Argo CD" in found.problems[0]
+    # Not an edit `up` completes wrongly (2): `up` fails, as on a rejected change.
+    assert outcome(changes, found) == REFUSED
+    caution = render_markdown(changes, "t", order, found).split("> [!CAUTION]")[-1]
+    assert "cannot finish" in caution and found.problems[0] in caution
+
+
+def test_the_review_comment_shows_the_data_an_edit_drops(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Pulumi.dev.yaml").write_text((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "base")
+    _write(repo, _without_blog, stack="dev")
+    _git(repo, "commit", "-qam", "remove blog")
+    out = tmp_path / "review.md"
+    code = main(
+        ["review", "--repo", str(repo), "--base", "HEAD~1", "--head", "HEAD", "--out", str(out)]
+    )
+    cautions = out.read_text().split("> [!CAUTION]")[1:]
+    assert any("`shared-blog-database`: DROP DATABASE" in c for c in cautions), out.read_text()
+    assert code == 1

@@ -82,7 +82,9 @@ def test_resize_database_keeps_the_app_data_in_the_retained_instance(
 def _sections(runbook: str) -> dict[int, str]:
     """A runbook's numbered steps (`## 1. …`), by number."""
     parts = re.split(r"^## (\d+)\. ", (RUNBOOKS / runbook).read_text(), flags=re.MULTILINE)
-    return {int(n): text.split("\n## ", 1)[0] for n, text in zip(parts[1::2], parts[2::2])}
+    return {
+        int(n): text.split("\n## ", 1)[0] for n, text in zip(parts[1::2], parts[2::2], strict=True)
+    }
 
 
 def _says(text: str, *needed: str) -> None:
