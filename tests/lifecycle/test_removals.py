@@ -12,6 +12,7 @@ import pytest
 from platform_cli import main
 from platform_cli.diff import diff_runs
 from platform_cli.lifecycle.checks import finalizer_waits
+from platform_cli.lifecycle.order import Graph
 from tests.lifecycle.scenario import Edit, Scenario
 from tests.lifecycle.test_runbooks_followed import FORECAST
 from tests.planview import PlanView
@@ -29,10 +30,18 @@ def test_removing_the_last_app_deletes_the_applicationsets_before_their_project(
     tmp_path: Path, stack_plans: dict[str, PlanView]
 ) -> None:
     scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
+    state = Graph(scenario.state)
     up = scenario.up("remove every app", lambda c: c.__setitem__("platform:apps", []))
     assert finalizer_waits(up.order, stack_plans["dev"].run.registrations) == []
     assert max(_levels(up, APPSET)) < min(_levels(up, PROJECT))
     assert up.problems == []
+    # ScheduleDeletes separates deletes by depth only. Here the apps' components go too,
+    # which alone would put the project last; in a destroy both sit one step below
+    # argo-cd and share a round. Only the ApplicationSet's dependency on its project
+    # keeps them apart in every `up`.
+    project = next(s.urn for s in up.order.ran if s.resource.type == PROJECT)
+    for app_set in (s.urn for s in up.order.ran if s.resource.type == APPSET):
+        assert project in state.upstream(app_set), app_set
 
 
 def test_removing_the_apps_while_the_database_stays_drops_their_data_or_blocks_the_destroy(
