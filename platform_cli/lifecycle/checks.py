@@ -36,7 +36,7 @@ def _dig(inputs: dict[str, Any], *keys: str) -> Any:
     return value
 
 
-def _in_cloud(r: Registration) -> bool:
+def in_cloud(r: Registration) -> bool:
     """A cloud object: not a component, a provider, or a value kept only in the state
     (a generated password)."""
     return r.custom and not r.type.startswith(("pulumi:providers:", "random:"))
@@ -71,10 +71,10 @@ def _stays(order: Order) -> list[Step]:
 
 def deleted_under_kept(order: Order, old: Sequence[Registration]) -> list[str]:
     """Cloud objects deleted while something kept in the cloud still sits in them."""
-    deleted = {s.urn: s for s in order.started if s.verb in REMOVES and _in_cloud(s.resource)}
+    deleted = {s.urn: s for s in order.started if s.verb in REMOVES and in_cloud(s.resource)}
     found = []
     for kept in _stays(order):
-        if not _in_cloud(kept.resource):
+        if not in_cloud(kept.resource):
             continue
         for dep in sorted(sits_in(kept.resource) & deleted.keys()):
             found.append(

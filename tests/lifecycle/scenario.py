@@ -21,6 +21,8 @@ from tests.conftest import stack_document
 
 Edit = Callable[[dict[str, Any]], None]
 NAMESPACE = "kubernetes:core/v1:Namespace"
+# Types whose delete takes what sits in them, by the input that names them.
+CONTAINERS = {"aws:secretsmanager/secret:Secret": "secretId"}
 
 
 @dataclass
@@ -50,7 +52,8 @@ class Cloud:
 
     objects: dict[str, str] = field(default_factory=dict)
 
-    def apply(self, order: Order, old: Sequence[Registration]) -> None:
+    def apply(self, order: Order, known: Sequence[Registration]) -> None:
+        """``known``: every resource ever in the state, for what a delete takes with it."""
         ran = {s.urn: s for s in order.ran}
         for step in order.ran:
             if step.verb in ("create", "update", "replace"):
@@ -58,8 +61,7 @@ class Cloud:
         for step in order.ran:
             if step.verb in REMOVES:
                 self.objects.pop(step.urn, None)
-                if step.resource.type == NAMESPACE:
-                    self._empty(step.resource, old)
+                self._empty(step.resource, known)
             elif step.verb == "forget":
                 self.objects[step.urn] = "left"
         for step in order.ran:
@@ -70,12 +72,18 @@ class Cloud:
                 else:
                     self.objects[step.urn] = "left"
 
-    def _empty(self, namespace: Registration, old: Sequence[Registration]) -> None:
-        """Kubernetes deletes what a namespace holds with it, in the state or not."""
-        name = namespace.revealed_inputs.get("metadata", {}).get("name")
-        for r in old:
-            if r.provider == namespace.provider and _namespace_of(r) == name:
-                self.objects.pop(r.urn, None)
+    def _empty(self, gone: Registration, known: Sequence[Registration]) -> None:
+        """What goes with a deleted container, in the state or not: Kubernetes deletes a
+        namespace's objects with it; Secrets Manager a secret's versions (a delete with
+        no recovery window, terraform-provider-aws secretsmanager/secret.go)."""
+        if gone.type == NAMESPACE:
+            name = gone.revealed_inputs.get("metadata", {}).get("name")
+            inside = [r for r in known if r.provider == gone.provider and _namespace_of(r) == name]
+        else:
+            key = CONTAINERS.get(gone.type)
+            inside = [r for r in known if gone.urn in r.property_dependencies.get(key or "", [])]
+        for r in inside:
+            self.objects.pop(r.urn, None)
 
     def forget(self, urns: Iterable[str]) -> None:
         for urn in urns:
@@ -127,6 +135,8 @@ class Scenario:
         self.ups: list[Up] = []
         first = planned or self._plan(self.document, "start")
         self.state: list[Registration] = list(first.registrations)
+        # Every resource the scenario has seen, by URN, for names of what the state forgot.
+        self.seen = {r.urn: r for r in self.state}
         self.cloud = Cloud({r.urn: "managed" for r in self.state if r.custom})
 
     @property
@@ -169,7 +179,8 @@ class Scenario:
         changes = diff_runs(before, after)
         order = engine_order(changes, before.registrations, after.registrations)
         done = Up(title, changes, order, problems(order, before.registrations), data_deleted(order))
-        self.cloud.apply(order, before.registrations)
+        self.seen.update({r.urn: r for r in desired})
+        self.cloud.apply(order, list(self.seen.values()))
         self.state = state_after(order, before.registrations, after.registrations)
         self.ups.append(done)
         return done
@@ -205,6 +216,9 @@ class Scenario:
             if r.type == type_token and r.name == name:
                 return r.urn
         raise KeyError(f"{type_token} {name}")
+
+    def cloud_name(self, urn: str) -> str:
+        return self.seen[urn].name
 
     def urns(self, type_token: str) -> list[str]:
         return [r.urn for r in self.state if r.type == type_token]
