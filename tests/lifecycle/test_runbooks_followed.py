@@ -4,6 +4,7 @@ cloud afterwards."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from platform_cli.diff import render_text
 from platform_cli.runner import PROJECT_DIR, PlanRun
 from tests.conftest import stack_document
 from tests.lifecycle.scenario import Scenario, Up
@@ -61,11 +63,16 @@ def test_resize_database_keeps_the_app_data_in_the_retained_instance(
         scenario.urn("civo:index/network:Network", "shared-network"),
         scenario.urn("civo:index/firewall:Firewall", "shared-firewall"),
     ]
-    # 1. Stop writes and dump with the app's own credentials: no stack change.
-    # 2. Unprotect, keep retainOnDelete: options only.
+    step = _sections("resize-database.md")
+    # 1. Apps at zero replicas (Reloader would restart them on the new, empty database in
+    # step 3), then a dump with the app's own credentials: no stack change.
+    _says(step[1], "zero replicas", "Reloader", "create job --from=cronjob/blog")
+    # 2. Unprotect, keep retainOnDelete: options only, exactly the lines the runbook shows.
     step2 = scenario.up("2 unprotect", _database(protect=False))
     assert {c.kind for c in step2.changes} == {"update"}
     _clean(step2)
+    shown = step[2].split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    assert shown == [*render_text(step2.changes)], shown
     # 3. A new database under a new name, at the new size.
     step3 = scenario.up("3 move to shared2", _database(name="shared2", size="g3.db.large"))
     _clean(step3)
@@ -77,6 +84,42 @@ def test_resize_database_keeps_the_app_data_in_the_retained_instance(
     # The old instance, its network and firewall, and blog's role and data in it stay.
     for urn in (old_instance, old_data, old_role, *kept):
         assert scenario.cloud.objects.get(urn) == "left", urn
+
+
+def test_the_resize_roll_back_imports_what_the_reverted_program_registers(prod: PlanView) -> None:
+    """The import file of resize-database.md "Roll back", read as `pulumi import --file`
+    reads it (pkg/cmd/pulumi/operations/import.go parseImportFile): each entry's URN is
+    one the program registers for `shared`, with its type, parent and provider."""
+    text = (RUNBOOKS / "resize-database.md").read_text().split("## Roll back", 1)[1]
+    entries = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])["resources"]
+    by_name = {e["name"]: e for e in entries}
+
+    def urn(entry: dict[str, Any]) -> str:
+        # deployment.go generateURN: the parent's qualified type, none for the stack.
+        parent = f"{qualified(by_name[entry['parent']])}$" if "parent" in entry else ""
+        return f"urn:pulumi:prod::platform::{parent}{entry['type']}::{entry.get('logicalName', entry['name'])}"
+
+    def qualified(entry: dict[str, Any]) -> str:
+        return urn(entry).split("::")[2]
+
+    # The mock runtime names the stack in its children's URNs; the engine does not.
+    planned = {r.urn.replace("pulumi:pulumi:Stack$", ""): r for r in prod.resources}
+    for entry in entries:
+        assert urn(entry) in planned, urn(entry)
+        r = planned[urn(entry)]
+        if "provider" in entry:
+            assert r.provider is not None
+            assert r.provider.rsplit("::", 1)[0].endswith(f"::{entry['provider']}"), entry
+        if r.type.startswith("postgresql:"):
+            assert entry["id"] == r.revealed_inputs["name"], entry
+    provider = planned[urn(by_name["shared-postgresql"])]
+    assert by_name["shared-postgresql"]["inputs"].keys() <= provider.revealed_inputs.keys()
+    assert {"host", "port", "username", "password"} <= by_name["shared-postgresql"]["inputs"].keys()
+    # Every login and database inside the instance is adopted: none is created anew.
+    inside = {
+        u for u, r in planned.items() if r.type in (PG_ROLE, PG_DATABASE) and "::shared-" in u
+    }
+    assert inside == {urn(e) for e in entries if e["type"] in (PG_ROLE, PG_DATABASE)}
 
 
 def _sections(runbook: str) -> dict[int, str]:
