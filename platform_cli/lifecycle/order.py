@@ -386,12 +386,13 @@ def sits_in(r: Registration) -> set[str]:
     }
 
 
-def _in_background(steps: list[Step]) -> list[Step]:
-    """Say so where a delete follows one the cloud finishes later: the provider returns
-    before the object is gone, and the cloud refuses the next delete while it exists."""
+def _in_background(steps: list[Step], before: list[Step]) -> list[Step]:
+    """Say so where a delete follows one the cloud finishes later (in ``before``, the
+    steps up to these): the provider returns before the object is gone, and the cloud
+    refuses the next delete while it exists."""
     holders = {
         held: step.resource.name
-        for step in steps
+        for step in before
         if step.verb in REMOVES and step.resource.type in DELETED_IN_BACKGROUND
         for held in sits_in(step.resource)
     }
@@ -415,21 +416,27 @@ def engine_order(
     old_graph, new_graph = Graph(old), Graph(new)
     groups, deleted_early = _program_steps(changes, old_graph, new_graph)
     program = [s for _, group in groups for s in group]
-    stops = {urn: s for urn, group in groups for s in group if s.verb in ("refuse", "reject")}
+    program = _in_background(program, program)
+    # Each step with the resource whose registration makes it.
+    owners = [urn for urn, group in groups for _ in group]
+    stops = {u: s for u, s in zip(owners, program, strict=True) if s.verb in ("refuse", "reject")}
     order = Order()
     if stops:
         # The first refusal the engine can reach; which one it reaches first is timing.
         order.stop = next(iter(stops.values()))
-        order.steps = _in_background(program)
+        order.steps = program
         surely = set.intersection(*(new_graph.upstream(u) for u in stops))
         after = set(stops).union(*(new_graph.downstream(u) for u in stops))
-        for urn, group in groups:
-            into = order.ran if urn in surely else order.never if urn in after else order.alongside
-            into += [s for s in _in_background(group) if s != order.stop]
+        for urn, step in zip(owners, program, strict=True):
+            if step is not order.stop:
+                into = (
+                    order.ran if urn in surely else order.never if urn in after else order.alongside
+                )
+                into.append(step)
         return order
     first = max((s.level for s in program), default=-1) + 1
     deletes, failed, skipped = _delete_steps(changes, old_graph, deleted_early, first)
-    order.steps = _in_background(program + deletes)
+    order.steps = program + _in_background(deletes, program + deletes)
     order.ran = [s for s in order.steps if s not in failed]
     order.failed = failed
     order.skipped = skipped
