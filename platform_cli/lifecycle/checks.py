@@ -148,7 +148,7 @@ class Findings:
             lines += [f"> - {p}" for p in self.problems]
         if self.data_deleted:
             lines.append(
-                "> `pulumi up` deletes data (back it up first, or keep it: see the README):"
+                "> `pulumi up` deletes data (back it up first, or keep it: README, Database credentials):"
             )
             lines += [f"> - `{d.split(':', 1)[0]}`:{d.split(':', 1)[1]}" for d in self.data_deleted]
         return [*lines, ""]
