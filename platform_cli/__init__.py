@@ -18,7 +18,8 @@ DIFF_EXIT_CODES = """exit codes:
      or an edit the provider would silently not apply (its `error:` line says how to make
      it real)
   3  the change includes something `pulumi up` would refuse or the provider rejects:
-     a protected resource deleted or replaced, or a `!!` change
+     a protected resource deleted or replaced, a `!!` change, or a delete `up` cannot
+     finish (a "`up` cannot finish:" line)
 When more than one applies, the highest: a refusal (3) is not hidden by a dropped edit
 (2). Every `error:` line is printed either way.
 """

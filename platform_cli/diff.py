@@ -19,7 +19,7 @@ from infra.stackconfig import StackFile, read_stack_file, stack_file_name, stack
 from platform_cli.cost import change_lines
 from platform_cli.exposure.command import edit_warnings
 from platform_cli.grouping import GLOBAL, cluster_of, outermost_component
-from platform_cli.lifecycle.checks import problems, stranded_records
+from platform_cli.lifecycle.checks import Findings, findings, stranded_records
 from platform_cli.lifecycle.order import Order, engine_order
 from platform_cli.lifecycle.order import render as render_order
 from platform_cli.plan import InvalidConfigError, estimate_of, plan_stack_file
@@ -432,10 +432,11 @@ def summary(changes: list[Change]) -> str:
 NO_CHANGE, CHANGES, INVALID, REFUSED = 0, 1, 2, 3
 
 
-def exit_code(changes: list[Change]) -> int:
-    """3 when `pulumi up` would stop (a protected delete or replacement, a change the
-    provider rejects), 1 for any other change, 0 for none."""
-    if any(c.refused or c.kind == "fail" for c in changes):
+def exit_code(changes: list[Change], found: Findings | None = None) -> int:
+    """3 when `pulumi up` would stop or fail (a protected delete or replacement, a change
+    the provider rejects, a delete that cannot finish), 1 for any other change, 0 for
+    none."""
+    if any(c.refused or c.kind == "fail" for c in changes) or (found and found.problems):
         return REFUSED
     return CHANGES if changes else NO_CHANGE
 
@@ -449,12 +450,16 @@ def login_errors(
     return login_edit_errors(old, new, old_run, new_run, replaced)
 
 
-def outcome(changes: list[Change], config_errors: Sequence[str] = ()) -> int:
+def outcome(
+    changes: list[Change], found: Findings | None = None, config_errors: Sequence[str] = ()
+) -> int:
     """The exit code with refused edits counted: the highest that applies, so an edit the
     provider would silently drop or `up` would get wrong (2) never hides a change `up`
-    refuses (3)."""
+    refuses (3). A delete that cannot finish (``found.problems``: the cloud refuses it, or
+    it hangs until its timeout) fails `up` as a rejected change does: 3, not 2, which is
+    for edits `up` completes wrongly."""
     invalid = edit_errors(changes) or config_errors
-    return max(exit_code(changes), INVALID if invalid else NO_CHANGE)
+    return max(exit_code(changes, found), INVALID if invalid else NO_CHANGE)
 
 
 def attention_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
@@ -480,7 +485,9 @@ def _grouped(changes: list[Change]) -> dict[str, dict[str, list[Change]]]:
     return groups
 
 
-def render_text(changes: list[Change], order: Order | None = None) -> list[str]:
+def render_text(
+    changes: list[Change], order: Order | None = None, found: Findings | None = None
+) -> list[str]:
     lines = []
     for cluster, groups in _grouped(changes).items():
         lines.append(f"cluster {cluster}")
@@ -490,6 +497,8 @@ def render_text(changes: list[Change], order: Order | None = None) -> list[str]:
     lines += attention_lines(changes)
     if order is not None:
         lines += render_order(order)
+    if found is not None:
+        lines += [f"`up` cannot finish: {problem}" for problem in found.problems]
     lines.append(summary(changes))
     return lines
 
@@ -523,6 +532,7 @@ def render_markdown(
     changes: list[Change],
     title: str,
     order: Order | None = None,
+    found: Findings | None = None,
     config_errors: Sequence[str] = (),
 ) -> str:
     lines = [f"### `platform diff`: {title}", "", f"**{summary(changes)}**", ""]
@@ -532,6 +542,8 @@ def render_markdown(
         lines.append("")
     if order is not None and order.steps:
         lines += _order_markdown(order)
+    if found is not None:
+        lines += found.caution()
     refused = edit_errors(changes)
     if refused:
         lines += ["> [!CAUTION]", "> `pulumi up` would not do what this edit asks:"]
@@ -621,20 +633,23 @@ def command(
         print(note, file=stderr)
     changes += providers
     order = engine_order(changes, old_run.registrations, new_run.registrations)
+    found = findings(order, old_run.registrations)
     refused_edits = login_errors(old_file, new_file, old_run, new_run, changes)
     title = f"{new} against {against}"
     print(f"platform diff: {title}", file=stdout)
-    for line in [*render_text(changes, order), *cost_change, *exposure]:
+    for line in [*render_text(changes, order, found), *cost_change, *exposure]:
         print(line, file=stdout)
     target = markdown or PROJECT_DIR / "build" / f"diff-{new_run.stack}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
-        render_markdown(changes, title, order, refused_edits) + warnings_markdown(exposure) + "\n"
+        render_markdown(changes, title, order, found, refused_edits)
+        + warnings_markdown(exposure)
+        + "\n"
     )
     print(f"wrote {target}", file=stdout)
-    for problem in problems(order, old_run.registrations):
-        print(f"warning: {problem}", file=stderr)
+    for deleted in found.data_deleted:
+        print(f"warning: `up` deletes data: {deleted}", file=stderr)
     # A change the provider would silently drop: say how to make it real instead.
     for line in [*edit_errors(changes), *refused_edits]:
         print(line, file=stderr)
-    return outcome(changes, refused_edits)
+    return outcome(changes, found, refused_edits)

@@ -32,6 +32,7 @@ from platform_cli.diff import (
     warnings_markdown,
 )
 from platform_cli.exposure.command import edit_warnings
+from platform_cli.lifecycle.checks import Findings, findings
 from platform_cli.lifecycle.order import Order, engine_order
 from platform_cli.plan import InvalidConfigError, plan_stack_file
 from platform_cli.runner import PlanRun, Registration
@@ -117,6 +118,8 @@ class StackReview:
     added: bool = False
     # The steps `up` takes, in the engine's order, and where a refusal stops them.
     order: Order | None = None
+    # Deletes that cannot finish, and deletes of data, in those steps.
+    findings: Findings | None = None
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -235,6 +238,7 @@ def review_stack(
                 old_file, new_file, old_run, new_run, result.changes
             )
         result.order = engine_order(result.changes, old_run.registrations, new_run.registrations)
+        result.findings = findings(result.order, old_run.registrations)
     return result
 
 
@@ -317,7 +321,11 @@ def render(
             lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in rejected]
             lines.append("")
         section = render_markdown(
-            r.changes, f"stack {r.stack}, {base_label} → {head_label}", r.order, r.config_errors
+            r.changes,
+            f"stack {r.stack}, {base_label} → {head_label}",
+            r.order,
+            r.findings,
+            r.config_errors,
         ) + warnings_markdown(r.warnings)
         if len(section) > budget:
             section = (
@@ -362,7 +370,7 @@ def command(
 ) -> int:
     """Exit 0 when nothing changes, 1 when something does, 2 on an invalid stack or ref
     or an edit the provider would silently not apply, 3 when `pulumi up` would refuse a
-    change (as `platform diff`)."""
+    change or could not finish a delete (as `platform diff`)."""
     try:
         if list_only:
             print(json.dumps(changed_stacks(repo, base, head)), file=stdout)
@@ -378,6 +386,8 @@ def command(
     print(f"wrote {target}", file=stderr)
     # The highest code any stack earns: a refusal (3) is never hidden by a stack that is
     # invalid or has an edit the provider would silently drop (2).
-    codes = [INVALID if r.errors else outcome(r.changes, r.config_errors) for r in reviews]
+    codes = [
+        INVALID if r.errors else outcome(r.changes, r.findings, r.config_errors) for r in reviews
+    ]
     codes += [CHANGES for r in reviews if r.removed]
     return max(codes, default=NO_CHANGE)

@@ -1,16 +1,17 @@
 """What every removal, move, resize and destroy must respect, checked on the steps `up`
 takes (``platform_cli.lifecycle.order``): data is not deleted where it is meant to be
 kept, nothing is deleted under what stays in the cloud, and no delete waits on a
-finalizer whose owner is already gone. `platform diff` prints what they find; the
-lifecycle scenarios in tests/lifecycle assert on them."""
+finalizer whose owner is already gone. `platform diff` and `platform review` show what
+they find (``Findings``); the lifecycle scenarios in tests/lifecycle assert on them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from infra.runbooks import REMOVE_CLUSTER
-from platform_cli.lifecycle.order import REMOVES, Graph, Order, Step
+from platform_cli.lifecycle.order import REMOVES, Graph, Order, Step, sits_in
 from platform_cli.runner import Registration
 
 # Types whose provider delete destroys data, with the code that does it.
@@ -35,17 +36,17 @@ def _dig(inputs: dict[str, Any], *keys: str) -> Any:
     return value
 
 
-def _in_cloud(r: Registration) -> bool:
+def in_cloud(r: Registration) -> bool:
     """A cloud object: not a component, a provider, or a value kept only in the state
     (a generated password)."""
     return r.custom and not r.type.startswith(("pulumi:providers:", "random:"))
 
 
 def data_deleted(order: Order) -> list[str]:
-    """Data-bearing resources whose provider delete runs."""
+    """Data-bearing resources whose provider delete runs (or may run, before a stop)."""
     return [
         f"{s.resource.name}: {DATA_BEARING[s.resource.type]}"
-        for s in order.ran
+        for s in order.started
         if s.verb in REMOVES and s.resource.type in DATA_BEARING
     ]
 
@@ -53,7 +54,7 @@ def data_deleted(order: Order) -> list[str]:
 def _stays(order: Order) -> list[Step]:
     """Deleted from the state but left in the cloud: forgotten, refused, or deleted with
     something that itself stays."""
-    steps = {s.urn: s for s in order.ran}
+    steps = {s.urn: s for s in order.started}
     gone = {u for u, s in steps.items() if s.verb in REMOVES}
 
     def stays(step: Step) -> bool:
@@ -64,29 +65,18 @@ def _stays(order: Order) -> list[Step]:
             return owner is None or (owner.urn not in gone and stays(owner))
         return False
 
-    kept = [s for s in order.ran if stays(s)]
+    kept = [s for s in order.started if stays(s)]
     return kept + order.failed + order.skipped
-
-
-def _sits_in(r: Registration) -> set[str]:
-    """What a resource refers to by id (``networkId``, ``firewallId``, ...): what it sits
-    in, as opposed to values it copies (a CIDR)."""
-    return {
-        u
-        for key, urns in r.property_dependencies.items()
-        if key.lower().endswith("id")
-        for u in urns
-    }
 
 
 def deleted_under_kept(order: Order, old: Sequence[Registration]) -> list[str]:
     """Cloud objects deleted while something kept in the cloud still sits in them."""
-    deleted = {s.urn: s for s in order.ran if s.verb in REMOVES and _in_cloud(s.resource)}
+    deleted = {s.urn: s for s in order.started if s.verb in REMOVES and in_cloud(s.resource)}
     found = []
     for kept in _stays(order):
-        if not _in_cloud(kept.resource):
+        if not in_cloud(kept.resource):
             continue
-        for dep in sorted(_sits_in(kept.resource) & deleted.keys()):
+        for dep in sorted(sits_in(kept.resource) & deleted.keys()):
             found.append(
                 f"{deleted[dep].resource.name} is deleted while {kept.resource.name}, "
                 "kept in the cloud, still uses it"
@@ -114,7 +104,7 @@ def finalizer_waits(order: Order, old: Sequence[Registration]) -> list[str]:
     provider/pkg/metadata/overrides.go, "Foreground by default") waits for Applications
     that carry Argo CD's finalizer (argo-cd v3.4.4 applicationset/utils/utils.go L294-302)."""
     graph = Graph(old)
-    deleted = {s.urn: s for s in order.ran + order.alongside if s.verb in REMOVES}
+    deleted = {s.urn: s for s in order.started if s.verb in REMOVES}
     found = []
     for step in deleted.values():
         if step.resource.type != APPLICATION_SET:
@@ -134,8 +124,38 @@ def finalizer_waits(order: Order, old: Sequence[Registration]) -> list[str]:
 
 
 def problems(order: Order, old: Sequence[Registration]) -> list[str]:
-    """Every lifecycle problem in one `up` (deleting data may be intended: not here)."""
+    """Every lifecycle problem in one `up`: a delete that fails or hangs, so `up` does not
+    finish (deleting data may be intended: not here)."""
     return [*deleted_under_kept(order, old), *finalizer_waits(order, old)]
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What `platform diff` and `platform review` say about one `up`'s deletes."""
+
+    # Deletes `up` cannot finish: they fail or hang (exit 3, as a refusal).
+    problems: list[str] = field(default_factory=list)
+    # Deletes that destroy data: maybe intended, always shown.
+    data_deleted: list[str] = field(default_factory=list)
+
+    def caution(self) -> list[str]:
+        """A Markdown CAUTION block, or nothing."""
+        if not self.problems and not self.data_deleted:
+            return []
+        lines = ["> [!CAUTION]"]
+        if self.problems:
+            lines.append("> `pulumi up` cannot finish these deletes:")
+            lines += [f"> - {p}" for p in self.problems]
+        if self.data_deleted:
+            lines.append(
+                "> `pulumi up` deletes data (back it up first, or keep it: README, Database credentials):"
+            )
+            lines += [f"> - `{d.split(':', 1)[0]}`:{d.split(':', 1)[1]}" for d in self.data_deleted]
+        return [*lines, ""]
+
+
+def findings(order: Order, old: Sequence[Registration]) -> Findings:
+    return Findings(problems(order, old), data_deleted(order))
 
 
 class Located(Protocol):

@@ -24,6 +24,11 @@ From pulumi/pulumi @1b5949891b, the engine `platform_cli.replacements` reads for
   the deletes it depends on are skipped (deployment_executor.go L515-547).
 - ``retainOnDelete`` forgets without a provider call, and so does ``deletedWith`` when
   the resource it names is deleted in the same run (step.go DeleteStep.Apply L644-665).
+  A replacement's delete skips only the protect check (L647): retainOnDelete and
+  deletedWith apply to it too.
+- The program's resources reach the engine as they are ready, so when a refusal stops
+  `up`, only what the refused resource waits for has surely run; what waits for it never
+  runs; anything else may or may not have started, depending on timing.
 
 An interactive `pulumi up` previews first and stops there on a refusal, before any step;
 with ``--skip-preview`` it runs the steps until the refusal. The Automation API always
@@ -35,7 +40,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from platform_cli.replacements import forced_paths
@@ -54,6 +59,14 @@ SYMBOL: dict[Verb, str] = {
 }
 # Verbs whose step makes the provider remove the cloud object.
 REMOVES: frozenset[Verb] = frozenset({"delete"})
+# Types whose provider delete returns before the cloud has deleted the object:
+# terraform-provider-civo v1.1.4 civo/database/resource_database.go L284-298 calls
+# DeleteDatabase and returns; no wait, and no option for one.
+DELETED_IN_BACKGROUND = frozenset({"civo:index/database:Database"})
+# Types the cloud refuses to delete while such an object still sits in them: civogo v0.3.89
+# errors.go L584-586 database_network_delete_with_instance, which terraform-provider-civo
+# v1.1.4 civo/network/resource_network.go L242-250 returns at once instead of retrying.
+REFUSED_WHILE_HELD = frozenset({"civo:index/network:Network"})
 # How `platform diff` names the run it orders.
 HEADER = "`pulumi up` step by step (with --skip-preview, as pulumi/actions and the Automation API run it):"
 
@@ -96,24 +109,33 @@ class Order:
     steps: list[Step] = field(default_factory=list)
     # Where `up` stops: a protected replacement or a change the provider rejects.
     stop: Step | None = None
-    # Steps that finish before `up` stops (every step, when nothing stops it).
+    # Steps that finish before `up` stops: what the stop waits for (every step, when
+    # nothing stops it).
     ran: list[Step] = field(default_factory=list)
-    # Steps that may start alongside the one `up` stops at.
+    # Steps that may start before `up` stops, or not, depending on timing.
     alongside: list[Step] = field(default_factory=list)
+    # Steps that wait for the stop (or another refusal): they never run.
+    never: list[Step] = field(default_factory=list)
     # Protected deletes: refused, the run goes on, and `up` fails at the end.
     failed: list[Step] = field(default_factory=list)
     # Deletes not made because a refused delete still needs what they delete.
     skipped: list[Step] = field(default_factory=list)
 
+    @property
+    def started(self) -> list[Step]:
+        """Every step that may run: what surely runs and what may start alongside."""
+        return self.ran + self.alongside
+
     def summary(self) -> str:
-        ran = f"{len(self.ran)} step(s) run"
         if self.stop is not None:
-            never = len(self.steps) - len(self.ran) - len(self.alongside) - 1
             return (
-                f"{ran}, then `up` stops at {self.stop.resource.name} ({self.stop.note}); "
-                f"{len(self.alongside)} more may start alongside it, {never} never run. "
+                f"at least {len(self.ran)} step(s) run (what {self.stop.resource.name} waits "
+                f"for), then `up` stops at {self.stop.resource.name} ({self.stop.note}); "
+                f"{len(self.alongside)} more may start before it does, depending on timing; "
+                f"{len(self.never)} wait for it and never run. "
                 "`pulumi up` with its preview stops at the preview, before any step."
             )
+        ran = f"{len(self.ran)} step(s) run"
         if self.failed:
             names = ", ".join(s.resource.name for s in self.failed)
             return (
@@ -214,7 +236,21 @@ def _fed_by(urn: str, graph: Graph, replaced: set[str]) -> set[str]:
     return found
 
 
-def _delete_first(r: Registration, level: int, chain: set[str], old: Graph) -> list[Step]:
+def _removal(r: Registration, level: int, gone: set[str], old: Graph, note: str) -> Step:
+    """The delete of ``r`` as DeleteStep.Apply makes it (step.go L644-665), for a removal
+    or a replacement alike: retainOnDelete forgets it, and deletedWith a resource deleted
+    in the same run deletes nothing of its own."""
+    if r.retain_on_delete:
+        return Step("forget", r, level, "retainOnDelete: forgotten, left in the cloud")
+    if r.deleted_with and r.deleted_with in gone:
+        owner = old.by_urn[r.deleted_with].name if r.deleted_with in old.by_urn else ""
+        return Step("with", r, level, f"deletedWith {owner}: no call of its own")
+    return Step("delete", r, level, note)
+
+
+def _delete_first(
+    r: Registration, level: int, chain: set[str], old: Graph, deleted_early: set[str]
+) -> list[Step]:
     """A delete-first replacement: the replaced resources that take its outputs are deleted
     first, dependents before what they depend on, then it, then it is created anew."""
     guarded = sorted(old.by_urn[d].name for d in chain if old.by_urn[d].protect)
@@ -223,15 +259,13 @@ def _delete_first(r: Registration, level: int, chain: set[str], old: Graph) -> l
         note = f"protected {', '.join(guarded)} would be replaced with it: `up` refuses"
         return [Step("refuse", r, level, note)]
     steps: list[Step] = []
-    going = {r.urn, *chain}
+    # sg.deletes at the time these apply: this chain and the chains before it.
+    going = {r.urn, *chain, *deleted_early}
     for dep in sorted(chain, key=old.index.__getitem__, reverse=True):
-        gone = old.by_urn[dep]
-        if gone.deleted_with in going:
-            note = f"deletedWith {old.by_urn[gone.deleted_with].name}: no call of its own"
-            steps.append(Step("with", gone, level, note))
-        else:
-            steps.append(Step("delete", gone, level, f"deleted first, with {r.name}"))
-    steps.append(Step("delete", old.by_urn[r.urn], level, "deleted first, for its replacement"))
+        steps.append(_removal(old.by_urn[dep], level, going, old, f"deleted first, with {r.name}"))
+    steps.append(
+        _removal(old.by_urn[r.urn], level, going, old, "deleted first, for its replacement")
+    )
     steps.append(Step("create", r, level, "replacement"))
     return steps
 
@@ -248,18 +282,24 @@ def _levels(active: set[str], graph: Graph) -> dict[str, int]:
 
 def _program_steps(
     changes: Sequence[Planned], old: Graph, new: Graph
-) -> tuple[list[Step], set[str]]:
-    """Creates, updates and replacements; and the URNs a delete-first chain deleted."""
+) -> tuple[list[tuple[str, list[Step]]], set[str]]:
+    """Creates, updates and replacements, by the resource whose step they are, in the
+    engine's order; and the URNs a delete-first chain deleted."""
     by_urn = {c.resource.urn: c for c in changes if c.kind in ("add", "update", "replace", "fail")}
     done = _levels(set(by_urn) & new.by_urn.keys(), new)
     replaced = {urn for urn, c in by_urn.items() if c.kind == "replace" and urn in old.by_urn}
     deleted_early: set[str] = set()
-    steps: list[tuple[int, int, list[Step]]] = []
-    for urn, change in by_urn.items():
+    groups: list[tuple[str, list[Step]]] = []
+    # A stack's default provider, not in the plan: updated before the first resource
+    # that uses it.
+    for urn, change in sorted(by_urn.items()):
         if urn not in new.by_urn:
-            # A stack's default provider: updated before the first resource that uses it.
-            steps.append((0, -1, [Step("update", change.resource, 0, "default provider")]))
-            continue
+            groups.append((urn, [Step("update", change.resource, 0, "default provider")]))
+    # In the engine's order, so that what a delete-first chain deleted is known to every
+    # step after it, whatever order the diff lists them in.
+    ours = sorted(by_urn.keys() & new.by_urn.keys(), key=lambda u: (done[u], new.index[u]))
+    for urn in ours:
+        change = by_urn[urn]
         level = done[urn] - 1
         r = change.resource
         here: list[Step] = []
@@ -274,16 +314,16 @@ def _program_steps(
         elif urn in deleted_early:
             here.append(Step("create", r, level, "replacement, its old one already deleted"))
         elif change.delete_first:
-            here += _delete_first(r, level, _fed_by(urn, old, replaced) - deleted_early, old)
+            chain = _fed_by(urn, old, replaced) - deleted_early
+            here += _delete_first(r, level, chain, old, deleted_early)
             deleted_early.add(urn)
             deleted_early.update(s.urn for s in here)
         else:
             here.append(
                 Step("replace", r, level, "new one first; the old one goes with the deletes")
             )
-        steps.append((level, new.index[urn], here))
-    ordered = [s for _, _, group in sorted(steps, key=lambda t: (t[0], t[1])) for s in group]
-    return ordered, deleted_early
+        groups.append((urn, here))
+    return groups, deleted_early
 
 
 def _antichains(condemned: set[str], graph: Graph) -> list[list[str]]:
@@ -323,21 +363,49 @@ def _delete_steps(
             if urn in needed:
                 skipped.append(Step("delete", r, level, "skipped: a refused delete needs it"))
                 continue
-            if urn in replaced_old:
-                step = Step("delete", r, level, "the replaced one")
-            elif r.protect:
+            # A replacement's delete is never refused for protect (step.go L647).
+            if r.protect and urn not in replaced_old:
                 step = Step("refuse", r, level, "protected: `up` refuses to delete it")
                 failed.append(step)
                 needed |= old.upstream(urn)
-            elif r.retain_on_delete:
-                step = Step("forget", r, level, "retainOnDelete: forgotten, left in the cloud")
-            elif r.deleted_with in gone:
-                owner = old.by_urn[r.deleted_with].name if r.deleted_with in old.by_urn else ""
-                step = Step("with", r, level, f"deletedWith {owner}: no call of its own")
             else:
-                step = Step("delete", r, level)
+                note = "the replaced one" if urn in replaced_old else ""
+                step = _removal(r, level, gone, old, note)
             steps.append(step)
     return steps, failed, skipped
+
+
+def sits_in(r: Registration) -> set[str]:
+    """What a resource refers to by id (``networkId``, ``firewallId``, ...): what it sits
+    in, as opposed to values it copies (a CIDR)."""
+    return {
+        u
+        for key, urns in r.property_dependencies.items()
+        if key.lower().endswith("id")
+        for u in urns
+    }
+
+
+def _in_background(steps: list[Step], before: list[Step]) -> list[Step]:
+    """Say so where a delete follows one the cloud finishes later (in ``before``, the
+    steps up to these): the provider returns before the object is gone, and the cloud
+    refuses the next delete while it exists."""
+    holders = {
+        held: step.resource.name
+        for step in before
+        if step.verb in REMOVES and step.resource.type in DELETED_IN_BACKGROUND
+        for held in sits_in(step.resource)
+    }
+    noted = []
+    for step in steps:
+        holder = holders.get(step.urn)
+        if step.verb in REMOVES and holder and step.resource.type in REFUSED_WHILE_HELD:
+            rerun = f"Civo deletes {holder} in the background and refuses this while it exists"
+            note = f"{step.note}; {rerun}" if step.note else rerun
+            noted.append(replace(step, note=f"{note}: rerun once it is gone"))
+        else:
+            noted.append(step)
+    return noted
 
 
 def engine_order(
@@ -346,19 +414,29 @@ def engine_order(
     """The steps `pulumi up --skip-preview` takes for ``changes`` (a diff of ``old`` to
     ``new``), and where a refusal stops them."""
     old_graph, new_graph = Graph(old), Graph(new)
-    program, deleted_early = _program_steps(changes, old_graph, new_graph)
-    stops = [s for s in program if s.verb in ("refuse", "reject")]
+    groups, deleted_early = _program_steps(changes, old_graph, new_graph)
+    program = [s for _, group in groups for s in group]
+    program = _in_background(program, program)
+    # Each step with the resource whose registration makes it.
+    owners = [urn for urn, group in groups for _ in group]
+    stops = {u: s for u, s in zip(owners, program, strict=True) if s.verb in ("refuse", "reject")}
     order = Order()
     if stops:
-        stop = stops[0]
+        # The first refusal the engine can reach; which one it reaches first is timing.
+        order.stop = next(iter(stops.values()))
         order.steps = program
-        order.stop = stop
-        order.ran = [s for s in program if s.level < stop.level]
-        order.alongside = [s for s in program if s.level == stop.level and s is not stop]
+        surely = set.intersection(*(new_graph.upstream(u) for u in stops))
+        after = set(stops).union(*(new_graph.downstream(u) for u in stops))
+        for urn, step in zip(owners, program, strict=True):
+            if step is not order.stop:
+                into = (
+                    order.ran if urn in surely else order.never if urn in after else order.alongside
+                )
+                into.append(step)
         return order
     first = max((s.level for s in program), default=-1) + 1
     deletes, failed, skipped = _delete_steps(changes, old_graph, deleted_early, first)
-    order.steps = program + deletes
+    order.steps = program + _in_background(deletes, program + deletes)
     order.ran = [s for s in order.steps if s not in failed]
     order.failed = failed
     order.skipped = skipped
@@ -374,6 +452,7 @@ def render(order: Order) -> list[str]:
     if order.stop is not None:
         lines += [f"     ?  {s.line()}  [may start alongside]" for s in order.alongside]
         lines.append(f"  stop  {order.stop.line()}")
+        lines += [f"  never {s.line()}" for s in order.never]
     lines += [f"  fail  {s.line()}" for s in order.failed]
     lines += [f"  skip  {s.line()}" for s in order.skipped]
     lines.append(order.summary())

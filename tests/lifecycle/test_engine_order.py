@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,14 @@ import yaml
 
 from infra.components.stack_deployments import REVIEW_GATE
 from platform_cli import main
-from platform_cli.diff import diff_runs
+from platform_cli.diff import REFUSED, Change, diff_runs, outcome, render_markdown
+from platform_cli.lifecycle.checks import APP_PROJECT, APPLICATION_SET, findings
+from platform_cli.lifecycle.order import Graph, engine_order
 from platform_cli.review import review_stack
-from platform_cli.runner import PROJECT_DIR
+from platform_cli.runner import PROJECT_DIR, Registration
 from tests.conftest import stack_document
-from tests.planview import PlanView
+from tests.lifecycle.scenario import Scenario
+from tests.planview import PlanView, registration
 
 
 def _write(folder: Path, edit: Callable[[dict[str, Any]], None], stack: str = "prod") -> Path:
@@ -105,3 +109,168 @@ def test_the_delivery_paths_apply_nothing_the_review_refuses() -> None:
     # Pulumi Deployments runs the same review before `up` (tests/delivery/test_deployments
     # checks the settings carry these commands).
     assert any("platform review" in c and "test $? -le 1" in c for c in REVIEW_GATE)
+
+
+# What DeleteStep.Apply makes of a replacement's delete (pulumi/pulumi step.go L644-665):
+# only the protect check is skipped; retainOnDelete and deletedWith still apply.
+OWNER, INSIDE, KEPT = "test:index:Owner", "test:index:Inside", "test:index:Kept"
+
+
+def _replaced(r: Registration, delete_first: bool = False) -> Change:
+    return Change("replace", r, "stack", "global", reasons=["test"], delete_first=delete_first)
+
+
+def test_a_replacement_forgets_a_retained_old_one_and_deletes_with_its_owner() -> None:
+    owner = registration(OWNER, "owner", {"size": 1})
+    inside = registration(INSIDE, "inside", {"v": 1}, deleted_with=owner.urn)
+    kept = registration(KEPT, "kept", {"v": 1}, retain_on_delete=True)
+    old = [owner, inside, kept]
+    order = engine_order([_replaced(r) for r in old], old, old)
+    verbs = {s.resource.name: s.verb for s in order.steps if s.verb not in ("replace",)}
+    assert verbs == {"owner": "delete", "inside": "with", "kept": "forget"}
+    # Delete-first: the same, and the old one it replaces is forgotten when retained.
+    first = engine_order([_replaced(kept, delete_first=True)], [kept], [kept])
+    assert [s.verb for s in first.steps] == ["forget", "create"]
+
+
+def test_a_retained_database_moved_is_forgotten_with_what_it_sits_in(
+    tmp_path: Path, prod: PlanView
+) -> None:
+    scenario = Scenario(tmp_path, "prod", planned=prod.run)
+    scenario.up("unprotect", lambda c: c["platform:database"].__setitem__("protect", False))
+    move = scenario.up("move", _move_database)
+    old = {
+        (s.resource.type, s.resource.name): s.verb
+        for s in move.order.ran
+        if s.verb not in ("create", "replace", "update")
+    }
+    for kept in (
+        ("civo:index/database:Database", "shared"),
+        ("civo:index/network:Network", "shared-network"),
+        ("civo:index/firewall:Firewall", "shared-firewall"),
+    ):
+        assert old[kept] == "forget", (kept, old[kept])
+    # retainOnDelete keeps the old instance and its data: nothing to alarm about.
+    assert move.data_deleted == []
+
+
+def test_the_steps_do_not_depend_on_the_order_of_the_diff(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
+    before = scenario.run.registrations
+    move = scenario.up("move", _move_database)
+    after = scenario.run.registrations
+    backwards = engine_order(list(reversed(move.changes)), before, after)
+    assert [s.line() for s in backwards.steps] == [s.line() for s in move.order.steps]
+    steps = move.order.steps
+    late = [
+        s.line()
+        for i, s in enumerate(steps)
+        if "the old one goes with the deletes" in s.note
+        and any(e.urn == s.urn and e.verb in ("delete", "with", "forget") for e in steps[:i])
+    ]
+    assert late == []
+
+
+def test_a_stop_counts_as_run_only_what_it_waits_for(tmp_path: Path, prod: PlanView) -> None:
+    scenario = Scenario(tmp_path, "prod", planned=prod.run)
+    up = scenario.up("move", _move_database)
+    stop = up.order.stop
+    assert stop is not None
+    waits_for = Graph(scenario.run.registrations).upstream(stop.urn)
+    assert all(s.urn in waits_for for s in up.order.ran)
+    assert all(s.urn not in waits_for for s in up.order.alongside)
+    # The engine takes registrations as they arrive: what else starts first is timing.
+    summary = up.order.summary()
+    assert summary.startswith(f"at least {len(up.order.ran)} step(s) run"), summary
+    assert "may start before it" in summary and "never run" in summary
+
+
+def test_a_civo_database_deleted_with_its_network_says_to_rerun(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
+    destroy = scenario.up("destroy", None)
+    network = next(s for s in destroy.order.ran if s.resource.name == "shared-network")
+    # terraform-provider-civo v1.1.4 resource_database.go L284-298 does not wait; civogo
+    # v0.3.89 errors.go L584-586: the network's delete fails while the database exists.
+    assert network.verb == "delete" and "rerun" in network.note, network.line()
+
+
+def _without_blog(config: dict[str, Any]) -> None:
+    config["platform:apps"] = [a for a in config["platform:apps"] if a["name"] != "blog"]
+
+
+def test_platform_diff_warns_of_the_data_a_removed_app_drops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edited = _write(tmp_path / "new", _without_blog, stack="dev")
+    summary = tmp_path / "diff.md"
+    code = main(
+        [
+            "diff",
+            "--config",
+            str(edited),
+            "--against",
+            str(PROJECT_DIR / "Pulumi.dev.yaml"),
+            "--markdown",
+            str(summary),
+        ]
+    )
+    err = capsys.readouterr().err
+    # resource_postgresql_database.go L281-291: the provider's delete drops the database.
+    assert "warning: `up` deletes data: shared-blog-database: DROP DATABASE" in err, err
+    caution = summary.read_text().split("> [!CAUTION]", 1)[1].split("\n\n", 1)[0]
+    assert "`shared-blog-database`: DROP DATABASE" in caution, caution
+    assert code == 1  # deleting the data may be what the edit wants
+
+
+def test_a_delete_that_cannot_finish_fails_diff_and_review() -> None:
+    provider = "urn:pulumi:s::p::pulumi:providers:kubernetes::mgmt::id"
+    argocd = replace(
+        registration("kubernetes:helm.sh/v3:Release", "argocd", {"chart": "argo-cd"}),
+        provider=provider,
+    )
+    project = replace(
+        registration(
+            APP_PROJECT, "project", {"metadata": {"name": "apps"}}, dependencies=[argocd.urn]
+        ),
+        provider=provider,
+    )
+    app_set = replace(
+        registration(
+            APPLICATION_SET,
+            "app",
+            {"spec": {"template": {"spec": {"project": "apps"}}}},
+            dependencies=[argocd.urn],  # not on the project: both go in one round
+        ),
+        provider=provider,
+    )
+    old = [argocd, project, app_set]
+    changes = [Change("remove", r, "stack", "global") for r in (project, app_set)]
+    order = engine_order(changes, old, [argocd])
+    found = findings(order, old)
+    assert found.problems and "app waits for Argo CD" in found.problems[0]
+    # Not an edit `up` completes wrongly (2): `up` fails, as on a rejected change.
+    assert outcome(changes, found) == REFUSED
+    caution = render_markdown(changes, "t", order, found).split("> [!CAUTION]")[-1]
+    assert "cannot finish" in caution and found.problems[0] in caution
+
+
+def test_the_review_comment_shows_the_data_an_edit_drops(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Pulumi.dev.yaml").write_text((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "base")
+    _write(repo, _without_blog, stack="dev")
+    _git(repo, "commit", "-qam", "remove blog")
+    out = tmp_path / "review.md"
+    code = main(
+        ["review", "--repo", str(repo), "--base", "HEAD~1", "--head", "HEAD", "--out", str(out)]
+    )
+    cautions = out.read_text().split("> [!CAUTION]")[1:]
+    assert any("`shared-blog-database`: DROP DATABASE" in c for c in cautions), out.read_text()
+    assert code == 1

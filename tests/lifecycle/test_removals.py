@@ -11,14 +11,17 @@ import pytest
 
 from platform_cli import main
 from platform_cli.diff import diff_runs
-from platform_cli.lifecycle.checks import finalizer_waits
-from tests.lifecycle.scenario import Scenario
+from platform_cli.lifecycle.checks import finalizer_waits, in_cloud
+from platform_cli.lifecycle.order import Graph
+from tests.conftest import stack_document
+from tests.lifecycle.scenario import Edit, Scenario
 from tests.lifecycle.test_runbooks_followed import FORECAST
 from tests.planview import PlanView
 
 APPSET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
 PG = ("postgresql:index/role:Role", "postgresql:index/database:Database")
+SECRET = "aws:secretsmanager/secret:Secret"
 
 
 def _levels(up: Any, type_token: str) -> list[int]:
@@ -29,23 +32,37 @@ def test_removing_the_last_app_deletes_the_applicationsets_before_their_project(
     tmp_path: Path, stack_plans: dict[str, PlanView]
 ) -> None:
     scenario = Scenario(tmp_path, "dev", planned=stack_plans["dev"].run)
+    state = Graph(scenario.state)
     up = scenario.up("remove every app", lambda c: c.__setitem__("platform:apps", []))
     assert finalizer_waits(up.order, stack_plans["dev"].run.registrations) == []
     assert max(_levels(up, APPSET)) < min(_levels(up, PROJECT))
     assert up.problems == []
+    # ScheduleDeletes separates deletes by depth only. Here the apps' components go too,
+    # which alone would put the project last; in a destroy both sit one step below
+    # argo-cd and share a round. Only the ApplicationSet's dependency on its project
+    # keeps them apart in every `up`.
+    project = next(s.urn for s in up.order.ran if s.resource.type == PROJECT)
+    for app_set in (s.urn for s in up.order.ran if s.resource.type == APPSET):
+        assert project in state.upstream(app_set), app_set
 
 
-def test_destroy_hangs_on_no_finalizer_and_deletes_nothing_under_the_kept_database(
+def test_removing_the_apps_while_the_database_stays_drops_their_data_or_blocks_the_destroy(
     tmp_path: Path, stack_plans: dict[str, PlanView]
 ) -> None:
-    scenario = Scenario(tmp_path, "prod", planned=stack_plans["prod"].run)
-    # destroy-environment.md: unprotect first (retainOnDelete stays on), then destroy.
-    scenario.up("unprotect", lambda c: c["platform:database"].__setitem__("protect", False))
-    up = scenario.up("destroy", None)
-    assert up.problems == []
-    assert up.data_deleted == []
-    left = {scenario.cloud.objects.get(s.urn) for s in up.order.ran if s.resource.type in PG}
-    assert left == {"left"}
+    """Why destroy-environment.md keeps the apps in the config until the destroy."""
+    no_apps: Edit = lambda c: c.__setitem__("platform:apps", [])  # noqa: E731
+    # dev: the instance stays, so deletedWith does not apply: DROP DATABASE for real.
+    dev = Scenario(tmp_path / "dev", "dev", planned=stack_plans["dev"].run)
+    assert any("DROP DATABASE" in d for d in dev.up("no apps", no_apps).data_deleted)
+    # prod: refused; the refused entries stay in the state, protected, and the destroy
+    # skips what they need (deployment_executor.go L515-547): it never finishes.
+    prod = Scenario(tmp_path / "prod", "prod", planned=stack_plans["prod"].run)
+    assert prod.up("no apps", no_apps).order.failed
+    prod.up("unprotect", lambda c: c["platform:database"].__setitem__("protect", False))
+    destroy = prod.up("destroy", None)
+    refused = {s.resource.type for s in destroy.order.failed}
+    assert set(PG) <= refused, refused
+    assert destroy.order.skipped
 
 
 def test_a_new_namespace_is_granted_before_argocd_is_told_to_watch_it(
@@ -102,13 +119,72 @@ def test_removing_a_database_app_promises_only_what_up_does(
     assert up.problems == []
 
 
-def test_the_readme_keep_the_data_recipe_is_one_pulumi_accepts() -> None:
+def _keep_the_data_recipe() -> str:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    recipe = readme.split("To keep the data", 1)[1].split("\n- **", 1)[0]
+    return readme.split("To keep the data", 1)[1].split("\n- **", 1)[0]
+
+
+def test_the_readme_keep_the_data_recipe_is_one_pulumi_accepts() -> None:
+    recipe = _keep_the_data_recipe()
     # pulumi/pulumi pkg/cmd/pulumi/state/state_delete.go L81-132: dependents and
     # protection refuse a plain `state delete`; an import without --parent is another URN.
     for needed in ("--target-dependents", "--force", "--parent", "--provider"):
         assert needed in recipe, (needed, recipe)
+    # import.go parseResourceSpec: --provider takes a URN; `<urn>::<id>` is read as the
+    # URN of a provider named `<name>::<id>`, which the import then creates unconfigured.
+    assert "::<id>" not in recipe
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_readme_keep_the_data_recipe_removes_an_app_and_leaves_only_its_data(
+    stack: str, tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    """The README's recipe, each step done as it says, for the public database app blog."""
+    recipe = _keep_the_data_recipe()
+    if stack == "prod":
+        # Not the last database app: that would take the backups with it, whose bucket
+        # prod protects (the recipe says what to do then).
+        start = stack_document(stack)
+        start["config"]["platform:apps"].append({**FORECAST, "database": True})
+        scenario = Scenario(tmp_path, stack, start=start)
+    else:
+        scenario = Scenario(tmp_path, stack, planned=stack_plans[stack].run)
+    ups = []
+    if "`public: false`" in recipe:
+        ups.append(scenario.up("blog private", _edit_blog(public=False)))
+    scenario.state_delete(
+        scenario.urn(PG[0], "shared-blog-role"), target_dependents=True, force=True
+    )
+    if "pulumi state unprotect" in recipe and "shared-<app>-credentials" in recipe:
+        scenario.state_unprotect(scenario.urn(SECRET, "shared-blog-credentials"))
+    ups.append(scenario.up("remove blog", _edit_blog(remove=True)))
+    for up in ups:
+        assert up.data_deleted == [] and up.problems == [], (up.title, up.data_deleted)
+        assert up.order.failed == [], (up.title, up.order.summary())
+    # What stays in the cloud without Pulumi: blog's logins and database, nothing else.
+    left = {
+        scenario.cloud_name(urn)
+        for urn, where in scenario.cloud.objects.items()
+        if where == "left" and in_cloud(scenario.seen[urn])
+    }
+    assert left == {
+        "shared-blog-role",
+        "shared-blog-alternate-role",
+        "shared-blog-database",
+        "shared-blog-revoke-public",
+    }
+
+
+def _edit_blog(*, public: bool = True, remove: bool = False) -> Edit:
+    def edit(config: dict[str, Any]) -> None:
+        apps = config["platform:apps"]
+        for app in apps:
+            if app["name"] == "blog":
+                app["public"] = public
+        if remove:
+            config["platform:apps"] = [a for a in apps if a["name"] != "blog"]
+
+    return edit
 
 
 def test_disabling_a_cluster_together_with_its_routes_is_refused(

@@ -4,12 +4,15 @@ cloud afterwards."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from platform_cli.diff import render_text
 from platform_cli.runner import PROJECT_DIR, PlanRun
 from tests.conftest import stack_document
 from tests.lifecycle.scenario import Scenario, Up
@@ -19,6 +22,9 @@ RUNBOOKS = PROJECT_DIR / "docs" / "runbooks"
 DB = "civo:index/database:Database"
 PG_DATABASE = "postgresql:index/database:Database"
 PG_ROLE = "postgresql:index/role:Role"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+BUCKET = "aws:s3/bucket:Bucket"
 Edit = Callable[[dict[str, Any]], None]
 
 
@@ -57,11 +63,16 @@ def test_resize_database_keeps_the_app_data_in_the_retained_instance(
         scenario.urn("civo:index/network:Network", "shared-network"),
         scenario.urn("civo:index/firewall:Firewall", "shared-firewall"),
     ]
-    # 1. Stop writes and dump with the app's own credentials: no stack change.
-    # 2. Unprotect, keep retainOnDelete: options only.
+    step = _sections("resize-database.md")
+    # 1. Apps at zero replicas (Reloader would restart them on the new, empty database in
+    # step 3), then a dump with the app's own credentials: no stack change.
+    _says(step[1], "zero replicas", "Reloader", "create job --from=cronjob/blog")
+    # 2. Unprotect, keep retainOnDelete: options only, exactly the lines the runbook shows.
     step2 = scenario.up("2 unprotect", _database(protect=False))
     assert {c.kind for c in step2.changes} == {"update"}
     _clean(step2)
+    shown = step[2].split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    assert shown == [*render_text(step2.changes)], shown
     # 3. A new database under a new name, at the new size.
     step3 = scenario.up("3 move to shared2", _database(name="shared2", size="g3.db.large"))
     _clean(step3)
@@ -75,20 +86,98 @@ def test_resize_database_keeps_the_app_data_in_the_retained_instance(
         assert scenario.cloud.objects.get(urn) == "left", urn
 
 
-def test_destroy_environment_leaves_the_database_with_its_data(
-    tmp_path: Path, prod: PlanView
+def test_the_resize_roll_back_imports_what_the_reverted_program_registers(prod: PlanView) -> None:
+    """The import file of resize-database.md "Roll back", read as `pulumi import --file`
+    reads it (pkg/cmd/pulumi/operations/import.go parseImportFile): each entry's URN is
+    one the program registers for `shared`, with its type, parent and provider."""
+    text = (RUNBOOKS / "resize-database.md").read_text().split("## Roll back", 1)[1]
+    entries = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])["resources"]
+    by_name = {e["name"]: e for e in entries}
+
+    def urn(entry: dict[str, Any]) -> str:
+        # deployment.go generateURN: the parent's qualified type, none for the stack.
+        parent = f"{qualified(by_name[entry['parent']])}$" if "parent" in entry else ""
+        return f"urn:pulumi:prod::platform::{parent}{entry['type']}::{entry.get('logicalName', entry['name'])}"
+
+    def qualified(entry: dict[str, Any]) -> str:
+        return urn(entry).split("::")[2]
+
+    # The mock runtime names the stack in its children's URNs; the engine does not.
+    planned = {r.urn.replace("pulumi:pulumi:Stack$", ""): r for r in prod.resources}
+    for entry in entries:
+        assert urn(entry) in planned, urn(entry)
+        r = planned[urn(entry)]
+        if "provider" in entry:
+            assert r.provider is not None
+            assert r.provider.rsplit("::", 1)[0].endswith(f"::{entry['provider']}"), entry
+        if r.type.startswith("postgresql:"):
+            assert entry["id"] == r.revealed_inputs["name"], entry
+    provider = planned[urn(by_name["shared-postgresql"])]
+    assert by_name["shared-postgresql"]["inputs"].keys() <= provider.revealed_inputs.keys()
+    assert {"host", "port", "username", "password"} <= by_name["shared-postgresql"]["inputs"].keys()
+    # Every login and database inside the instance is adopted: none is created anew.
+    inside = {
+        u for u, r in planned.items() if r.type in (PG_ROLE, PG_DATABASE) and "::shared-" in u
+    }
+    assert inside == {urn(e) for e in entries if e["type"] in (PG_ROLE, PG_DATABASE)}
+
+
+def _sections(runbook: str) -> dict[int, str]:
+    """A runbook's numbered steps (`## 1. …`), by number."""
+    parts = re.split(r"^## (\d+)\. ", (RUNBOOKS / runbook).read_text(), flags=re.MULTILINE)
+    return {
+        int(n): text.split("\n## ", 1)[0] for n, text in zip(parts[1::2], parts[2::2], strict=True)
+    }
+
+
+def _says(text: str, *needed: str) -> None:
+    for words in needed:
+        assert words in text, (words, text)
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_destroy_environment_followed_literally_completes_and_drops_nothing(
+    stack: str, tmp_path: Path, stack_plans: dict[str, PlanView]
 ) -> None:
-    scenario = Scenario(tmp_path, "prod", planned=prod.run)
-    data = scenario.urn(PG_DATABASE, "shared-blog-database")
-    _clean(scenario.up("unprotect", _database(protect=False)))
-    # The sealing keys: kept by hand, then unprotected in the state (no config does it).
-    scenario.unprotect("sealing-key-1")
-    destroy = scenario.up("destroy", None)
+    step = _sections("destroy-environment.md")
+    scenario = Scenario(tmp_path, stack, planned=stack_plans[stack].run)
+    kept = [
+        scenario.urn(DB, "shared"),
+        scenario.urn(PG_DATABASE, "shared-blog-database"),
+        scenario.urn(PG_ROLE, "shared-blog-role"),
+    ]
+    # 1. Back up with each app's own login: no stack change, and no app leaves the config.
+    _says(step[1], "create job --from=cronjob/blog", "pg_dump", "/admin")
+    assert "platform:apps: []" not in "".join(step.values())
+    # 2. Unprotect, keep retainOnDelete: options only.
+    _says(step[2], "platform:database.protect: false", "platform:database.retainOnDelete: true")
+    keep = scenario.up("2 unprotect, keep", _database(protect=False, retainOnDelete=True))
+    assert {c.kind for c in keep.changes} == {"update"}
+    _clean(keep)
+    # 3. Delivery stops: a change to the stack file, no `up` of the stack.
+    _says(step[3], "platform:delivery", "pulumi up --cwd deployments")
+    # 4. Every route, and what depends on one, deleted while external-dns runs.
+    _says(step[4], 'endswith(":HTTPRoute")', "pulumi destroy", "--target-dependents")
+    routes = scenario.destroy("4 routes", scenario.urns(ROUTE))
+    _clean(routes)
+    assert scenario.urns(ROUTE) == []
+    assert [r for r in scenario.state if r.type == RELEASE and r.name.endswith("external-dns")]
+    # 5. The backup bucket out of the state (with backups), then the destroy.
+    for bucket in scenario.urns(BUCKET):
+        _says(step[5], '"aws:s3/bucket:Bucket"', "pulumi state delete", "--target-dependents")
+        scenario.state_delete(bucket, target_dependents=True, force=True)
+        kept.append(bucket)
+    # The sealing keys, protected in prod whatever the database's protect says.
+    for key in [r.urn for r in scenario.state if r.type.startswith("tls:")]:
+        _says(step[5], 'startswith("tls:")', "pulumi state unprotect")
+        scenario.state_unprotect(key)
+    _says(step[5], "pulumi destroy --stack")
+    destroy = scenario.destroy("5 destroy")
     _clean(destroy)
-    assert scenario.cloud.objects.get(data) == "left"
-    assert scenario.cloud.objects.get(scenario.urn(DB, "shared", prod.run)) == "left"
-    bucket = scenario.urn("aws:s3/bucket:Bucket", "database-backups-bucket", prod.run)
-    assert scenario.cloud.objects.get(bucket) == "left"
+    # The destroy finished: nothing is left in the state; the data is left in the cloud.
+    assert scenario.state == []
+    for urn in kept:
+        assert scenario.cloud.objects.get(urn) == "left", urn
 
 
 def test_bootstrap_environment_creates_everything_and_deletes_nothing(
