@@ -1,11 +1,15 @@
 """Pulumi Deployments for the platform: settings and a drift schedule for every stack whose
 `platform:delivery` is `pulumi-deployments`, and nothing for any other stack.
 
-Its own project (`platform-deployments`, one stack), because a stack that defines its own
-deployment settings needs two deployments for a change to them to take effect. Run it
-after a change to any stack's `platform:delivery` (README, "Delivery"):
+Its own project (`platform-deployments`, one stack: `<organization>/settings`), because a
+stack that defines its own deployment settings needs two deployments for a change to
+them to take effect. `apply.yml`'s `settings` job runs it on every push to main, before
+any stack's `up`; by hand (README, "Delivery"):
 
-    pulumi up --cwd deployments
+    pulumi up --cwd deployments --stack <organization>/settings
+
+A stack config that does not validate stops it whole: changing nobody's settings is
+safer than deleting the settings of a stack it could not read.
 """
 
 from pathlib import Path

@@ -426,12 +426,28 @@ class CloudflareConfig(_Model):
 # --- delivery: what runs `pulumi preview` and `up` for the stack -----------------------
 
 
+def _role_arn(value: str) -> str:
+    if not _ROLE_ARN.match(value):
+        raise ValueError(
+            f"{value!r} is not an IAM role ARN such as "
+            "'arn:aws:iam::123456789012:role/platform-deploy'"
+        )
+    return value
+
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+RunnerLabels = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
 class _DeliveryFields(_Model):
     # The Pulumi Cloud organization that holds the stack.
     organization: Annotated[str, Field(min_length=1)]
-    # Where the runner (or agent pool) that runs `preview` and `up` leaves from: every
+    # Where the runners (or agent pool) that run `preview` and `up` leave from: every
     # Kubernetes API and the database must admit it (rule runner-reaches-endpoints).
     egress_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    # Previews of pull requests run the branch's code with the stack's credentials,
+    # which decrypt every secret of the stack: off unless the config turns them on.
+    pull_request_previews: Flag = False
 
 
 class GitHubActionsDelivery(_DeliveryFields):
@@ -439,9 +455,13 @@ class GitHubActionsDelivery(_DeliveryFields):
     scheduled drift check, each on a self-hosted runner."""
 
     via: Literal["github-actions"]
-    # The labels of the runner that runs this stack's jobs (`runs-on`); a GitHub-hosted
-    # runner leaves from addresses no firewall can list, so its labels are refused.
-    runner_labels: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    # The labels of the runner that runs this stack's `up` and drift checks (`runs-on`);
+    # a GitHub-hosted runner leaves from addresses no firewall can list, so its labels
+    # are refused.
+    runner_labels: RunnerLabels
+    # The runner of pull-request previews, which run the branch's code: required with
+    # previews, and never one the apply runner's labels select (infra/delivery.py).
+    preview_runner_labels: RunnerLabels | None = None
 
 
 class PulumiDeploymentsDelivery(_DeliveryFields):
@@ -454,8 +474,9 @@ class PulumiDeploymentsDelivery(_DeliveryFields):
     # Required (checked with the other fields): Pulumi's hosted pool leaves from
     # addresses outside adminCidrs.
     agent_pool_id: Annotated[str, Field(min_length=1)] | None = None
-    # Previews run a pull request's code with the stack's credentials; refused in prod.
-    pull_request_previews: Flag = False
+    # The AWS role a deployment assumes with Pulumi's OIDC token; required (checked with
+    # the other fields): Deployments gives a deployment no AWS credentials of its own.
+    aws_role_arn: Annotated[str, AfterValidator(_role_arn)] | None = None
     # When Pulumi Cloud runs a refresh-preview and reports drift (UTC).
     drift_schedule: Annotated[str, AfterValidator(_cron)] = "0 5 * * *"
 

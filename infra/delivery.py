@@ -24,28 +24,76 @@ def delivery_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
     branch the stack's credentials."""
     delivery = config.delivery
     if isinstance(delivery, GitHubActionsDelivery):
-        for i, label in enumerate(delivery.runner_labels):
-            if GITHUB_HOSTED_LABEL.match(label):
-                yield (
-                    f"delivery.runnerLabels[{i}]",
-                    f"{label!r} is a GitHub-hosted runner: it leaves from GitHub's changing "
-                    "Azure ranges, which adminCidrs cannot list, so `pulumi up` cannot reach "
-                    "the clusters; use a self-hosted runner whose address is in "
-                    "delivery.egressCidrs",
-                )
+        yield from _github_actions_problems(delivery)
     if isinstance(delivery, PulumiDeploymentsDelivery):
-        if delivery.agent_pool_id is None:
+        yield from _pulumi_deployments_problems(delivery, config.is_production)
+
+
+def _hosted(path: str, labels: list[str]) -> Iterator[tuple[str, str]]:
+    for i, label in enumerate(labels):
+        if GITHUB_HOSTED_LABEL.match(label):
             yield (
-                "delivery.agentPoolId",
-                "required: Pulumi's hosted pool leaves from addresses outside adminCidrs, so "
-                "its `up` cannot reach the Kubernetes APIs or the database; run a "
-                "customer-managed agent pool whose address is in delivery.egressCidrs",
+                f"{path}[{i}]",
+                f"{label!r} is a GitHub-hosted runner: it leaves from GitHub's changing "
+                "Azure ranges, which adminCidrs cannot list, so `pulumi up` cannot reach "
+                "the clusters; use a self-hosted runner whose address is in "
+                "delivery.egressCidrs",
             )
-        if delivery.pull_request_previews and config.is_production:
-            yield (
-                "delivery.pullRequestPreviews",
-                "a production stack's pull-request previews would run the branch's code with "
-                "the stack's credentials and a read-write stack token (Pulumi Deployments has "
-                "no approval step); leave it off, or deliver the stack with github-actions, "
-                "whose previews of production wait for an approval",
-            )
+
+
+def _github_actions_problems(delivery: GitHubActionsDelivery) -> Iterator[tuple[str, str]]:
+    """A job goes to a runner that has every label it asks for, so the preview runner
+    and the apply runner must each have a label the other's jobs ask for and it lacks."""
+    yield from _hosted("delivery.runnerLabels", delivery.runner_labels)
+    preview = delivery.preview_runner_labels
+    if preview is not None:
+        yield from _hosted("delivery.previewRunnerLabels", preview)
+    if not delivery.pull_request_previews:
+        return
+    if preview is None:
+        yield (
+            "delivery.previewRunnerLabels",
+            "required with pullRequestPreviews: a preview runs the pull request's code, so "
+            "it needs a runner of its own, which no `up` ever uses (README, Delivery)",
+        )
+    elif set(preview) <= set(delivery.runner_labels):
+        yield (
+            "delivery.previewRunnerLabels",
+            "every label is one of runnerLabels, so the apply runner, which has them all, "
+            "takes previews and runs a pull request's code; add a label only the preview "
+            "runner has",
+        )
+    elif set(delivery.runner_labels) <= set(preview):
+        yield (
+            "delivery.runnerLabels",
+            "every label is one of previewRunnerLabels, so the preview runner, which has "
+            "them all, takes `up` jobs after running pull requests' code; add a label only "
+            "the apply runner has",
+        )
+
+
+def _pulumi_deployments_problems(
+    delivery: PulumiDeploymentsDelivery, production: bool
+) -> Iterator[tuple[str, str]]:
+    if delivery.agent_pool_id is None:
+        yield (
+            "delivery.agentPoolId",
+            "required: Pulumi's hosted pool leaves from addresses outside adminCidrs, so "
+            "its `up` cannot reach the Kubernetes APIs or the database; run a "
+            "customer-managed agent pool whose address is in delivery.egressCidrs",
+        )
+    if delivery.aws_role_arn is None:
+        yield (
+            "delivery.awsRoleArn",
+            "required: Pulumi Deployments gives a deployment no AWS credentials of its own, "
+            "and every stack writes to AWS (IAM users, Secrets Manager); name the role a "
+            "deployment assumes with Pulumi's OIDC token (README, Pulumi Deployments)",
+        )
+    if delivery.pull_request_previews and production:
+        yield (
+            "delivery.pullRequestPreviews",
+            "a production stack's pull-request previews would run the branch's code with "
+            "the stack's credentials and a read-write stack token (Pulumi Deployments has "
+            "no approval step); leave it off, or deliver the stack with github-actions, "
+            "whose previews of production wait for an approval",
+        )

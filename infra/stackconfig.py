@@ -158,8 +158,11 @@ CREDENTIAL_KEYS = (
     "pulumiservice:accessToken",
     f"{PREFIX}mgmtKubeconfig",
 )
-# The namespaces this program's stacks use; a key in a namespace one typo away from
-# one of these is a mistake, not another provider's setting.
+# The Pulumi Cloud provider's namespace: stacks of earlier versions defined their own
+# Deployments settings with it; none of the program's resources uses it now.
+UNUSED_NAMESPACE = "pulumiservice"
+# The namespaces this program's stacks use (or used); a key in a namespace one typo away
+# from one of these is a mistake, not another provider's setting.
 NAMESPACES = (
     platform_config.NAMESPACE,
     "aws",
@@ -189,6 +192,16 @@ def stack_problems(
     ]
     for key in values:
         namespace, _, rest = key.partition(":")
+        if namespace == UNUSED_NAMESPACE:
+            problems.append(
+                validation.Problem(
+                    key,
+                    "no resource of the platform's stacks uses it (Deployments settings live "
+                    "in deployments/, whose own stack holds its token), and every preview "
+                    f"decrypts it: `pulumi config rm {key}` "
+                    "(docs/runbooks/change-delivery-path.md)",
+                )
+            )
         close = difflib.get_close_matches(namespace, NAMESPACES, n=1, cutoff=0.75)
         if namespace not in NAMESPACES and close:
             problems.append(

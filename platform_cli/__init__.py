@@ -150,6 +150,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--stacks", help="only these stacks, a JSON list such as '[\"prod\"]' (review --list)"
     )
     delivery_parser.add_argument(
+        "--previews",
+        action="store_true",
+        help="only the stacks whose pull-request previews are on (platform:delivery."
+        "pullRequestPreviews)",
+    )
+    delivery_parser.add_argument(
+        "--invalid",
+        type=Path,
+        metavar="FILE",
+        help="write the stacks whose config does not validate, with their errors, to FILE "
+        "as JSON, and exit 0: each stops only itself",
+    )
+    delivery_parser.add_argument(
         "--repo", type=Path, default=plan.PROJECT_DIR, help=argparse.SUPPRESS
     )
 
@@ -189,7 +202,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             stderr=sys.stderr,
         ),
         "delivery": lambda: delivery.command(
-            args.repo, args.via, args.stacks, sys.stdout, sys.stderr
+            args.repo,
+            args.via,
+            args.stacks,
+            previews=args.previews,
+            invalid_file=args.invalid,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
         ),
         "config-schema": lambda: configschema.command(
             plan.PROJECT_DIR / "Pulumi.yaml", args.write, args.check

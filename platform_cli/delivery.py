@@ -4,6 +4,10 @@ Every `Pulumi.<stack>.yaml` names its one path in `platform:delivery.via`. The G
 workflows build their job matrix from `platform delivery --via github-actions`, and the
 `deployments/` program gives settings only to `pulumi-deployments` stacks, so no stack
 is run by both, and a stack with no `platform:delivery` by neither.
+
+A stack whose config does not validate stops only itself: with ``--invalid FILE`` it is
+named there with its errors (when it may be on the path listed) and the others are
+listed as usual; only the stacks asked for (``--stacks``) are read at all.
 """
 
 from __future__ import annotations
@@ -12,10 +16,25 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+import yaml
+
 from infra.config import GitHubActionsDelivery, PlatformConfig, PulumiDeploymentsDelivery
-from platform_cli.plan import InvalidConfigError, read_valid, stack_files
+from infra.stackconfig import (
+    StackFileError,
+    platform_section,
+    read_stack_file,
+    stack_file_name,
+    stack_of,
+)
+from platform_cli.plan import PROJECT_DIR, InvalidConfigError, read_valid, stack_files
 
 VIAS = ("github-actions", "pulumi-deployments")
+
+
+def project_name() -> str:
+    """The platform project's name (`Pulumi.yaml`): Pulumi Cloud's paths to a stack use it."""
+    document: dict[str, Any] = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    return str(document["name"])
 
 
 def entry(stack: str, config: PlatformConfig) -> dict[str, Any] | None:
@@ -27,32 +46,70 @@ def entry(stack: str, config: PlatformConfig) -> dict[str, Any] | None:
         "stack": stack,
         "via": delivery.via,
         "organization": delivery.organization,
+        "project": project_name(),
         "awsRegion": config.aws_region,
+        "pullRequestPreviews": delivery.pull_request_previews,
     }
     if isinstance(delivery, GitHubActionsDelivery):
         found["runner"] = list(delivery.runner_labels)
+        if delivery.pull_request_previews and delivery.preview_runner_labels:
+            found["previewRunner"] = list(delivery.preview_runner_labels)
     if isinstance(delivery, PulumiDeploymentsDelivery):
         found["agentPoolId"] = delivery.agent_pool_id
     return found
 
 
-def entries(repo: Path, via: str | None, only: list[str] | None) -> list[dict[str, Any]]:
-    """Every delivered stack (``via``: on that path only; ``only``: of those names), in
-    name order. An invalid stack config raises: a workflow must not skip a stack."""
-    found = []
+def _declared_via(path: Path) -> str | None:
+    """The `platform:delivery.via` a stack file declares, read without validating it;
+    None when it cannot be read."""
+    try:
+        delivery = platform_section(read_stack_file(path).values).get("delivery")
+    except StackFileError:
+        return None
+    via = delivery.get("via") if isinstance(delivery, dict) else None
+    return via if via in VIAS else None
+
+
+def entries(
+    repo: Path, via: str | None, only: list[str] | None, previews: bool = False
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(every delivered stack, on ``via`` only, of the ``only`` names, with previews on
+    if ``previews``; every stack among those asked for whose config does not validate
+    and which may be on ``via``, with its errors), each in name order."""
+    found, invalid = [], []
     for path in stack_files(repo):
-        stack_file, valid, _ = read_valid(path)
-        if only is not None and stack_file.stack not in only:
+        stack = stack_of(path)
+        if only is not None and stack not in only:
             continue
-        item = entry(stack_file.stack, valid.config)
-        if item is not None and via in (None, item["via"]):
+        try:
+            _, valid, _ = read_valid(path)
+        except InvalidConfigError as err:
+            declared = _declared_via(path)
+            if via is None or declared in (None, via):
+                invalid.append({"stack": stack, "errors": err.lines})
+            continue
+        item = entry(stack, valid.config)
+        if item is None or via not in (None, item["via"]):
+            continue
+        if not previews or item["pullRequestPreviews"]:
             found.append(item)
-    return found
+    return found, invalid
 
 
-def command(repo: Path, via: str | None, stacks: str | None, stdout: TextIO, stderr: TextIO) -> int:
-    """Print the JSON list; exit 2 when a stack's config is invalid or --stacks is not a
-    JSON list of names."""
+def command(
+    repo: Path,
+    via: str | None,
+    stacks: str | None,
+    *,
+    previews: bool,
+    invalid_file: Path | None,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    """Print the JSON list. Without ``invalid_file``, a stack whose config is invalid is
+    reported on stderr, each line naming its file, and the exit code is 2; with it, the
+    invalid stacks go there as JSON and the exit code is 0. Exit 2 also when --stacks is
+    not a JSON list of names."""
     try:
         only = None if stacks is None else json.loads(stacks)
     except json.JSONDecodeError as err:
@@ -63,8 +120,15 @@ def command(repo: Path, via: str | None, stacks: str | None, stdout: TextIO, std
     if only is not None and not (isinstance(only, list) and all(isinstance(s, str) for s in only)):
         print("error: --stacks: expected a JSON list of stack names", file=stderr)
         return 2
-    try:
-        print(json.dumps(entries(repo, via, only)), file=stdout)
-    except InvalidConfigError as err:
-        return err.report(stderr)
-    return 0
+    found, invalid = entries(repo, via, only, previews)
+    print(json.dumps(found), file=stdout)
+    if invalid_file is not None:
+        invalid_file.write_text(json.dumps(invalid))
+        return 0
+    for item in invalid:
+        for line in item["errors"]:
+            print(
+                f"error: {stack_file_name(item['stack'])}: {line.removeprefix('error: ')}",
+                file=stderr,
+            )
+    return 2 if invalid else 0

@@ -33,6 +33,9 @@ REVIEW_GATE = [
     ".venv/bin/platform review --base HEAD^ --head HEAD --out build/review.md"
     " >/dev/null || test $? -le 1",
 ]
+# How long a deployment's AWS session lasts ("XhYmZs"): as long as an `up` may run on
+# GitHub Actions (apply.yml timeout-minutes). The role's MaxSessionDuration must allow it.
+AWS_SESSION = "2h0m0s"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class StackDeployments(pulumi.ComponentResource):
     ) -> None:
         super().__init__("platform:index:StackDeployments", name, None, opts)
         delivery = args.delivery
+        if delivery.aws_role_arn is None:
+            # A validated config has one (infra/delivery.py); nothing else may get here.
+            raise ValueError(f"{args.stack}: platform:delivery.awsRoleArn is required")
         settings = pulumiservice.DeploymentSettings(
             f"{name}-settings",
             organization=delivery.organization,
@@ -78,6 +84,16 @@ class StackDeployments(pulumi.ComponentResource):
                     *REVIEW_GATE,
                 ],
                 environment_variables=OPERATION_ENVIRONMENT,
+                # Deployments gives a deployment no AWS credentials: it assumes the
+                # stack's role with Pulumi's OIDC token (subject pulumi:deploy:org:<org>:
+                # project:<project>:stack:<stack>:operation:<op>:scope:write).
+                oidc=pulumiservice.OperationContextOIDCArgs(
+                    aws=pulumiservice.AWSOIDCConfigurationArgs(
+                        role_arn=delivery.aws_role_arn,
+                        session_name=f"pulumi-deployments-{args.stack}",
+                        duration=AWS_SESSION,
+                    )
+                ),
                 options=pulumiservice.OperationContextOptionsArgs(
                     skip_install_dependencies=True,
                     # Pushes queue per stack and run in order; none is skipped.

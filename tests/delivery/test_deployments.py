@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import yaml
 
 from infra.components.stack_deployments import REVIEW_GATE
 from infra.config import PlatformConfig, PulumiDeploymentsDelivery
@@ -23,6 +24,7 @@ from platform_cli.runner import PROJECT_DIR, Registration, run_program
 from tests.planview import PlanView
 
 PROGRAM = PROJECT_DIR / "deployments" / "__main__.py"
+PROJECT = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
 SETTINGS = "pulumiservice:index:DeploymentSettings"
 DRIFT = "pulumiservice:index:DriftSchedule"
 # The Python of the default executor image, `pulumi/pulumi`: pulumi/pulumi-docker-containers
@@ -84,41 +86,99 @@ def settings_problems(
     return problems
 
 
+def seconds(duration: str) -> int:
+    """A "XhYmZs" duration, as Deployments' AWS OIDC settings take it, in seconds."""
+    found = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", duration or "")
+    if not duration or found is None:
+        return 0
+    hours, minutes, secs = (int(g or 0) for g in found.groups())
+    return hours * 3600 + minutes * 60 + secs
+
+
+def apply_seconds() -> int:
+    """How long a GitHub Actions `up` may run (apply.yml): a deployment gets as long."""
+    apply = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "apply.yml").read_text())
+    return int(apply["jobs"]["up"]["timeout-minutes"]) * 60
+
+
 def _problems(
     settings: Registration, drift: Registration | None, config: PlatformConfig
 ) -> list[str]:
     delivery = config.delivery
     assert isinstance(delivery, PulumiDeploymentsDelivery)
-    inputs = settings.revealed_inputs
+    problems = _runtime_problems(settings.revealed_inputs) + _source_problems(
+        settings.revealed_inputs, delivery
+    )
+    operation = settings.revealed_inputs.get("operationContext") or {}
+    environment = operation.get("environmentVariables") or {}
+    aws = (operation.get("oidc") or {}).get("aws") or {}
+    if not settings.revealed_inputs.get("agentPoolId") or (
+        settings.revealed_inputs["agentPoolId"] != delivery.agent_pool_id
+    ):
+        problems.append("runs on Pulumi's hosted pool, whose addresses no firewall admits")
+    if (settings.revealed_inputs.get("vcs") or {}).get("previewPullRequests") and (
+        config.is_production
+    ):
+        problems.append("previews a branch's code with production's credentials")
+    if environment.get("PULUMI_OPTION_POLICY_PACK") != "policy":
+        problems.append("previews and updates without the policy pack")
+    if environment.get("PULUMI_OPTION_REFRESH") != "true":
+        problems.append("previews and updates without a refresh")
+    if aws.get("roleARN") != delivery.aws_role_arn or not aws.get("sessionName"):
+        problems.append(f"no AWS credentials: the role {delivery.aws_role_arn} is not assumed")
+    elif seconds(aws.get("duration", "")) < apply_seconds():
+        problems.append(f"an AWS session of {aws.get('duration')} ends before a long `up` does")
+    if drift is None or drift.revealed_inputs.get("autoRemediate"):
+        problems.append("no drift schedule that reports (and does not apply) drift")
+    if settings.retain_on_delete:
+        problems.append("settings outlive their removal: the old ones keep deploying")
+    return problems
+
+
+def _runtime_problems(inputs: dict[str, Any]) -> list[str]:
+    """The executor: a Python that installs the project, the SDK's CLI, the pre-run
+    commands that install it, every queued deployment run."""
     operation = inputs.get("operationContext") or {}
     options = operation.get("options") or {}
-    vcs = inputs.get("vcs") or {}
     image = (inputs.get("executorContext") or {}).get("executorImage", "pulumi/pulumi:latest")
     found = IMAGE.match(image)
     python, cli = (found.group(1), found.group(2)) if found else (DEFAULT_IMAGE_PYTHON, "latest")
     problems = []
-    if not inputs.get("agentPoolId") or inputs["agentPoolId"] != delivery.agent_pool_id:
-        problems.append("runs on Pulumi's hosted pool, whose addresses no firewall admits")
     if not supports(pyproject()["requires-python"], python):
         problems.append(f"the executor's Python {python} cannot install the project")
-    if not all(c.startswith(f"python{python} ") for c in operation.get("preRunCommands", [])[:1]):
-        problems.append(f"pre-run commands do not use the executor's Python {python}")
+    if operation.get("preRunCommands") != [
+        f"python{python} -m venv .venv",
+        ".venv/bin/pip install -e .",
+        *REVIEW_GATE,
+    ]:
+        problems.append(
+            f"pre-run commands do not install the project with the executor's Python {python}, "
+            "then run the review gate"
+        )
     if options.get("skipInstallDependencies") is not True:
         problems.append("the default dependency step installs from a requirements.txt there is not")
     if cli != pyproject()["dependencies"][0].removeprefix("pulumi=="):
         problems.append(f"runs pulumi {cli}, not the SDK's")
     if options.get("skipIntermediateDeployments"):
         problems.append("skips queued deployments")
+    return problems
+
+
+def _source_problems(inputs: dict[str, Any], delivery: PulumiDeploymentsDelivery) -> list[str]:
+    """What is deployed: every push to the configured branch of the configured
+    repository, the platform project where the settings look for it."""
+    vcs = inputs.get("vcs") or {}
+    git = (inputs.get("sourceContext") or {}).get("git") or {}
+    project_file = PROJECT_DIR / str(git.get("repoDir")) / "Pulumi.yaml"
+    problems = []
     if vcs.get("deployCommits") is not True or vcs.get("paths"):
         problems.append("a push deploys only if it touched some paths: a failed one waits")
-    if vcs.get("previewPullRequests") and config.is_production:
-        problems.append("previews a branch's code with production's credentials")
-    if (operation.get("environmentVariables") or {}).get("PULUMI_OPTION_POLICY_PACK") != "policy":
-        problems.append("previews and updates without the policy pack")
-    if drift is None or drift.revealed_inputs.get("autoRemediate"):
-        problems.append("no drift schedule that reports (and does not apply) drift")
-    if settings.retain_on_delete:
-        problems.append("settings outlive their removal: the old ones keep deploying")
+    if git.get("branch") != f"refs/heads/{delivery.branch}":
+        problems.append(f"deploys {git.get('branch')}, not refs/heads/{delivery.branch}")
+    if not project_file.is_file() or yaml.safe_load(project_file.read_text())["name"] != PROJECT:
+        problems.append(f"repoDir {git.get('repoDir')!r} is not where the {PROJECT} project is")
+    if vcs.get("provider") != "github" or vcs.get("repository") != delivery.repository:
+        problems.append(f"deploys {vcs.get('repository')}, not {delivery.repository}")
     return problems
 
 
@@ -152,7 +212,7 @@ def test_the_settings_are_the_ones_the_readme_describes(deployments: PlanView) -
 def test_one_path_per_stack(deployments: PlanView) -> None:
     """The stacks with Deployments settings and the stacks the GitHub workflows run
     (`platform delivery --via github-actions`) share none and miss none delivered."""
-    actions = {e["stack"] for e in entries(PROJECT_DIR, "github-actions", None)}
+    actions = {e["stack"] for e in entries(PROJECT_DIR, "github-actions", None)[0]}
     settings = {r.revealed_inputs["stack"] for r in deployments.resources if r.type == SETTINGS}
     delivered = {s for s, c in stack_configs().items() if c.delivery is not None}
     assert actions and settings
@@ -212,6 +272,27 @@ BROKEN: dict[str, Callable[[list[Registration]], None]] = {
     "no drift schedule": _drop_drift,
     "drift applied unreviewed": _edit("dev-drift", lambda i: i.update(autoRemediate=True)),
     "retained settings": _retained,
+    "no refresh": _edit(
+        "dev-settings",
+        lambda i: i["operationContext"]["environmentVariables"].pop("PULUMI_OPTION_REFRESH"),
+    ),
+    "no pip install": _edit(
+        "dev-settings",
+        lambda i: i["operationContext"]["preRunCommands"].remove(".venv/bin/pip install -e ."),
+    ),
+    "another branch": _edit(
+        "dev-settings", lambda i: i["sourceContext"]["git"].update(branch="refs/heads/develop")
+    ),
+    "another repository": _edit(
+        "dev-settings", lambda i: i["vcs"].update(repository="example-org/other")
+    ),
+    "the program looked for elsewhere": _edit(
+        "dev-settings", lambda i: i["sourceContext"]["git"].update(repoDir="deployments")
+    ),
+    "no AWS credentials": _edit("dev-settings", lambda i: i["operationContext"].pop("oidc")),
+    "an AWS session shorter than an up": _edit(
+        "dev-settings", lambda i: i["operationContext"]["oidc"]["aws"].update(duration="1h0m0s")
+    ),
 }
 
 

@@ -78,6 +78,19 @@ def _git_clean(path: str) -> bool | None:
     return None if done.returncode > 1 else done.returncode == 0
 
 
+def _check_delivery_previews() -> None:
+    code, out = _call(["delivery", "--via", "github-actions", "--previews", "--stacks", '["prod"]'])
+    # prod's example config leaves its previews off.
+    assert (code, json.loads(out)) == (0, []), out
+
+
+def _check_delivery_invalid(tmp_path: Path) -> None:
+    invalid = tmp_path / "invalid.json"
+    code, out = _call(["delivery", "--via", "github-actions", "--invalid", str(invalid)])
+    assert code == 0 and [e["stack"] for e in json.loads(out)] == ["prod"], out
+    assert json.loads(invalid.read_text()) == []
+
+
 @pytest.mark.usefixtures("planned_stacks")
 def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
     commands = readme_commands()
@@ -165,6 +178,12 @@ def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
         "platform review --base origin/main": check_review,
         "platform config-schema --check": lambda: _assert_zero(["config-schema", "--check"]),
         "platform delivery --via github-actions": check_delivery,
+        "platform delivery --via github-actions --previews --stacks '[\"prod\"]'": (
+            _check_delivery_previews
+        ),
+        "platform delivery --via github-actions --invalid invalid.json": lambda: (
+            _check_delivery_invalid(tmp_path)
+        ),
     }
     unknown = [
         c

@@ -105,7 +105,10 @@ def test_the_delivery_paths_apply_nothing_the_review_refuses() -> None:
         if "platform review --base" in step.get("run", "") and "--list" not in step.get("run", "")
     ]
     assert gate and 'test "$status" -le 1' in gate[0]
-    assert workflow["jobs"]["up"]["needs"] == "stacks"
+    # `up` waits for the gate's job, and runs only when it passed.
+    needs = workflow["jobs"]["up"]["needs"]
+    assert "stacks" in ([needs] if isinstance(needs, str) else needs)
+    assert "needs.stacks.result == 'success'" in workflow["jobs"]["up"]["if"]
     # Pulumi Deployments runs the same review before `up` (tests/delivery/test_deployments
     # checks the settings carry these commands).
     assert any("platform review" in c and "test $? -le 1" in c for c in REVIEW_GATE)
