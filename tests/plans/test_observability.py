@@ -4,6 +4,7 @@ the internet."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -224,3 +225,118 @@ def test_monitoring_objects_wait_for_the_release_that_brings_their_crds(prod: Pl
     assert waits_for("mgmt-platform-alerts", "mgmt-kube-prometheus-stack")
     assert waits_for("mgmt-prometheus-basic-auth", "mgmt-route-prometheus")
     assert waits_for("mgmt-prometheus-basic-auth", "mgmt-secret-monitoring-remote-write-users")
+
+
+# --- the operate review's defects (../shared/reviews/operate.md), each seen failing first --
+
+
+def _waits_for(plan: PlanView, resource: str, dependency: str) -> bool:
+    by_name = {r.name: r for r in plan.resources}
+    return by_name[dependency].urn in by_name[resource].dependencies
+
+
+def test_workload_opencost_converges_once_the_hub_answers(prod: PlanView) -> None:
+    """A1: OpenCost on a workload cluster crash-loops until the hub answers over TLS with
+    basic auth; an atomic release would be rolled back by Helm's 600 s wait on a first
+    `up`. It waits for the hub's route and policy, and its release does not wait for pods."""
+    for cluster in WORKLOAD:
+        inputs = prod.one(":Release", f"{cluster}-opencost").inputs
+        assert (inputs.get("skipAwait"), inputs.get("atomic")) == (True, False), cluster
+        for hub in ("mgmt-route-prometheus", "mgmt-prometheus-basic-auth"):
+            assert _waits_for(prod, f"{cluster}-opencost", hub), (cluster, hub)
+
+
+def test_rotating_the_write_password_rolls_every_workload_opencost(prod: PlanView) -> None:
+    """B6: OpenCost reads the hub's password from its Secret at start; a checksum of it on
+    the pod template makes a rotation (`pulumi up --replace`) roll the pods."""
+    for cluster in WORKLOAD:
+        secret = prod.one("v1:Secret", f"{cluster}-secret-opencost-opencost-prometheus")
+        password = secret.revealed_inputs["stringData"]["DB_BASIC_AUTH_PW"]
+        values = prod.one(":Release", f"{cluster}-opencost").revealed_inputs["values"]
+        annotations = values.get("podAnnotations", {})
+        assert annotations.get("platform/metrics-credentials-sha256") == (
+            hashlib.sha256(password.encode()).hexdigest()
+        ), cluster
+
+
+def test_the_basic_auth_policy_exists_before_the_route_it_guards(prod: PlanView) -> None:
+    """D2: created after its route (and deleted before it), the policy leaves the hub's API
+    open without authentication in between."""
+    assert _waits_for(prod, "mgmt-route-prometheus", "mgmt-prometheus-basic-auth")
+    assert not _waits_for(prod, "mgmt-prometheus-basic-auth", "mgmt-route-prometheus")
+
+
+def _seconds(duration: str) -> int:
+    number, unit = int(duration[:-1]), duration[-1]
+    return number * {"s": 1, "m": 60, "h": 3600}[unit]
+
+
+def test_the_hub_route_outlasts_opencosts_query_timeout(prod: PlanView) -> None:
+    """D5: without `timeouts`, Envoy cuts a request after 15 s; OpenCost's queries may run
+    for 120 s (PROMETHEUS_QUERY_TIMEOUT)."""
+    (rule,) = prod.one(":HTTPRoute", "mgmt-route-prometheus").inputs["spec"]["rules"]
+    assert _seconds(rule.get("timeouts", {}).get("request", "15s")) > 120
+
+
+def test_hub_grafana_and_alertmanager_keep_their_data_within_limits(prod: PlanView) -> None:
+    """D6: each keeps its data on a volume and has a memory limit."""
+    hub = kps(prod)["mgmt"]["values"]
+    prometheus = hub["prometheus"]["prometheusSpec"]
+    alertmanager = hub["alertmanager"].get("alertmanagerSpec", {})
+    claims = {
+        "prometheus": prometheus.get("storageSpec", {}).get("volumeClaimTemplate"),
+        "alertmanager": alertmanager.get("storage", {}).get("volumeClaimTemplate"),
+        "grafana": hub["grafana"].get("persistence", {}).get("enabled") or None,
+    }
+    assert all(claims.values()), claims
+    limits = {
+        "prometheus": prometheus.get("resources", {}).get("limits", {}).get("memory"),
+        "alertmanager": alertmanager.get("resources", {}).get("limits", {}).get("memory"),
+        "grafana": hub["grafana"].get("resources", {}).get("limits", {}).get("memory"),
+    }
+    assert all(limits.values()), limits
+
+
+def test_a_runbook_upgrades_the_monitoring_crds_with_a_chart_bump() -> None:
+    """D7: Helm never upgrades a chart's crds/ (and kube-prometheus-stack's upgrade job is
+    off), so a chart bump needs the CRDs applied first."""
+    runbook = Path(__file__).parents[2] / "docs" / "runbooks" / "upgrade-monitoring-crds.md"
+    assert runbook.is_file()
+    text = runbook.read_text()
+    assert "kubectl apply --server-side --force-conflicts" in text
+    assert "platform:chartVersions" in text
+
+
+def test_an_app_cannot_take_the_metrics_hosts_name(
+    plan_errors: Callable[..., tuple[int, list[str]]],
+) -> None:
+    """D8: a public app named prometheus-mgmt would put a proxied load balancer on the
+    host the agents write to."""
+
+    def clash(config: dict[str, Any]) -> None:
+        config["platform:apps"][0]["name"] = "prometheus-mgmt"
+
+    code, errors = plan_errors(clash, "prod")
+    assert code == 2
+    assert (
+        "error: platform:apps[0](prometheus-mgmt).name: host name "
+        "'prometheus-mgmt.example.com' is already 'the metrics hub''s"
+    ) in errors
+
+
+def test_every_series_on_the_hub_names_its_cluster(prod: PlanView) -> None:
+    """B2: external labels are added only when the hub talks to other systems, so its own
+    series carry no `cluster`; a default scrape class labels them."""
+    spec = kps(prod)["mgmt"]["values"]["prometheus"]["prometheusSpec"]
+    defaults = [c for c in spec.get("scrapeClasses", []) if c.get("default")]
+    assert [c["relabelings"] for c in defaults] == [
+        [{"action": "replace", "targetLabel": "cluster", "replacement": "mgmt"}]
+    ]
+
+
+def test_every_dashboard_offers_every_cluster(prod: PlanView) -> None:
+    """B3: the chart's dashboards hide their cluster selector unless multicluster is on."""
+    sidecar = kps(prod)["mgmt"]["values"]["grafana"].get("sidecar", {})
+    assert sidecar.get("dashboards", {}).get("multicluster", {}).get("global") == {
+        "enabled": True
+    }
