@@ -10,6 +10,7 @@ import pulumi_cloudflare as cloudflare
 from infra import naming
 from infra.access import cluster_access
 from infra.addons.argocd import ProjectScope
+from infra.addons.observability import HubSettings, runbook_url
 from infra.app_urls import dependency_urls, preference_order
 from infra.clusters.base import EVERYWHERE, FirewallSource
 from infra.components.app_deployment import AppDeployment, AppDeploymentArgs
@@ -79,7 +80,19 @@ with KnownLater[list[str]]("the workload clusters' egress") as metrics_writers:
                 else None
             ),
             project=project,
-            observability=config.observability_enabled,
+            observability=(
+                HubSettings(
+                    sizing=config.hub_sizing,
+                    alerting=config.alerting,
+                    clusters=[naming.MGMT_CLUSTER, *(c.name for c in config.enabled_clusters)],
+                    runbook_url=runbook_url(
+                        config.deployments.repository if config.deployments else None,
+                        config.deployments.branch if config.deployments else "main",
+                    ),
+                )
+                if config.observability_enabled
+                else None
+            ),
             metrics_writer_cidrs=metrics_writers.output,
             cost=config.cost_enabled,
         ),

@@ -69,6 +69,13 @@ def https_route(
                 {
                     "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
                     "backendRefs": [{"name": route.service, "port": route.port}],
+                    # Without it Envoy's route timeout is 15 s (envoyproxy/gateway v1.9.0
+                    # internal/gatewayapi/route.go sets one only from `timeouts`).
+                    **(
+                        {"timeouts": {"request": route.request_timeout}}
+                        if route.request_timeout
+                        else {}
+                    ),
                 }
             ],
         },

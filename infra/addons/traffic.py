@@ -34,6 +34,9 @@ class Route:
     port: int
     # Publish the host's DNS record through Cloudflare's proxy rather than DNS-only.
     proxied: bool = False
+    # Longer than the controller's default, for slow backends (a Gateway API duration);
+    # Envoy Gateway only: the metrics hub, its one user, requires it.
+    request_timeout: str | None = None
 
     @property
     def annotations(self) -> dict[str, str] | None:

@@ -16,6 +16,7 @@ from infra.addons.observability import (
 from infra.addons.observability import (
     PROMETHEUS_PORT,
     PROMETHEUS_SERVICE,
+    HubSettings,
     MetricsHub,
     MetricsTarget,
 )
@@ -40,8 +41,8 @@ class MgmtClusterArgs:
     kubeconfig: pulumi.Input[str] | None = None
     # The environment's AppProject; None while the stack has no apps.
     project: ProjectScope | None = None
-    # Prometheus, Alertmanager and Grafana (grafana.<domain>) for every cluster.
-    observability: bool = False
+    # Prometheus, Alertmanager and Grafana (grafana.<domain>) for every cluster; None: off.
+    observability: HubSettings | None = None
     # The workload clusters' egress, whose Prometheus agents write to the hub: admitted on
     # 443 by the load balancer only, so it may be known only after those clusters exist.
     metrics_writer_cidrs: pulumi.Output[list[str]] | None = None
@@ -68,7 +69,7 @@ class MgmtCluster(pulumi.ComponentResource):
         argocd_host = naming.argocd_host(domain)
         extra_hosts = (
             [naming.grafana_host(domain), naming.metrics_write_host(name, domain)]
-            if args.observability
+            if args.observability is not None
             else []
         )
         cluster = assemble_cluster(
@@ -78,7 +79,9 @@ class MgmtCluster(pulumi.ComponentResource):
                 spec=args.cluster,
                 api_sources=FirewallSource.of(args.admin_cidrs),
                 web_sources=args.web_sources,
-                https_only_cidrs=args.metrics_writer_cidrs if args.observability else None,
+                https_only_cidrs=(
+                    args.metrics_writer_cidrs if args.observability is not None else None
+                ),
                 tags=("platform", args.settings.environment, "management"),
                 kubeconfig=args.kubeconfig,
             ),
@@ -99,8 +102,10 @@ class MgmtCluster(pulumi.ComponentResource):
             namespace_ready=argocd.namespace_resource or argocd.release,
             egress_cidrs=handle.egress_cidrs,
         )
-        if args.observability:
-            hub = MetricsHub(ctx, baseline.traffic)
+        if args.observability is not None:
+            hub = MetricsHub(
+                ctx, baseline.traffic, args.observability, baseline.cert_manager.release
+            )
             self.metrics_target = hub.target
             self.grafana_url = hub.grafana_url
             self.grafana_admin_password = hub.admin_password.result

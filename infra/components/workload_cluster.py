@@ -84,7 +84,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             depends_on=[args.argocd.namespace_ready],
         )
         if args.metrics is not None:
-            agent = MetricsAgent(ctx, args.metrics)
+            agent = MetricsAgent(ctx, args.metrics, baseline.cert_manager.release)
             if args.cost:
                 OpenCost(
                     ctx,
@@ -94,7 +94,8 @@ class WorkloadCluster(pulumi.ComponentResource):
                         password=args.metrics.password,
                     ),
                     opencost_cost_model(args.cluster.provider, args.cluster.node_size),
-                    depends_on=[agent.release],
+                    # Its ServiceMonitor needs the agent's CRDs; its queries, the hub.
+                    depends_on=[agent.release, *args.metrics.reachable],
                 )
         self.app_target = AppTarget(
             cluster=name,

@@ -24,6 +24,7 @@ EXPECTED = {
     "rotate-credentials.md",
     "upgrade-kubernetes.md",
     "destroy-environment.md",
+    "upgrade-monitoring-crds.md",
 }
 COMMAND = re.compile(r"(?:^|`)(platform (?:[a-z-]+)(?: [^`#\n]*)?)", re.MULTILINE)
 KEY = re.compile(r"platform:(?!index:)([A-Za-z]+(?:\.[A-Za-z]+)*)")

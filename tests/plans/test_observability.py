@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.addons.observability import htpasswd_sha
-from infra.addons.observability_rules import ALERTS
+from infra.addons.observability.rules import alerts
 from tests.fidelity.upstream import chart_defaults
 from tests.planview import PlanView
 
@@ -138,8 +138,8 @@ def test_no_service_exposes_metrics_outside_the_cluster(prod: PlanView, upstream
 def test_every_alert_has_a_runbook_line_in_the_readme() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     section = readme.split("## Alerts and runbooks", 1)[1].split("\n## ", 1)[0]
-    for alert, *_ in ALERTS:
-        assert f"`{alert}`" in section, alert
+    for alert in alerts(["mgmt"]):
+        assert f"`{alert.name}`" in section, alert.name
 
 
 def test_observability_needs_envoy_gateway_and_cost_needs_observability(
@@ -208,7 +208,7 @@ def test_the_add_ons_the_alerts_read_are_scraped_on_every_cluster(prod: PlanView
 def test_monitoring_objects_wait_for_the_release_that_brings_their_crds(prod: PlanView) -> None:
     """PodMonitors, the PrometheusRule and OpenCost (whose chart renders a ServiceMonitor)
     wait for their cluster's kube-prometheus-stack release; the SecurityPolicy waits for
-    the route it guards and the users Secret it reads."""
+    the users Secret it reads and the gateway release that brings its CRD."""
     by_name = {r.name: r for r in prod.resources}
 
     def waits_for(resource: str, dependency: str) -> bool:
@@ -223,8 +223,8 @@ def test_monitoring_objects_wait_for_the_release_that_brings_their_crds(prod: Pl
         for name in [*dependants, f"{cluster}-opencost"]:
             assert waits_for(name, release), name
     assert waits_for("mgmt-platform-alerts", "mgmt-kube-prometheus-stack")
-    assert waits_for("mgmt-prometheus-basic-auth", "mgmt-route-prometheus")
     assert waits_for("mgmt-prometheus-basic-auth", "mgmt-secret-monitoring-remote-write-users")
+    assert waits_for("mgmt-prometheus-basic-auth", "mgmt-gateway-helm")
 
 
 # --- the operate review's defects (../shared/reviews/operate.md), each seen failing first --
@@ -337,6 +337,4 @@ def test_every_series_on_the_hub_names_its_cluster(prod: PlanView) -> None:
 def test_every_dashboard_offers_every_cluster(prod: PlanView) -> None:
     """B3: the chart's dashboards hide their cluster selector unless multicluster is on."""
     sidecar = kps(prod)["mgmt"]["values"]["grafana"].get("sidecar", {})
-    assert sidecar.get("dashboards", {}).get("multicluster", {}).get("global") == {
-        "enabled": True
-    }
+    assert sidecar.get("dashboards", {}).get("multicluster", {}).get("global") == {"enabled": True}
