@@ -415,7 +415,7 @@ class ComponentSizing(_Model):
         )
         for key, request, limit, amount in pairs:
             if request is not None and limit is not None and amount(request) > amount(limit):
-                raise ValueError(f"requests.{key} {request!r} is above limits.{key} {limit!r}")
+                raise ValueError(f"the {key} request {request!r} is above its limit {limit!r}")
         return self
 
 

@@ -17,8 +17,6 @@ def observability_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
     if config.cost_enabled and not config.observability_enabled:
         yield "cost", "OpenCost reads and feeds the platform's Prometheus: set observability too"
     if not config.observability_enabled:
-        if config.alerting is not None:
-            yield "alerting", "alerts come from the metrics hub: set observability too"
         return
     if config.traffic_controller != "envoy-gateway":
         yield (
@@ -33,7 +31,8 @@ def observability_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
             "the Watchdog included, goes nowhere",
         )
     if config.alerting is not None:
-        clusters = [naming.MGMT_CLUSTER, *(c.name for c in config.enabled_clusters)]
+        # A disabled cluster may stay in a route: it raises nothing while disabled.
+        clusters = [naming.MGMT_CLUSTER, *(c.name for c in config.clusters)]
         yield from (("alerting." + p, m) for p, m in _alerting_problems(config.alerting, clusters))
     yield from _sizing_problems(config)
 
@@ -57,7 +56,7 @@ def _alerting_problems(alerting: AlertingConfig, clusters: list[str]) -> Iterato
             if cluster not in clusters:
                 yield (
                     f"routes[{i}].clusters[{j}]",
-                    f"{cluster!r} is not an enabled cluster" + did_you_mean(cluster, clusters),
+                    f"{cluster!r} is not a cluster" + did_you_mean(cluster, clusters),
                 )
         if catch_all is not None:
             yield (

@@ -130,6 +130,13 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
             ConfigWarning,
             stacklevel=2,
         )
+    if config.alerting is not None and not config.observability_enabled:
+        warnings.warn(
+            "platform:alerting is unused while observability is off: alerts come from the "
+            "metrics hub",
+            ConfigWarning,
+            stacklevel=2,
+        )
     if not config.cloudflare.scoped_tokens:
         warnings.warn(
             "platform:cloudflare.scopedTokens is false: cert-manager and external-dns get the "

@@ -67,6 +67,7 @@ NOT_HOST_NAMES = {
     ("platform_cli/diff.py", "{}.{}"): "an input path such as pools.nodeCount",
     ("infra/catalog.py", "g4{}.kube.{}"): "Civo node size codes such as g4s.kube.medium",
     ("infra/stackconfig.py", "Pulumi.{}.yaml"): "the stack file's name",
+    ("infra/observability_checks.py", "observability.{}.limits.memory"): "a config field path",
     ("infra/credentials/cluster_identity.py", "com.cloudflare.api.account.zone.{}"): (
         "a Cloudflare token's resource scope"
     ),

@@ -21,7 +21,7 @@ import pulumi_random as random
 
 from infra import naming
 from infra.addons.base import AddonContext, Namespace
-from infra.addons.observability import alertmanager
+from infra.addons.observability.alertmanager import CONFIG_KEY, config_yaml, secret_name
 from infra.addons.observability.chart_values import NODE_EXPORTER_NAMESPACE, hub_values
 from infra.addons.observability.monitors import (
     ADDON_METRICS,
@@ -121,13 +121,9 @@ class MetricsHub:
         if settings.alerting is not None:
             before_release.append(
                 ctx.secret(
-                    alertmanager.secret_name(ALERTMANAGER),
+                    secret_name(ALERTMANAGER),
                     namespace,
-                    {
-                        alertmanager.CONFIG_KEY: pulumi.Output.secret(
-                            alertmanager.config_yaml(settings.alerting)
-                        )
-                    },
+                    {CONFIG_KEY: pulumi.Output.secret(config_yaml(settings.alerting))},
                 )
             )
         self.release = ctx.release(

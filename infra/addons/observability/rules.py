@@ -31,7 +31,8 @@ class Alert:
 def _each_cluster_absent(selector: str, clusters: Sequence[str]) -> str:
     """`absent()` per cluster: it returns the `cluster` of its matcher, and, unlike a
     comparison with an hour ago, also catches a cluster that never reported."""
-    return " or ".join(f'absent({selector}{{cluster="{c}"}})' for c in clusters)
+    # Sorted: the order clusters are listed in config changes no rule.
+    return " or ".join(f'absent({selector}{{cluster="{c}"}})' for c in sorted(clusters))
 
 
 def alerts(clusters: Sequence[str]) -> tuple[Alert, ...]:
