@@ -130,6 +130,12 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
             ConfigWarning,
             stacklevel=2,
         )
+    if config.alerting is None and config.observability_enabled:
+        warnings.warn(
+            "platform:alerting is not set: the hub's alerts, the Watchdog included, reach nobody",
+            ConfigWarning,
+            stacklevel=2,
+        )
     if config.alerting is not None and not config.observability_enabled:
         warnings.warn(
             "platform:alerting is unused while observability is off: alerts come from the "

@@ -329,6 +329,28 @@ def _policy_before_route(plan: StackPlan) -> Findings:
                 )
 
 
+def _webhook_certificates_need_cert_manager(plan: StackPlan) -> Findings:
+    """kube-prometheus-stack with `admissionWebhooks.certManager` renders cert-manager
+    Issuers and a Certificate itself, out of sight of crd-before-custom-resource."""
+    for release in plan.of_type(RELEASE):
+        values = release.revealed_inputs.get("values") or {}
+        webhooks = (values.get("prometheusOperator") or {}).get("admissionWebhooks") or {}
+        if _chart(release) != "kube-prometheus-stack" or not _truthy(
+            (webhooks.get("certManager") or {}).get("enabled")
+        ):
+            continue
+        upstream = plan.upstream(release)
+        if not any(
+            r.urn in upstream and _chart(r) == "cert-manager" and r.provider == release.provider
+            for r in plan.of_type(RELEASE)
+        ):
+            yield (
+                release.name,
+                "takes its webhook certificate from cert-manager without waiting for the "
+                "cert-manager release: its Issuer and Certificate are unknown kinds until then",
+            )
+
+
 def _autoscaled_pools(plan: StackPlan) -> Findings:
     for cluster in plan.of_type("vultr:index/kubernetes:Kubernetes"):
         pool = cluster.revealed_inputs.get("nodePools") or {}
@@ -404,6 +426,14 @@ PLAN_RULES = [
         "cert-manager enables Gateway API support only after the Gateway API CRDs.",
         "cert-manager/cert-manager v1.21.1 pkg/controller/context.go",
         _gateway_api_needs_crds,
+    ),
+    PlanRule(
+        "webhook-certificates-need-cert-manager",
+        "kube-prometheus-stack takes its webhook certificate from cert-manager only after "
+        "the cert-manager release.",
+        "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 "
+        "templates/prometheus-operator/certmanager.yaml",
+        _webhook_certificates_need_cert_manager,
     ),
     PlanRule(
         "policy-before-route",

@@ -338,3 +338,38 @@ def test_every_dashboard_offers_every_cluster(prod: PlanView) -> None:
     """B3: the chart's dashboards hide their cluster selector unless multicluster is on."""
     sidecar = kps(prod)["mgmt"]["values"]["grafana"].get("sidecar", {})
     assert sidecar.get("dashboards", {}).get("multicluster", {}).get("global") == {"enabled": True}
+
+
+def cluster_labels(plan: PlanView) -> dict[str, str]:
+    """cluster -> the `cluster` label its series reach the hub with, and how."""
+    labels = {}
+    for cluster, inputs in kps(plan).items():
+        spec = inputs["values"]["prometheus"]["prometheusSpec"]
+        if inputs["values"]["prometheus"].get("agentMode"):
+            labels[cluster] = f"{spec['externalLabels']['cluster']} (agent's external label)"
+        else:
+            (scrape_class,) = [c for c in spec["scrapeClasses"] if c["default"]]
+            (relabel,) = scrape_class["relabelings"]
+            assert relabel["targetLabel"] == "cluster"
+            labels[cluster] = f"{relabel['replacement']} (hub's default scrape class)"
+    return labels
+
+
+def test_every_cluster_labels_its_series_and_grafana_offers_each(prod: PlanView) -> None:
+    """Every cluster's series reach the hub named by their cluster, mgmt's included; the
+    one Grafana's dashboards list clusters from kube-state-metrics' `up` series
+    (`label_values(up{job="kube-state-metrics"}, cluster)`) and show the selector; every
+    cluster runs kube-state-metrics; and the hub's alerts expect each cluster."""
+    labels = cluster_labels(prod)
+    assert {c: label.split()[0] for c, label in labels.items()} == {
+        c: c for c in ("mgmt", *WORKLOAD)
+    }
+    hub = kps(prod)["mgmt"]["values"]
+    assert hub["grafana"]["sidecar"]["dashboards"]["multicluster"]["global"]["enabled"] is True
+    assert all(
+        v["values"].get("kubeStateMetrics", {}).get("enabled", True) for v in kps(prod).values()
+    )
+    rule = prod.one(":PrometheusRule", "mgmt-platform-alerts").inputs["spec"]["groups"][0]
+    (silent,) = [r for r in rule["rules"] if r["alert"] == "ClusterNotReporting"]
+    for cluster in labels:
+        assert f'absent(up{{cluster="{cluster}"}})' in silent["expr"], cluster
