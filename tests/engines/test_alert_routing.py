@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from infra.addons.observability import alertmanager
-from infra.addons.observability.hub import ALERTMANAGER
 from infra.stackconfig import PREFIX
 from tests.engines.tools import run
 from tests.planview import PlanView
@@ -69,9 +68,7 @@ def _stand_in(value: Any, key: str = "") -> Any:
 
 @pytest.fixture(scope="module")
 def config_file(prod: PlanView, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    secret = prod.one(
-        "v1:Secret", f"mgmt-secret-monitoring-{alertmanager.secret_name(ALERTMANAGER)}"
-    )
+    secret = prod.one("v1:Secret", f"mgmt-secret-monitoring-{alertmanager.SECRET}")
     assert secret.inputs["stringData"] == "[secret]"
     written = yaml.safe_load(secret.revealed_inputs["stringData"][alertmanager.CONFIG_KEY])
     path = tmp_path_factory.mktemp("alertmanager") / "alertmanager.yaml"

@@ -43,6 +43,9 @@ FREE_FORM: dict[str, dict[str, str]] = {
         "alertmanager.alertmanagerSpec.storage": "the Alertmanager resource's spec.storage",
         "alertmanager.alertmanagerSpec.resources": "the Alertmanager resource's spec.resources",
         "grafana.resources": "the Grafana container's resources (grafana values.yaml `resources: {}`)",
+        # Documented only as a comment (`# configSecret:`) in values.yaml, and rendered by
+        # templates/alertmanager/alertmanager.yaml as the resource's spec.configSecret.
+        "alertmanager.alertmanagerSpec.configSecret": "the Alertmanager resource's spec.configSecret",
         "prometheus-node-exporter.containerSecurityContext": (
             "the prometheus-node-exporter 4.56.1 subchart's (kube-prometheus-stack 88.5.3 "
             "Chart.yaml) `containerSecurityContext: {readOnlyRootFilesystem: true}`, rendered "
@@ -218,6 +221,7 @@ COPIED_INTO: dict[tuple[str, str], dict[str, str]] = {
     ("monitoring.coreos.com", "Alertmanager"): {
         "alertmanager.alertmanagerSpec.storage": "storage",
         "alertmanager.alertmanagerSpec.resources": "resources",
+        "alertmanager.alertmanagerSpec.configSecret": "configSecret",
     },
 }
 
@@ -243,3 +247,8 @@ def test_values_copied_into_monitoring_resources_validate_against_their_crds(
         assert not errors, f"{kind}: " + "; ".join(
             f"{'.'.join(map(str, e.path))}: {e.message}" for e in errors
         )
+
+
+def test_a_key_allowed_for_its_comment_is_commented_upstream(upstream: Path) -> None:
+    text = (upstream / "charts" / "kube-prometheus-stack" / "values.yaml").read_text()
+    assert "    # configSecret:" in text

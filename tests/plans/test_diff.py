@@ -84,7 +84,7 @@ def test_removing_a_region_removes_its_resources_and_only_implied_updates(
         "mgmt-lb-firewall",
         "mgmt-platform-alerts",
         # ...and the alert routes that named it.
-        "mgmt-secret-monitoring-alertmanager-kube-prometheus-stack-alertmanager",
+        "mgmt-secret-monitoring-platform-alertmanager-config",
         *locked,
     }
 

@@ -303,7 +303,7 @@ def test_a_runbook_upgrades_the_monitoring_crds_with_a_chart_bump() -> None:
     runbook = Path(__file__).parents[2] / "docs" / "runbooks" / "upgrade-monitoring-crds.md"
     assert runbook.is_file()
     text = runbook.read_text()
-    assert "kubectl apply --server-side --force-conflicts" in text
+    assert "apply --server-side --force-conflicts" in text
     assert "platform:chartVersions" in text
 
 

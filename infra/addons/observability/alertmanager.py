@@ -2,10 +2,11 @@
 
 kube-prometheus-stack 88.5.3 would render its own config with every route going to the
 `null` receiver (values.yaml `alertmanager.config`). The platform writes the whole file
-instead, into the Secret the Prometheus Operator reads by default
-(`alertmanager-<Alertmanager name>`, prometheus-operator v0.93.0
-pkg/alertmanager/statefulset.go `defaultConfigSecretName`), with the chart's
-`useExistingSecret`. Credentials sit inline in that Secret, never in Helm values.
+instead, into a Secret of its own that the Alertmanager resource names
+(`alertmanagerSpec.configSecret`), and the chart renders none (`useExistingSecret`).
+Not the chart's own Secret name: on a hub that already runs, Helm deletes the Secret it
+stops rendering, and would take the platform's with it. Credentials sit inline in that
+Secret, never in Helm values.
 
 Routing, in order: the Watchdog to the dead man's switch (every `interval`, so an outside
 service notices when it stops); InfoInhibitor nowhere; then the configured routes, first
@@ -21,14 +22,13 @@ import yaml
 
 from infra.config import AlertingConfig, AlertRoute, Receiver
 
+# The operator reads this key of the config Secret (prometheus-operator v0.93.0
+# pkg/alertmanager/operator.go `alertmanagerConfigFile`).
 CONFIG_KEY = "alertmanager.yaml"
+SECRET = "platform-alertmanager-config"
 DEAD_MANS_SWITCH = "dead-mans-switch"
 NULL = "null"
 GROUP_BY = ["cluster", "alertname"]
-
-
-def secret_name(alertmanager: str) -> str:
-    return f"alertmanager-{alertmanager}"
 
 
 def _matchers(route: AlertRoute) -> list[str]:

@@ -74,16 +74,21 @@ def retention_size(storage: str) -> str:
 
 
 def hub_values(
-    cluster: str, sizing: ObservabilityConfig, alertmanager_config_secret: bool
+    cluster: str, sizing: ObservabilityConfig, alertmanager_config_secret: str | None
 ) -> dict[str, Any]:
+    """The hub's values; with ``alertmanager_config_secret`` Alertmanager reads its
+    configuration from that Secret (infra.addons.observability.alertmanager)."""
     prometheus, grafana, alertmanager = sizing.prometheus, sizing.grafana, sizing.alertmanager
     return {
         **_common(),
         "alertmanager": {
             "enabled": True,
             "alertmanagerSpec": {
-                # The platform writes the config Secret itself (observability.alertmanager).
-                "useExistingSecret": alertmanager_config_secret,
+                **(
+                    {"useExistingSecret": True, "configSecret": alertmanager_config_secret}
+                    if alertmanager_config_secret
+                    else {}
+                ),
                 "storage": _claim(alertmanager.storage),
                 "resources": _resources(alertmanager),
             },

@@ -21,7 +21,7 @@ import pulumi_random as random
 
 from infra import naming
 from infra.addons.base import AddonContext, Namespace
-from infra.addons.observability.alertmanager import CONFIG_KEY, config_yaml, secret_name
+from infra.addons.observability.alertmanager import CONFIG_KEY, SECRET, config_yaml
 from infra.addons.observability.chart_values import NODE_EXPORTER_NAMESPACE, hub_values
 from infra.addons.observability.monitors import (
     ADDON_METRICS,
@@ -39,11 +39,10 @@ NODE_EXPORTER_REASON = (
 )
 RELEASE = "kube-prometheus-stack"
 # Names the chart derives from the release name (kube-prometheus-stack 88.5.3:
-# `<fullname>-prometheus` on port 9090, `<fullname>-alertmanager`; the grafana subchart's
+# `<fullname>-prometheus` on port 9090; the grafana subchart's
 # `<release>-grafana` on 80).
 PROMETHEUS_SERVICE = f"{RELEASE}-prometheus"
 PROMETHEUS_PORT = 9090
-ALERTMANAGER = f"{RELEASE}-alertmanager"
 GRAFANA_SERVICE = f"{RELEASE}-grafana"
 GRAFANA_PORT = 80
 GRAFANA_ADMIN_SECRET = "grafana-admin"
@@ -121,7 +120,7 @@ class MetricsHub:
         if settings.alerting is not None:
             before_release.append(
                 ctx.secret(
-                    secret_name(ALERTMANAGER),
+                    SECRET,
                     namespace,
                     {CONFIG_KEY: pulumi.Output.secret(config_yaml(settings.alerting))},
                 )
@@ -129,7 +128,7 @@ class MetricsHub:
         self.release = ctx.release(
             RELEASE,
             namespace,
-            hub_values(ctx.cluster, settings.sizing, settings.alerting is not None),
+            hub_values(ctx.cluster, settings.sizing, SECRET if settings.alerting else None),
             depends_on=[*before_release, *node_exporter_namespace(ctx).after],
             release_name=RELEASE,
         )
