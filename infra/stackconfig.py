@@ -157,6 +157,8 @@ CREDENTIAL_KEYS = (
     "aws:secretKey",
     "pulumiservice:accessToken",
     f"{PREFIX}mgmtKubeconfig",
+    # Receivers' keys and URLs, and the dead man's switch URL.
+    f"{PREFIX}alerting",
 )
 # The namespaces this program's stacks use; a key in a namespace one typo away from
 # one of these is a mistake, not another provider's setting.

@@ -26,6 +26,7 @@ EXPECTED = {
     "destroy-environment.md",
     "restore-database.md",
     "rebuild-management-cluster.md",
+    "upgrade-monitoring-crds.md",
 }
 COMMAND = re.compile(r"(?:^|`)(platform (?:[a-z-]+)(?: [^`#\n]*)?)", re.MULTILINE)
 KEY = re.compile(r"platform:(?!index:)([A-Za-z]+(?:\.[A-Za-z]+)*)")
