@@ -10,7 +10,7 @@ import importlib.metadata
 import subprocess
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -39,6 +39,7 @@ from platform_cli.resource_options import (
     removal_notes,
     replacement_notes,
 )
+from platform_cli.rotations import login_edit_errors
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration
 
 Kind = Literal["add", "remove", "update", "replace", "fail"]
@@ -439,10 +440,21 @@ def exit_code(changes: list[Change]) -> int:
     return CHANGES if changes else NO_CHANGE
 
 
-def outcome(changes: list[Change]) -> int:
-    """The exit code with dropped edits counted: the highest that applies, so an edit the
-    provider would silently drop (2) never hides a change `up` refuses (3)."""
-    return max(exit_code(changes), INVALID if edit_errors(changes) else NO_CHANGE)
+def login_errors(
+    old: StackFile, new: StackFile, old_run: PlanRun, new_run: PlanRun, changes: list[Change]
+) -> list[str]:
+    """`error:` lines for database-login edits `up` would apply wrongly: they need both
+    stack files, not only the plans (platform_cli.rotations)."""
+    replaced = {c.resource.urn for c in changes if c.kind == "replace"}
+    return login_edit_errors(old, new, old_run, new_run, replaced)
+
+
+def outcome(changes: list[Change], config_errors: Sequence[str] = ()) -> int:
+    """The exit code with refused edits counted: the highest that applies, so an edit the
+    provider would silently drop or `up` would get wrong (2) never hides a change `up`
+    refuses (3)."""
+    invalid = edit_errors(changes) or config_errors
+    return max(exit_code(changes), INVALID if invalid else NO_CHANGE)
 
 
 def attention_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
@@ -507,8 +519,17 @@ def _order_markdown(order: Order) -> list[str]:
     return lines
 
 
-def render_markdown(changes: list[Change], title: str, order: Order | None = None) -> str:
+def render_markdown(
+    changes: list[Change],
+    title: str,
+    order: Order | None = None,
+    config_errors: Sequence[str] = (),
+) -> str:
     lines = [f"### `platform diff`: {title}", "", f"**{summary(changes)}**", ""]
+    if config_errors:
+        lines += ["> [!CAUTION]", "> Refused: `pulumi up` would get these edits wrong:"]
+        lines += [f"> - {line.removeprefix('error: ')}" for line in config_errors]
+        lines.append("")
     if order is not None and order.steps:
         lines += _order_markdown(order)
     refused = edit_errors(changes)
@@ -588,9 +609,8 @@ def command(
             name = stack or stack_of(new)
             old_run = _plan_against(old, name, against)
             _, new_run, notes = plan_stack_file(new, stack=name)
-            providers = provider_config_changes(
-                read_stack_file(old), read_stack_file(new), old_run, new_run
-            )
+            old_file, new_file = read_stack_file(old), read_stack_file(new)
+            providers = provider_config_changes(old_file, new_file, old_run, new_run)
             cost_change = change_lines(estimate_of(old, name), estimate_of(new, name))
         except InvalidConfigError as err:
             return err.report(stderr)
@@ -601,17 +621,20 @@ def command(
         print(note, file=stderr)
     changes += providers
     order = engine_order(changes, old_run.registrations, new_run.registrations)
+    refused_edits = login_errors(old_file, new_file, old_run, new_run, changes)
     title = f"{new} against {against}"
     print(f"platform diff: {title}", file=stdout)
     for line in [*render_text(changes, order), *cost_change, *exposure]:
         print(line, file=stdout)
     target = markdown or PROJECT_DIR / "build" / f"diff-{new_run.stack}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_markdown(changes, title, order) + warnings_markdown(exposure) + "\n")
+    target.write_text(
+        render_markdown(changes, title, order, refused_edits) + warnings_markdown(exposure) + "\n"
+    )
     print(f"wrote {target}", file=stdout)
     for problem in problems(order, old_run.registrations):
         print(f"warning: {problem}", file=stderr)
     # A change the provider would silently drop: say how to make it real instead.
-    for line in edit_errors(changes):
+    for line in [*edit_errors(changes), *refused_edits]:
         print(line, file=stderr)
-    return outcome(changes)
+    return outcome(changes, refused_edits)

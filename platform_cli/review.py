@@ -25,6 +25,7 @@ from platform_cli.diff import (
     NO_CHANGE,
     Change,
     diff_runs,
+    login_errors,
     outcome,
     provider_config_changes,
     render_markdown,
@@ -108,6 +109,8 @@ class StackReview:
     reason: str
     changes: list[Change] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Edits `up` would get wrong (platform_cli.rotations): shown with the changes.
+    config_errors: list[str] = field(default_factory=list)
     # Exposure the edit widens and namespaces it deletes (platform_cli.exposure).
     warnings: list[str] = field(default_factory=list)
     removed: bool = False
@@ -226,8 +229,10 @@ def review_stack(
         result.changes = diff_runs(old_run, new_run)
         if old is not None:
             result.warnings = edit_warnings((old, old_run), (new, new_run), stack, result.changes)
-            result.changes += provider_config_changes(
-                read_stack_file(old), read_stack_file(new), old_run, new_run
+            old_file, new_file = read_stack_file(old), read_stack_file(new)
+            result.changes += provider_config_changes(old_file, new_file, old_run, new_run)
+            result.config_errors = login_errors(
+                old_file, new_file, old_run, new_run, result.changes
             )
         result.order = engine_order(result.changes, old_run.registrations, new_run.registrations)
     return result
@@ -312,7 +317,7 @@ def render(
             lines += [f"> - `{c.resource.name}`: {'; '.join(c.reasons)}" for c in rejected]
             lines.append("")
         section = render_markdown(
-            r.changes, f"stack {r.stack}, {base_label} → {head_label}", r.order
+            r.changes, f"stack {r.stack}, {base_label} → {head_label}", r.order, r.config_errors
         ) + warnings_markdown(r.warnings)
         if len(section) > budget:
             section = (
@@ -373,6 +378,6 @@ def command(
     print(f"wrote {target}", file=stderr)
     # The highest code any stack earns: a refusal (3) is never hidden by a stack that is
     # invalid or has an edit the provider would silently drop (2).
-    codes = [INVALID if r.errors else outcome(r.changes) for r in reviews]
+    codes = [INVALID if r.errors else outcome(r.changes, r.config_errors) for r in reviews]
     codes += [CHANGES for r in reviews if r.removed]
     return max(codes, default=NO_CHANGE)

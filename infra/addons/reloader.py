@@ -2,8 +2,10 @@
 changes, so a rotated password reaches pods that read it from environment variables.
 
 Only Secrets labelled RESTARTS_WORKLOADS are watched (the ExternalSecrets of database
-apps label theirs), and any workload that references one is restarted: app charts need
-no annotation. The `annotations` strategy marks the pod template with an annotation
+apps label theirs), and any Deployment, StatefulSet or DaemonSet that references one is
+restarted: app charts need no annotation. Argo Rollouts are not (`isArgoRollouts` stays
+off). The label selector narrows what Reloader watches, not what its ClusterRole may
+read: every Secret in the cluster (chart 2.2.15 templates/clusterrole.yaml). The `annotations` strategy marks the pod template with an annotation
 instead of injecting an environment variable, which Argo CD would see as drift and undo
 (docs.stakater.com/reloader/1.4, "Use Reloader with Argo CD").
 """

@@ -132,16 +132,25 @@ def application_set_spec(args: AppDeploymentArgs) -> dict[str, Any]:
     }
 
 
-# On the ExternalSecret: the AWS version id its data comes from. ESO syncs again as soon
-# as an ExternalSecret's labels or annotations change, not only every refreshInterval
-# (external-secrets v2.9.0 externalsecret_controller.go shouldRefreshPeriodic; docs
-# api/externalsecret.md "Update Behavior"), so a new credential arrives within the `up`.
-CREDENTIALS_VERSION = "platform/credentials-version"
+# ESO reads a `uuid/<id>` version by VersionId, anything else as a staging label
+# (external-secrets v2.9.0 providers/v1/aws/secretsmanager/secretsmanager.go
+# constructSecretValue). Naming the version this `up` wrote gets exactly that value, not
+# whatever AWSCURRENT is when ESO asks, and changes the spec, which makes ESO sync at once
+# (pkg/controllers/externalsecret/externalsecret_controller.go shouldRefresh: a new
+# generation), not at the next refreshInterval.
+AWS_VERSION_ID = "uuid/"
 
 
-def external_secret_spec(app: AppConfig, path: str) -> dict[str, Any]:
+def external_secret_spec(
+    app: AppConfig, path: str, version_id: pulumi.Input[str] | None = None
+) -> dict[str, Any]:
+    extract: dict[str, Any] = {"key": path}
+    if version_id is not None:
+        extract["version"] = pulumi.Output.from_input(version_id).apply(
+            lambda version: AWS_VERSION_ID + version
+        )
     return {
-        # A backstop only: changes arrive through CREDENTIALS_VERSION.
+        # A backstop only: a new value changes `version`, and the spec with it.
         "refreshInterval": "1h",
         "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
         "target": {
@@ -151,7 +160,7 @@ def external_secret_spec(app: AppConfig, path: str) -> dict[str, Any]:
             # the Secret for Reloader, which restarts the workloads that use it.
             "template": {"metadata": {"labels": dict(RESTARTS_WORKLOADS)}},
         },
-        "dataFrom": [{"extract": {"key": path}}],
+        "dataFrom": [{"extract": extract}],
     }
 
 
@@ -218,13 +227,10 @@ class AppDeployment(pulumi.ComponentResource):
                     "ExternalSecret",
                     f"{app.name}-db",
                     namespace=app.target_namespace,
-                    spec=external_secret_spec(app, args.database_secret_path),
-                    depends_on=[*namespace.after, target.secret_store],
-                    annotations=(
-                        {CREDENTIALS_VERSION: args.database_secret_version}
-                        if args.database_secret_version is not None
-                        else None
+                    spec=external_secret_spec(
+                        app, args.database_secret_path, args.database_secret_version
                     ),
+                    depends_on=[*namespace.after, target.secret_store],
                 )
             urls[cluster] = naming.https_url(host)
         self.placed_clusters = sorted(args.targets)

@@ -89,6 +89,18 @@ def test_a_config_edit_gets_one_comment_body_with_its_diff(
     assert capsys.readouterr().out.startswith(MARKER)
 
 
+def test_a_rotation_that_renews_the_password_in_use_is_refused_in_the_comment(
+    repo: Path, tmp_path: Path
+) -> None:
+    dev = repo / "Pulumi.dev.yaml"
+    edit(dev, "platform:database:", "nodes: 1", "nodes: 1\n    rotations: {blog: 2}")
+    git(repo, "commit", "-qam", "rotate the blog twice at once")
+    assert run_review(repo, tmp_path / "review.md") == 2
+    body = (tmp_path / "review.md").read_text()
+    assert "> - platform:database.rotations.blog: 0 -> 2 renews the password of blog," in body
+    assert "~ postgresql:index/role:Role shared-blog-role  [password]" in body  # and the diff
+
+
 def test_only_what_can_change_a_stack_selects_it(repo: Path, tmp_path: Path) -> None:
     (repo / "README.md").write_text("# platform, documented\n")
     git(repo, "commit", "-qam", "docs only")

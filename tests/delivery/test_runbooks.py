@@ -14,6 +14,7 @@ from infra.config import PlatformConfig
 from platform_cli import main
 from platform_cli.configschema import _object_keys
 from platform_cli.runner import PROJECT_DIR
+from tests.planview import PlanView
 
 RUNBOOKS = PROJECT_DIR / "docs" / "runbooks"
 EXPECTED = {
@@ -84,6 +85,10 @@ def _known(path: list[str]) -> bool:
                 resolved = defs[resolved["$ref"].rsplit("/", 1)[-1]]
             else:
                 resolved = next(o for o in resolved["anyOf"] if o.get("type") != "null")
+        additional = resolved.get("additionalProperties")
+        if isinstance(additional, dict) and not resolved.get("properties"):
+            node = additional  # a map, keyed by names (`rotations.<app>`)
+            continue
         if key not in _object_keys(resolved, defs):
             return False
         branches = resolved.get("oneOf") or [resolved]
@@ -115,5 +120,31 @@ def test_every_config_key_named_exists() -> None:
 def test_the_check_catches_a_wrong_key_and_command() -> None:
     assert not _known(["drains"]) and not _known(["database", "protected"])
     assert _known(["database", "retainOnDelete"]) and _known(["clusters", "keyRotation"])
+    assert _known(["database", "rotations", "blog"]) and not _known(["database", "size", "x"])
     with pytest.raises(AssertionError):
         help_of("deploy")
+
+
+ADMIN_PASSWORD = "## The database admin password"
+BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
+
+
+def test_a_changed_admin_password_is_read_by_refreshing_the_instance_alone(prod: PlanView) -> None:
+    """`pulumi up --refresh` reads every resource with the provider configuration kept in
+    the state (only `--run-program`, pulumi/pulumi#19449, would run the program first), so
+    the Roles, Databases and Grants would be read with the stale admin password and fail.
+    The runbook refreshes the Civo database alone, by the URN it has, then runs `up`
+    without a refresh, which hands the new password to the postgresql provider."""
+    text = (RUNBOOKS / "rotate-credentials.md").read_text()
+    section = text[text.index(ADMIN_PASSWORD) : text.index("## Roll back")]
+    commands = [
+        line.strip()
+        for block in BASH_BLOCK.findall(section)
+        for line in block.splitlines()
+        if line.strip().startswith("pulumi ")
+    ]
+    assert [shlex.split(c)[:2] for c in commands] == [["pulumi", "refresh"], ["pulumi", "up"]]
+    refresh, up = (shlex.split(c) for c in commands)
+    target = refresh[refresh.index("--target") + 1]
+    assert target in {r.urn for r in prod.of_type("civo:index/database:Database")}
+    assert "--refresh" not in up

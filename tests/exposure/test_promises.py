@@ -13,8 +13,9 @@ def rows(matrix: Matrix, *, ending: str = "", containing: str = "") -> list[Endp
 
 
 def operators(matrix: Matrix) -> set[str]:
-    """adminCidrs, and the runner where it runs from them."""
-    return {ADMIN, *([] if matrix.sources.runner_hosted else [RUNNER])}
+    """adminCidrs, and the runner where its egress lies inside them."""
+    admitted = matrix.sources.admitted_by(matrix.sources.admin)
+    return {ADMIN, *([RUNNER] if RUNNER in admitted else [])}
 
 
 def test_kubernetes_apis_admit_only_admins_and_the_management_cluster(matrix: Matrix) -> None:
@@ -109,12 +110,21 @@ def test_origins_see_the_client_address(matrix: Matrix) -> None:
         assert "client address kept" in endpoint.note, endpoint
 
 
-def test_the_database_admits_admins_and_its_clients_clusters(matrices: dict[str, Matrix]) -> None:
-    for matrix in matrices.values():
+def test_the_database_admits_admins_and_its_clients_clusters(
+    matrices: dict[str, Matrix],
+) -> None:
+    """Admins, the clusters its apps run on, and the management cluster where the backup
+    jobs run: no other cluster, never the internet."""
+    for name, matrix in matrices.items():
         (database,) = rows(matrix, containing="database ")
         assert ADMIN in database.reached_by and INTERNET not in database.reached_by
         clusters = {c for c in matrix.sources.egress if pods(c) in database.reached_by}
-        assert clusters <= set(matrix.sources.workload_clusters)
+        database_config = stack_document("prod" if name == "prod" else "dev")["config"][
+            "platform:database"
+        ]
+        backups = database_config.get("backups") is not None
+        allowed = {*matrix.sources.workload_clusters, *(["mgmt"] if backups else [])}
+        assert clusters <= allowed, name
 
 
 def test_global_names_are_public(matrix: Matrix) -> None:

@@ -197,10 +197,13 @@ def test_resize_node_pool_moves_apps_then_removes_the_old_cluster(
     _clean(scenario.up("2a drain and move apps off", move_apps_off_chicago))
     last = scenario.up("2b disable chicago", disable_chicago)
     _clean(last)
+    # Routes on the removed cluster: the hub's route for chicago's metrics lives on the
+    # management cluster, whose external-dns keeps running and cleans up after it.
     routes = [
         s
         for s in last.order.ran
         if s.resource.type.endswith("HTTPRoute")
         and s.resource.revealed_inputs.get("spec", {}).get("hostnames")
+        and "platform:index:MgmtCluster$" not in s.resource.urn
     ]
     assert routes == [], "routes removed together with their cluster leave DNS records"

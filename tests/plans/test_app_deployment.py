@@ -113,7 +113,10 @@ def test_external_secrets_only_for_database_apps_on_placed_clusters(prod: PlanVi
             "name": "blog-db",
             "namespace": "blog",
         }
-        assert spec["dataFrom"] == [{"extract": {"key": "platform/prod/shared/blog"}}]
+        ((_, extract),) = spec["dataFrom"][0].items()
+        # the AWS version the `up` wrote, by id (ESO's `uuid/` prefix)
+        assert extract == {"key": "platform/prod/shared/blog", "version": extract["version"]}
+        assert extract["version"].startswith("uuid/")
         assert spec["secretStoreRef"] == {
             "kind": "ClusterSecretStore",
             "name": "aws-secrets-manager",

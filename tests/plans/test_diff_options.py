@@ -72,9 +72,11 @@ def test_removing_the_prod_database_app_is_refused_and_names_what_is_kept(
         assert f"refused (protected): {name}" in out
         assert f"refused (protected): {name}" in markdown.read_text()
     # Protected, not retained: once unprotected on purpose they really go, so the app can
-    # come back under the same names (only the database instance is retained).
-    assert "left behind (retainOnDelete)" not in out
-    # With the last database app go its backups: the protected bucket refuses too.
+    # come back under the same names. What is left behind is the backups' storage only:
+    # with the last database app the backups go, and their bucket stays, dumps and all.
+    left = [line for line in out.splitlines() if line.startswith("left behind (retainOnDelete)")]
+    assert left and all("database-backups-bucket" in line for line in left), left
+    # The protected bucket refuses too.
     assert "5 protected resource(s) `pulumi up` refuses to delete or replace" in out
     assert "aws:s3/bucket:Bucket database-backups-bucket" in out
     # The ApplicationSet runs on the management cluster and is shown there.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tests.postgres.server import Login, PostgresServer
@@ -50,6 +50,18 @@ def check_supported(type_token: str, inputs: Mapping[str, Any]) -> None:
     assert not unknown, f"{type_token}: the SQL emulation does not cover {sorted(unknown)}"
 
 
+class RecordingConnection:
+    """A connection that notes every statement sent through it, in order."""
+
+    def __init__(self, connection: Any, executed: list[str]) -> None:
+        self._connection = connection
+        self._executed = executed
+
+    def execute(self, query: str, params: Any = None) -> Any:
+        self._executed.append(query)
+        return self._connection.execute(query, params)
+
+
 @dataclass
 class Provider:
     """One `postgresql.Provider`: who it logs in as, and its default database."""
@@ -57,12 +69,14 @@ class Provider:
     server: PostgresServer
     login: Login
     database: str = "postgres"
+    # Every statement this provider sent, in order (the tests compare it with the source).
+    executed: list[str] = field(default_factory=list)
 
     @contextlib.contextmanager
     def session(self, database: str | None = None) -> Iterator[Any]:
         connection = self.server.connect(self.login, database or self.database)
         try:
-            yield connection
+            yield RecordingConnection(connection, self.executed)
         finally:
             connection.close()
 
@@ -186,11 +200,44 @@ class Provider:
         ]
         with self.transaction() as txn:
             txn.execute(f"CREATE ROLE {ident(name)} WITH {' '.join(options)}")  # :347-351
-            for member_of in sorted(inputs.get("roles") or []):  # :1031-1043 grantRoles
-                txn.execute(f"GRANT {ident(member_of)} TO {ident(name)}")
-            if assume := inputs.get("assumeRole"):  # :1122-1145 setAssumeRole
-                txn.execute(f"ALTER ROLE {ident(name)} SET ROLE TO {ident(assume)}")
+            self.grant_roles(txn, inputs)  # :353
+            self.alter_search_path(txn, name)  # :357
+            # :361-367: statement_timeout and idle_in_transaction_session_timeout are unset,
+            # so unchanged; :369 setAssumeRole runs since assume_role changed from nothing.
+            if assume := inputs.get("assumeRole"):
+                self.set_assume_role(txn, name, assume)
         return self.read_role(name)
+
+    @staticmethod
+    def grant_roles(connection: Any, inputs: Mapping[str, Any]) -> None:
+        """resource_postgresql_role.go:1031-1043 grantRoles: every role in `roles`."""
+        for member_of in sorted(inputs.get("roles") or []):
+            connection.execute(f"GRANT {ident(member_of)} TO {ident(inputs['name'])}")
+
+    @staticmethod
+    def revoke_roles(connection: Any, name: str) -> None:
+        """resource_postgresql_role.go:989-1029 revokeRoles: every role it is a member of."""
+        rows = connection.execute(
+            "SELECT pg_get_userbyid(roleid) FROM pg_catalog.pg_auth_members members "
+            "JOIN pg_catalog.pg_roles ON members.member = pg_roles.oid WHERE rolname = %s",
+            (name,),
+        ).fetchall()
+        for (member_of,) in rows:
+            connection.execute(f"REVOKE {ident(member_of)} FROM {ident(name)}")
+
+    @staticmethod
+    def alter_search_path(connection: Any, name: str) -> None:
+        """resource_postgresql_role.go:1045-1070 alterSearchPath, with `search_path` unset
+        (the program never sets it): DEFAULT, whether or not anything changed."""
+        connection.execute(f"ALTER ROLE {ident(name)} SET search_path TO DEFAULT")
+
+    @staticmethod
+    def set_assume_role(connection: Any, name: str, assume: str) -> None:
+        """resource_postgresql_role.go:1122-1145 setAssumeRole."""
+        if assume:
+            connection.execute(f"ALTER ROLE {ident(name)} SET ROLE TO {ident(assume)}")
+        else:
+            connection.execute(f"ALTER ROLE {ident(name)} RESET ROLE")
 
     def read_role(self, name: str) -> dict[str, Any]:
         """resource_postgresql_role.go:442-546: what the provider stores after a read."""
@@ -208,11 +255,29 @@ class Provider:
         assume = next((c.removeprefix("role=") for c in config or [] if c.startswith("role")), "")
         return {"name": rolname, "login": login, "roles": sorted(set(roles)), "assumeRole": assume}
 
-    def update_role_password(self, name: str, password: str) -> None:
-        """resource_postgresql_role.go:671-757 Update; only the password changes here,
-        :781-814 setRolePassword."""
+    def update_role(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+        """resource_postgresql_role.go:671-757 resourcePostgreSQLRoleUpdate. Each setter
+        runs only when its attribute changed, except the memberships and the search path,
+        which run on every update."""
+        check_supported(ROLE, new)
+        name = new["name"]
+        assert old["name"] == name, "renaming a role (:759-779 setRoleName) is not emulated"
+        assert bool(old.get("login")) == bool(new.get("login")), "setRoleLogin is not emulated"
         with self.transaction() as txn:
-            txn.execute(f"ALTER ROLE {ident(name)} PASSWORD {literal(password)}")  # :808
+            self.lock_role(txn, name)  # :679
+            if new.get("password") != old.get("password") and new.get("password"):
+                # :687, :781-814 setRolePassword
+                txn.execute(f"ALTER ROLE {ident(name)} PASSWORD {literal(new['password'])}")
+            # :691-726: login is unchanged (asserted above); bypass_rls, connection_limit,
+            # create_database, create_role, inherit, replication, superuser and
+            # valid_until are never set, so never changed.
+            self.revoke_roles(txn, name)  # :728
+            self.grant_roles(txn, new)  # :732
+            self.alter_search_path(txn, name)  # :736
+            # :740-746: the two timeouts are unset, so unchanged.
+            if new.get("assumeRole", "") != old.get("assumeRole", ""):  # :748
+                self.set_assume_role(txn, name, new.get("assumeRole", ""))
+        return self.read_role(name)
 
     def delete_role(self, inputs: Mapping[str, Any]) -> None:
         """resource_postgresql_role.go:382-423 resourcePostgreSQLRoleDelete."""
