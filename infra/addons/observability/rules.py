@@ -149,7 +149,7 @@ def alerts(clusters: Sequence[str]) -> tuple[Alert, ...]:
 
 def platform_rules(clusters: Sequence[str], runbook_url: str | None) -> list[dict[str, Any]]:
     """The PrometheusRule groups; `runbook_url` is the README section's address, when the
-    stack names its repository (`platform:deployments`)."""
+    stack names its repository (`platform:delivery.repository`)."""
     links = {"runbook_url": runbook_url} if runbook_url else {}
     return [
         {
