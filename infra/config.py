@@ -14,12 +14,14 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
     Strict,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
@@ -404,6 +406,189 @@ class LoadBalancingConfig(_Model):
     origin_lockdown: Flag = True
 
 
+# --- observability and alerting -------------------------------------------------------
+
+_CPU = re.compile(r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$")
+_MEBIBYTES = {"Mi": 1, "Gi": 1024}
+
+
+def _cpu(value: str) -> str:
+    if not _CPU.match(value):
+        raise ValueError(f"{value!r} is not a CPU quantity such as '500m' or '2'")
+    return value
+
+
+def _memory(value: str) -> str:
+    if not re.match(r"^[1-9][0-9]*(Mi|Gi)$", value):
+        raise ValueError(f"{value!r} is not a memory quantity such as '512Mi' or '4Gi'")
+    return value
+
+
+def mebibytes(memory: str) -> int:
+    return int(memory[:-2]) * _MEBIBYTES[memory[-2:]]
+
+
+def millicores(cpu: str) -> float:
+    return float(cpu[:-1]) if cpu.endswith("m") else float(cpu) * 1000
+
+
+Cpu = Annotated[str, AfterValidator(_cpu)]
+Memory = Annotated[str, AfterValidator(_memory)]
+# Whole GiB: the hub derives Prometheus's retentionSize from it.
+VolumeSize = Annotated[str, Field(pattern=r"^[1-9][0-9]*Gi$")]
+
+
+class ResourceAmounts(_Model):
+    cpu: Cpu | None = None
+    memory: Memory | None = None
+
+
+class ComponentSizing(_Model):
+    """One of the hub's stateful components: its volume, and its requests and limits."""
+
+    storage: VolumeSize
+    requests: ResourceAmounts
+    # A memory limit is required: without one a runaway query takes the node's memory.
+    limits: ResourceAmounts
+
+    @model_validator(mode="after")
+    def _limits_cover_requests(self) -> ComponentSizing:
+        if self.limits.memory is None:
+            raise ValueError("limits.memory is required")
+        pairs = (
+            ("memory", self.requests.memory, self.limits.memory, mebibytes),
+            ("cpu", self.requests.cpu, self.limits.cpu, millicores),
+        )
+        for key, request, limit, amount in pairs:
+            if request is not None and limit is not None and amount(request) > amount(limit):
+                raise ValueError(f"the {key} request {request!r} is above its limit {limit!r}")
+        return self
+
+
+class PrometheusSizing(ComponentSizing):
+    # How long the hub keeps samples; it also stops at 85% of the volume (retentionSize).
+    retention: Annotated[str, Field(pattern=r"^[1-9][0-9]*(h|d|w)$")] = "15d"
+
+
+def _sizing(storage: str, cpu: str, memory: str, limit: str) -> dict[str, Any]:
+    return {
+        "storage": storage,
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"memory": limit},
+    }
+
+
+def _from_flag(value: Any) -> Any:
+    """`observability: true` (or "true", as Pulumi hands config over) is `enabled: true`."""
+    if isinstance(value, bool) or value in ("true", "false"):
+        return {"enabled": value in (True, "true")}
+    return value
+
+
+class ObservabilityConfig(_Model):
+    """Prometheus, Alertmanager and Grafana for all clusters; unset: on in prod; or true/false."""
+
+    # Unset: on in production only.
+    enabled: Flag | None = None
+    prometheus: PrometheusSizing = Field(
+        default_factory=lambda: PrometheusSizing(**_sizing("50Gi", "250m", "1536Mi", "3Gi"))
+    )
+    grafana: ComponentSizing = Field(
+        default_factory=lambda: ComponentSizing(**_sizing("10Gi", "100m", "256Mi", "512Mi"))
+    )
+    alertmanager: ComponentSizing = Field(
+        default_factory=lambda: ComponentSizing(**_sizing("2Gi", "50m", "64Mi", "256Mi"))
+    )
+
+
+Severity = Literal["critical", "warning", "info"]
+# Receivers the platform defines itself: alerts routed nowhere, and the dead man's switch.
+RESERVED_RECEIVERS = frozenset({"null", "dead-mans-switch"})
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
+
+
+class EmailReceiver(_Model):
+    to: Annotated[str, Field(pattern=_EMAIL)]
+    sender: Annotated[str, Field(pattern=_EMAIL)]
+    # host:port of the SMTP server, e.g. smtp.example.com:587 (STARTTLS is required).
+    smarthost: Annotated[str, Field(pattern=r"^[a-z0-9.-]+:[0-9]+$")]
+    username: str
+    password: SecretStr
+
+
+class SlackReceiver(_Model):
+    # The incoming-webhook URL, a credential.
+    api_url: SecretStr
+    channel: Annotated[str, Field(pattern=r"^[#@]?[a-z0-9._-]+$")]
+
+
+class PagerDutyReceiver(_Model):
+    # An Events API v2 integration key.
+    routing_key: SecretStr
+
+
+class WebhookReceiver(_Model):
+    # Any URL that takes Alertmanager's webhook JSON; often carries a token, so a secret.
+    url: SecretStr
+
+
+class Receiver(_Model):
+    name: DnsLabel
+    email: EmailReceiver | None = None
+    slack: SlackReceiver | None = None
+    pagerduty: PagerDutyReceiver | None = None
+    webhook: WebhookReceiver | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        if name in RESERVED_RECEIVERS:
+            raise ValueError(f"{name!r} is a receiver the platform defines itself")
+        return name
+
+    @model_validator(mode="after")
+    def _reaches_someone(self) -> Receiver:
+        if not (self.email or self.slack or self.pagerduty or self.webhook):
+            raise ValueError("set at least one of email, slack, pagerduty, webhook")
+        return self
+
+
+class AlertRoute(_Model):
+    """Alerts matching every condition given go to `receiver`; the first route that
+    matches wins unless it says `continue: true`."""
+
+    receiver: DnsLabel
+    severity: list[Severity] = Field(default_factory=list)
+    # Cluster names, `mgmt` included.
+    clusters: list[DnsLabel] = Field(default_factory=list)
+    continue_: Flag = Field(default=False, alias="continue")
+
+    @property
+    def catches_all(self) -> bool:
+        return not (self.severity or self.clusters or self.continue_)
+
+
+class DeadMansSwitch(_Model):
+    """An outside service that raises its own alarm when the hub's always-firing Watchdog
+    alert stops arriving (healthchecks.io, Dead Man's Snitch, Cronitor, ...)."""
+
+    # The URL Alertmanager calls every `interval`; it identifies the check, so a secret.
+    url: SecretStr
+    interval: Annotated[str, Field(pattern=r"^[1-9][0-9]*m$")] = "5m"
+
+
+class AlertingConfig(_Model):
+    """Where alerts go: receivers, routes by severity and cluster, a dead man's switch."""
+
+    # Credentials are secrets: `pulumi config set --secret --path 'platform:alerting...'`.
+
+    receivers: Annotated[list[Receiver], Field(min_length=1)]
+    routes: list[AlertRoute] = Field(default_factory=list)
+    # Alerts no route takes.
+    default_receiver: DnsLabel
+    dead_mans_switch: DeadMansSwitch
+
+
 # --- the whole stack ------------------------------------------------------------------
 
 
@@ -462,6 +647,15 @@ class GitHubActionsDelivery(_DeliveryFields):
     # The runner of pull-request previews, which run the branch's code: required with
     # previews, and never one the apply runner's labels select (infra/delivery.py).
     preview_runner_labels: RunnerLabels | None = None
+    # The GitHub repository holding the project and these workflows (`owner/name`): the
+    # workflows need no name for it, but alerts link their runbooks to its README.
+    # Unset: alerts carry no runbook link.
+    repository: Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")] | None = None
+
+    @property
+    def branch(self) -> str:
+        """What is applied: apply.yml runs on pushes to main."""
+        return "main"
 
 
 class PulumiDeploymentsDelivery(_DeliveryFields):
@@ -543,7 +737,9 @@ class PlatformConfig(_Model):
     sealed_secrets: SealedSecretsConfig = Field(default_factory=SealedSecretsConfig)
     # Metrics, dashboards and alerts: Prometheus and Grafana on the management cluster,
     # a Prometheus agent on every workload cluster. Unset: on in production only.
-    observability: bool | None = None
+    observability: Annotated[ObservabilityConfig | None, BeforeValidator(_from_flag)] = None
+    # Where alerts go; required in production when observability is on.
+    alerting: AlertingConfig | None = None
     # OpenCost on every cluster, feeding the same Prometheus. Unset: as observability.
     cost: bool | None = None
     # Only for `mgmtCluster.provider: existing`; set with `pulumi config set --secret`.
@@ -563,7 +759,12 @@ class PlatformConfig(_Model):
 
     @property
     def observability_enabled(self) -> bool:
-        return self.is_production if self.observability is None else self.observability
+        enabled = self.observability.enabled if self.observability else None
+        return self.is_production if enabled is None else enabled
+
+    @property
+    def hub_sizing(self) -> ObservabilityConfig:
+        return self.observability or ObservabilityConfig()
 
     @property
     def cost_enabled(self) -> bool:

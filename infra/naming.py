@@ -68,6 +68,11 @@ def https_url(host: str, port: int | None = None) -> str:
     return f"https://{host}:{port}" if port else f"https://{host}"
 
 
+def readme_url(repository: str, branch: str, anchor: str) -> str:
+    """A section of the project's README on GitHub, where alerts link their runbook."""
+    return f"https://github.com/{repository}/blob/{branch}/README.md#{anchor}"
+
+
 def service_url(service: str, namespace: str, port: int) -> str:
     """An in-cluster Service, called over plain HTTP without leaving the cluster."""
     return f"http://{service}.{namespace}.svc.cluster.local:{port}"

@@ -1,11 +1,16 @@
 """What each thing the platform creates costs a month, in US dollars: data beside the catalog.
 
-Every price names its source and the date that source was read. A price nobody could
-source is ``None``: the estimate shows it as unknown and never guesses. When you read a
-price from the cloud's own page or API, fill it in here with that page and the date.
+Every price names the page it is published on (``source``), the date that page was read
+(``read``) and, when it was not read there first-hand, the named copy it was read from
+(``via``: a repository, path and commit, or an address), so anyone can check it again. A
+price nobody could source is ``None``: the estimate lists it by name as unknown and
+never guesses. None of the figures below was read first-hand: they were recorded where
+the clouds' own pages could not be opened, from copies that say where and when they read
+them. When you read a price on the cloud's own page or API, replace the figure, the
+date, and ``via`` with "".
 
 The cost estimate (``platform plan``/``diff``) and OpenCost's custom pricing both read
-this table, so what is estimated before `up` and what is measured after agree.
+this table, so node prices estimated before `up` and measured after agree.
 """
 
 from __future__ import annotations
@@ -18,8 +23,7 @@ from infra import catalog
 
 @dataclass(frozen=True)
 class Price:
-    """One monthly price. ``usd`` None means unknown; ``via`` says where we read it when
-    that was not the cloud's own page."""
+    """One monthly price. ``usd`` None means unknown (``source`` then says where to look)."""
 
     usd: float | None
     source: str
@@ -30,15 +34,28 @@ class Price:
     def known(self) -> bool:
         return self.usd is not None
 
+    @property
+    def provenance(self) -> str:
+        if not self.known:
+            return f"not recorded; see {self.source}"
+        hand = f"second-hand, via {self.via}" if self.via else "first-hand"
+        return f"{self.source}, read {self.read} ({hand})"
+
 
 _CIVO_PRICING = "https://www.civo.com/pricing"
-# Not read first-hand: a public repository's cost catalogue transcribes these four sizes
-# from Civo's pricing page, with the date it read them.
-_CIVO_VIA = "transcribed from civo.com/pricing in a public repository's node-size catalogue"
+# A cost guardrail that records each figure with the page and the day it was read there:
+# "civo, USD/month, https://www.civo.com/pricing, 2026-09-22" (its comment block).
+_CIVO_VIA = "savak1990/vk-lab-platform scripts/lib/catalog.sh at a196e2bc"
 _VULTR_PLANS = "https://api.vultr.com/v2/plans (monthly_cost)"
-# Not read first-hand: the `monthly_cost` Vultr's plan listing returns, as quoted in the
-# recorded API answers of public Vultr client tests.
-_VULTR_VIA = "Vultr `GET /v2/plans` answers recorded in public client tests"
+# A table of all 100 plans the API returned, "Last updated: 2025-12-18 13:41:11".
+_VULTR_VIA = "gmartindelc/mail-server-poc terraform/PLAN_IDS.md at d095a9fc"
+_AWS_SECRETS = "https://aws.amazon.com/secrets-manager/pricing/"
+# A transcription of the page (read 2026-09-20) whose note says the figures were found
+# verbatim in its pricing examples: $0.40 per secret per month.
+_AWS_SECRETS_VIA = (
+    "https://raw.githubusercontent.com/api-evangelist/amazon-secrets-manager/refs/heads/main/"
+    "plans/amazon-secrets-manager-plans-pricing.yml"
+)
 _CLOUDFLARE_LB = "https://www.cloudflare.com/application-services/products/load-balancing/"
 
 
@@ -62,6 +79,11 @@ class PriceTable:
     # S3 Standard storage of the database backups, per GB-month: what the dumps weigh is
     # known only once they exist, so the estimate names the line and leaves it unknown.
     backup_storage: Price
+    # One secret-month in AWS Secrets Manager (each replica is another secret).
+    aws_secret: Price
+    # One GiB-month of a block-storage volume (the metrics hub's).
+    civo_volume_gib: Price
+    vultr_volume_gib: Price
     currency: str = field(default="USD")
 
     def node(self, provider: str, size: str) -> Price:
@@ -70,6 +92,9 @@ class PriceTable:
 
     def cloud_load_balancer(self, provider: str) -> Price:
         return self.civo_load_balancer if provider == "civo" else self.vultr_load_balancer
+
+    def volume_gib(self, provider: str) -> Price:
+        return self.civo_volume_gib if provider == "civo" else self.vultr_volume_gib
 
 
 _CIVO_KNOWN = {
@@ -91,7 +116,7 @@ PRICES = PriceTable(
     },
     vultr_nodes={
         plan: (
-            Price(_VULTR_KNOWN[plan], _VULTR_PLANS, "2026-11-21", _VULTR_VIA)
+            Price(_VULTR_KNOWN[plan], _VULTR_PLANS, "2025-12-18", _VULTR_VIA)
             if plan in _VULTR_KNOWN
             else _unknown(_VULTR_PLANS)
         )
@@ -104,6 +129,9 @@ PRICES = PriceTable(
     cloudflare_origin=_unknown(_CLOUDFLARE_LB),
     cloudflare_monitor=_unknown(_CLOUDFLARE_LB),
     backup_storage=_unknown("https://aws.amazon.com/s3/pricing/"),
+    aws_secret=Price(0.40, _AWS_SECRETS, "2026-09-20", _AWS_SECRETS_VIA),
+    civo_volume_gib=_unknown(_CIVO_PRICING),
+    vultr_volume_gib=_unknown("https://www.vultr.com/pricing/#block-storage"),
 )
 
 # vCPUs and GiB of memory of each priced node size (the same catalogue entries as the

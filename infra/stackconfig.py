@@ -157,6 +157,8 @@ CREDENTIAL_KEYS = (
     "aws:secretKey",
     "pulumiservice:accessToken",
     f"{PREFIX}mgmtKubeconfig",
+    # Receivers' keys and URLs, and the dead man's switch URL.
+    f"{PREFIX}alerting",
 )
 # The Pulumi Cloud provider's namespace: stacks of earlier versions defined their own
 # Deployments settings with it; none of the program's resources uses it now.

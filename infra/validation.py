@@ -22,6 +22,7 @@ from infra.access import PLATFORM_NAMESPACES
 from infra.config import NAMESPACE, AppConfig, PlatformConfig, VultrClusterSpec
 from infra.config_paths import did_you_mean, known_keys, with_item_names
 from infra.delivery import delivery_problems
+from infra.observability_checks import observability_problems
 from infra.placement import Placement
 
 # Keys that earlier versions read, and where their setting lives now.
@@ -149,6 +150,19 @@ def load(raw: Mapping[str, Any], aws_provider_region: str | None = None) -> Vali
             ConfigWarning,
             stacklevel=2,
         )
+    if config.alerting is None and config.observability_enabled:
+        warnings.warn(
+            "platform:alerting is not set: the hub's alerts, the Watchdog included, reach nobody",
+            ConfigWarning,
+            stacklevel=2,
+        )
+    if config.alerting is not None and not config.observability_enabled:
+        warnings.warn(
+            "platform:alerting is unused while observability is off: alerts come from the "
+            "metrics hub",
+            ConfigWarning,
+            stacklevel=2,
+        )
     if not config.cloudflare.scoped_tokens:
         warnings.warn(
             "platform:cloudflare.scopedTokens is false: cert-manager and external-dns get the "
@@ -247,7 +261,7 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
 
     yield from _autoscaled_egress_problems(config, placement)
     yield from _host_name_problems(config, placement)
-    yield from _observability_problems(config)
+    yield from observability_problems(config)
 
     for key in ("drain", "loadBalancing.regionPreference"):
         names = config.drain if key == "drain" else config.load_balancing.region_preference
@@ -296,6 +310,7 @@ def _host_name_problems(config: PlatformConfig, placement: Placement) -> Iterato
     hosts: dict[str, str] = {naming.argocd_host(config.domain): "Argo CD"}
     if config.observability_enabled:
         hosts[naming.grafana_host(config.domain)] = "Grafana"
+        hosts[naming.metrics_write_host(naming.MGMT_CLUSTER, config.domain)] = "the metrics hub"
     for i, app in enumerate(config.apps):
         names = [naming.app_host(app.name, config.domain)] if app.public else []
         names += [naming.app_cluster_host(app.name, c, config.domain) for c in placement[app.name]]
@@ -312,17 +327,6 @@ _AUTOSCALED_EGRESS = (
     "this cluster's egress, and the nodes the autoscaler adds have addresses no plan can look up; "
     "put a NAT or egress gateway in front and list its addresses"
 )
-
-
-def _observability_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
-    if config.cost_enabled and not config.observability_enabled:
-        yield "cost", "OpenCost reads and feeds the platform's Prometheus: set observability too"
-    if config.observability_enabled and config.traffic_controller != "envoy-gateway":
-        yield (
-            "observability",
-            "the metrics write endpoint is guarded by an Envoy Gateway SecurityPolicy; "
-            "needs trafficController: envoy-gateway",
-        )
 
 
 def _app_problems(

@@ -2,10 +2,14 @@
 
 Counted from the validated config and its placement, the same inputs the program reads:
 each cluster's nodes and the cloud load balancer in front of its traffic controller (two on
-the management cluster when the metrics hub has writers: it has its own), the database's
-nodes, the backup bucket's storage, and Cloudflare's load balancers, origins and monitors (one of each per
-public app, one origin per cluster the app is placed on). A price nobody could source is
-shown as unknown and left out of the total, never guessed.
+the management cluster when the metrics hub has writers: it has its own), the metrics
+hub's volumes, the egress gateway a cluster's `egressCidrs` say it leaves through (which
+the platform does not create), the database's nodes, the secrets in AWS Secrets Manager
+(its admin's and one per database app, which holds whichever of its two logins is
+active), the backup bucket's storage, and Cloudflare's load balancers, origins and
+monitors (one of each per public app, one origin per cluster the app is placed on). A
+price nobody could source is listed by name as unknown and left out of the total, never
+guessed; what no line counts at all is named in ``NOT_COUNTED``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,15 @@ from infra.prices import PRICES, Price, PriceTable
 from infra.validation import ValidConfig
 
 CLOUD_LOAD_BALANCER = "cloud load balancer"
+EGRESS_GATEWAY = "egress gateway (not created by the platform)"
+# What the estimate does not count at all, named so its total is read as a floor.
+NOT_COUNTED = (
+    "traffic and egress",
+    "DNS queries",
+    "API calls",
+    "the alert receivers' services (PagerDuty, Slack, email, the dead man's switch)",
+    "tax",
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,8 @@ class Line:
     quantity: int
     price: Price
     note: str = ""
+    # What one of `quantity` is, for the price's unit.
+    unit: str = "month"
 
     @property
     def usd(self) -> float | None:
@@ -67,9 +82,10 @@ class Estimate:
             for line in lines:
                 cost = money(line.usd) if line.usd is not None else "unknown"
                 note = f"  ({line.note})" if line.note else ""
-                out.append(f"    {line.quantity:>3} x {line.what:<40} {cost:>12}{note}")
+                out.append(f"    {line.quantity:>3} x {line.what:<46} {cost:>12}{note}")
         out.append(f"  total: {money(self.total)} a month{self._unknown_suffix()}")
         out += ["  prices:", *(f"    {s}" for s in self.sources())]
+        out.append(f"  not counted at all: {', '.join(NOT_COUNTED)}")
         return out
 
     def _unknown_suffix(self) -> str:
@@ -82,15 +98,16 @@ class Estimate:
         return f", plus what these cost (price unknown): {things}"
 
     def sources(self) -> list[str]:
-        seen: dict[str, str] = {}
+        """One line per priced thing: its figure, the page it was read from, when, and
+        whether first-hand; an unknown one says where its price would be read."""
+        seen: dict[tuple[str, Price], str] = {}
         for line in self.lines:
+            if not line.quantity:
+                continue
             price = line.price
-            if price.known:
-                via = f", {price.via}" if price.via else ""
-                seen.setdefault(price.source, f"{price.source} (read {price.read}{via})")
-            else:
-                seen.setdefault(price.source, f"{price.source} (not recorded: unknown)")
-        return sorted(seen.values())
+            figure = f"{money(price.usd)} a {line.unit}" if price.usd is not None else "unknown"
+            seen.setdefault((line.what, price), f"{line.what}: {figure}, {price.provenance}")
+        return list(seen.values())
 
 
 def _cluster_lines(
@@ -109,6 +126,26 @@ def _cluster_lines(
     ]
 
 
+def _egress_gateway(group: str, egress_cidrs: list[str]) -> list[Line]:
+    """A cluster that states `egressCidrs` leaves through a NAT or egress gateway of yours."""
+    if not egress_cidrs:
+        return []
+    price = Price(None, "your NAT or egress gateway's provider")
+    return [Line(group, EGRESS_GATEWAY, 1, price, ", ".join(egress_cidrs))]
+
+
+def _hub_volumes(config: PlatformConfig, group: str, provider: str, prices: PriceTable) -> Line:
+    sizing = config.hub_sizing
+    gib = sum(
+        int(c.storage.removesuffix("Gi"))
+        for c in (sizing.prometheus, sizing.grafana, sizing.alertmanager)
+    )
+    note = "Prometheus, Grafana and Alertmanager"
+    return Line(
+        group, "volume GiB (metrics hub)", gib, prices.volume_gib(provider), note, "GiB-month"
+    )
+
+
 def _clusters(config: PlatformConfig, prices: PriceTable) -> list[Line]:
     lines: list[Line] = []
     mgmt = config.mgmt_cluster
@@ -124,6 +161,9 @@ def _clusters(config: PlatformConfig, prices: PriceTable) -> list[Line]:
             prices=prices,
             load_balancers=2 if hub else 1,
         )
+        lines += _egress_gateway(group, mgmt.egress_cidrs)
+        if config.observability_enabled:
+            lines.append(_hub_volumes(config, group, mgmt.provider, prices))
     for cluster in config.enabled_clusters:
         group = f"cluster {cluster.name} ({cluster.provider} {cluster.region})"
         scaling = getattr(cluster, "autoscaling", None)
@@ -135,16 +175,22 @@ def _clusters(config: PlatformConfig, prices: PriceTable) -> list[Line]:
         lines += _cluster_lines(
             group, cluster.provider, cluster.node_size, cluster.node_count, prices=prices, note=note
         )
+        lines += _egress_gateway(group, cluster.egress_cidrs)
     return lines
 
 
-def _database(config: PlatformConfig, prices: PriceTable) -> list[Line]:
-    database = config.database
+def _database(valid: ValidConfig, prices: PriceTable) -> list[Line]:
+    database = valid.config.database
     if database is None:
         return []
     price = prices.civo_db_nodes.get(database.size) or Price(None, "no price recorded")
     group = f"database {database.name} (civo {database.region})"
-    return [Line(group, f"database node {database.size}", database.nodes, price)]
+    # Its admin's credentials and each database app's, one secret each.
+    secrets = 1 + len(valid.placement.database_apps)
+    return [
+        Line(group, f"database node {database.size}", database.nodes, price),
+        Line(group, "AWS Secrets Manager secret", secrets, prices.aws_secret, "credentials"),
+    ]
 
 
 def _backups(valid: ValidConfig, prices: PriceTable) -> list[Line]:
@@ -178,7 +224,7 @@ def estimate(valid: ValidConfig, prices: PriceTable = PRICES) -> Estimate:
     return Estimate(
         (
             *_clusters(config, prices),
-            *_database(config, prices),
+            *_database(valid, prices),
             *_backups(valid, prices),
             *(_cloudflare(valid, prices) if any(a.public for a in config.apps) else ()),
         )

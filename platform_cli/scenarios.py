@@ -65,6 +65,13 @@ def single_region(stack: str, cluster: str) -> dict[str, Any]:
     for app in config.get("platform:apps", []):
         app["placement"] = {}
     config.pop("platform:drain", None)
+    # Alert routes may name only clusters the stack has; a route left with none goes.
+    alerting = config.get("platform:alerting") or {}
+    for route in alerting.get("routes", []):
+        if route.get("clusters"):
+            route["clusters"] = [c for c in route["clusters"] if c in (cluster, "mgmt")]
+    if alerting:
+        alerting["routes"] = [r for r in alerting["routes"] if r.get("clusters") != []]
     return document
 
 

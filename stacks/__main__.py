@@ -10,6 +10,7 @@ import pulumi_cloudflare as cloudflare
 from infra import naming
 from infra.access import cluster_access
 from infra.addons.argocd import ProjectScope
+from infra.addons.observability import HubSettings, runbook_url
 from infra.addons.traffic import ClientPolicy
 from infra.app_urls import dependency_urls, preference_order, same_cluster_callers
 from infra.backups.component import DatabaseBackups, DatabaseBackupsArgs
@@ -91,7 +92,16 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
                     else None
                 ),
                 project=project,
-                observability=config.observability_enabled,
+                observability=(
+                    HubSettings(
+                        sizing=config.hub_sizing,
+                        alerting=config.alerting,
+                        clusters=[naming.MGMT_CLUSTER, *(c.name for c in config.enabled_clusters)],
+                        runbook_url=runbook_url(config.delivery),
+                    )
+                    if config.observability_enabled
+                    else None
+                ),
                 metrics_writers=[c.name for c in config.enabled_clusters],
                 metrics_writer_cidrs=metrics_writers.output,
                 cost=config.cost_enabled,

@@ -108,7 +108,13 @@ class AddonContext:
         values: Mapping[str, Any],
         depends_on: Sequence[pulumi.Resource] = (),
         release_name: str | None = None,
+        *,
+        wait: bool = True,
     ) -> k8s.helm.v3.Release:
+        """A release Helm waits for and rolls back when it fails; with ``wait=False`` one
+        it neither waits for nor rolls back, for pods that can only become ready once
+        something outside this `up` answers. (Atomic turns the wait back on: helm v3
+        pkg/action/install.go `i.Wait = i.Wait || i.Atomic`.)"""
         pin = CHARTS[chart]
         oci = pin.is_oci
         return k8s.helm.v3.Release(
@@ -120,7 +126,9 @@ class AddonContext:
             namespace=namespace.name,
             create_namespace=False,
             values=dict(values),
-            atomic=True,
+            atomic=wait,
+            # Left unset otherwise, so releases that wait keep the inputs they had.
+            skip_await=None if wait else True,
             cleanup_on_fail=True,
             timeout=HELM_TIMEOUT_SECONDS,
             opts=self.opts(depends_on=[*namespace.after, *depends_on]),

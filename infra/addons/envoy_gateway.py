@@ -81,6 +81,10 @@ def route_rule(route: Route) -> dict[str, Any]:
         "matches": matches,
         "backendRefs": [{"name": route.service, "port": route.port}],
     }
+    if route.request_timeout:
+        # Without it Envoy's route timeout is 15 s (envoyproxy/gateway v1.9.0
+        # internal/gatewayapi/route.go sets one only from `timeouts`).
+        rule["timeouts"] = {"request": route.request_timeout}
     if route.rewrite:
         rule["filters"] = [
             {

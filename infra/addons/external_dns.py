@@ -22,6 +22,9 @@ from infra.addons.base import AddonContext
 NAMESPACE = "external-dns"
 TOKEN_SECRET = "cloudflare-dns-token"
 TOKEN_KEY = "api-token"
+# The token reaches the pod as a file, not an environment variable: v0.21.0 reads
+# `CF_API_TOKEN=file:<path>` (provider/cloudflare/cloudflare.go, NewCloudFlareProvider).
+TOKEN_DIR = "/etc/cloudflare"
 
 
 def values(
@@ -29,11 +32,12 @@ def values(
 ) -> dict[str, Any]:
     return {
         "provider": {"name": "cloudflare"},
-        "env": [
-            {
-                "name": "CF_API_TOKEN",
-                "valueFrom": {"secretKeyRef": {"name": TOKEN_SECRET, "key": TOKEN_KEY}},
-            }
+        "env": [{"name": "CF_API_TOKEN", "value": f"file:{TOKEN_DIR}/{TOKEN_KEY}"}],
+        "extraVolumes": [
+            {"name": "cloudflare-token", "secret": {"secretName": TOKEN_SECRET}},
+        ],
+        "extraVolumeMounts": [
+            {"name": "cloudflare-token", "mountPath": TOKEN_DIR, "readOnly": True},
         ],
         "sources": list(sources),
         "domainFilters": list(domain_filters),

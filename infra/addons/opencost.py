@@ -9,6 +9,7 @@ metrics are scraped by the cluster's Prometheus and written to the hub like the 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,24 @@ RELEASE = "opencost"
 USERNAME_KEY = "DB_BASIC_AUTH_USERNAME"
 PASSWORD_KEY = "DB_BASIC_AUTH_PW"
 CREDENTIALS_SECRET = "opencost-prometheus"
+# OpenCost reads the hub's password from its Secret once, at start (opencost-2.5.17
+# templates/deployment.yaml: `DB_BASIC_AUTH_PW` from `secretKeyRef`), and the chart hashes
+# only what it renders itself. A checksum of the password on the pod template rolls the
+# pods when the password is replaced.
+CREDENTIALS_CHECKSUM = "platform/metrics-credentials-sha256"
+# Pod Security `restricted` for both containers. The images run as user 1001 (opencost
+# Dockerfile.cross `USER 1001`; opencost-ui v1.120.1 Dockerfile `USER 1001`, whose
+# entrypoint rewrites files under /var/www, so neither root filesystem is read-only).
+RESTRICTED_CONTAINER: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def credentials_checksum(password: str) -> str:
+    return hashlib.sha256(password.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,7 @@ def values(
         }
     opencost: dict[str, Any] = {
         "exporter": {
+            "securityContext": RESTRICTED_CONTAINER,
             "defaultClusterId": cluster,
             # One Prometheus holds every cluster: read only this cluster's series, by the
             # `cluster` external label (OpenCost's own default label is `cluster_id`).
@@ -67,6 +87,7 @@ def values(
                 "CURRENT_CLUSTER_ID_FILTER_ENABLED": "true",
             },
         },
+        "ui": {"securityContext": RESTRICTED_CONTAINER},
         "prometheus": prometheus,
         "metrics": {"serviceMonitor": {"enabled": True}},
     }
@@ -76,7 +97,14 @@ def values(
             "provider": "custom",
             "costModel": dict(cost_model),
         }
-    return {"opencost": opencost}
+    pod: dict[str, Any] = {"podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}}}
+    if source.password is not None:
+        pod["podAnnotations"] = {
+            CREDENTIALS_CHECKSUM: pulumi.Output.from_input(source.password).apply(
+                credentials_checksum
+            )
+        }
+    return {**pod, "opencost": opencost}
 
 
 class OpenCost:
@@ -87,13 +115,7 @@ class OpenCost:
         cost_model: Mapping[str, Any] | None,
         depends_on: Sequence[pulumi.Resource],
     ) -> None:
-        # opencost 2.5.17 sets no security context (values.yaml `podSecurityContext: {}`,
-        # exporter and ui `securityContext: {}`), and its images' user is unconfirmed.
-        namespace = ctx.namespace(
-            NAMESPACE,
-            "baseline",
-            "the opencost chart sets no securityContext and its images may run as root",
-        )
+        namespace = ctx.namespace(NAMESPACE)
         after = list(depends_on)
         if source.url is not None:
             after.append(
@@ -104,10 +126,14 @@ class OpenCost:
                 )
             )
         # The ServiceMonitor it creates needs the CRD the cluster's Prometheus release brings.
+        # Reading a remote hub, it starts only once the hub answers over TLS with basic
+        # auth (OpenCost's Prometheus data source retries, then exits), which on a first
+        # `up` may be after Helm's wait: the release then converges instead of rolling back.
         self.release = ctx.release(
             "opencost",
             namespace,
             values(ctx.cluster, source, cost_model),
             depends_on=after,
             release_name=RELEASE,
+            wait=source.url is None,
         )

@@ -52,6 +52,18 @@ def values(keys: Sequence[str]) -> dict[str, Any]:
         "fullnameOverride": "sealed-secrets-controller",
         "keyrenewperiod": "0",
         "podAnnotations": {KEYS_ANNOTATION: ",".join(keys)},
+        # The chart's defaults (non-root user 1001, read-only root, all capabilities
+        # dropped; values.yaml `containerSecurityContext`) plus what they leave out. The
+        # block is rendered whole, minus `enabled` (helm-v2.18.5 templates/deployment.yaml).
+        "containerSecurityContext": {
+            "enabled": True,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "runAsUser": 1001,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
     }
 
 

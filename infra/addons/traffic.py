@@ -70,6 +70,9 @@ class Route:
     exact_path: str | None = None
     rewrite: str | None = None
     paths: tuple[str, ...] = ()
+    # Longer than the controller's default, for slow backends (a Gateway API duration);
+    # Envoy Gateway only: the metrics hub's routes, its one user, require it.
+    request_timeout: str | None = None
 
     @property
     def annotations(self) -> dict[str, str] | None:

@@ -15,6 +15,7 @@ from infra.addons.observability import (
     METRICS_GATEWAY,
     PROMETHEUS_PORT,
     PROMETHEUS_SERVICE,
+    HubSettings,
     MetricsHub,
     MetricsTarget,
 )
@@ -42,8 +43,8 @@ class MgmtClusterArgs:
     kubeconfig: pulumi.Input[str] | None = None
     # The environment's AppProject; None while the stack has no apps.
     project: ProjectScope | None = None
-    # Prometheus, Alertmanager and Grafana (grafana.<domain>) for every cluster.
-    observability: bool = False
+    # Prometheus, Alertmanager and Grafana (grafana.<domain>) for every cluster; None: off.
+    observability: HubSettings | None = None
     # The workload clusters whose Prometheus agents write to the hub, and their egress:
     # admitted on 443 by the hub's own load balancer only (never Argo CD's), so it may be
     # known only after those clusters exist.
@@ -74,7 +75,7 @@ class MgmtCluster(pulumi.ComponentResource):
         argocd_host = naming.argocd_host(domain)
         extra_hosts = (
             [naming.grafana_host(domain), naming.metrics_write_host(name, domain)]
-            if args.observability
+            if args.observability is not None
             else []
         )
         cluster = assemble_cluster(
@@ -86,7 +87,9 @@ class MgmtCluster(pulumi.ComponentResource):
                 web_sources=args.web_sources,
                 dedicated_load_balancers=(
                     {METRICS_GATEWAY: args.metrics_writer_cidrs}
-                    if args.observability and args.metrics_writers and args.metrics_writer_cidrs
+                    if args.observability is not None
+                    and args.metrics_writers
+                    and args.metrics_writer_cidrs
                     else {}
                 ),
                 tags=("platform", args.settings.environment, "management"),
@@ -113,14 +116,20 @@ class MgmtCluster(pulumi.ComponentResource):
             project=argocd.project,
         )
         hub = None
-        if args.observability:
+        if args.observability is not None:
             if METRICS_GATEWAY in handle.dedicated_annotations:
                 if not isinstance(baseline.traffic, EnvoyGateway):
                     raise ValueError("observability needs trafficController: envoy-gateway")
                 baseline.traffic.dedicated_gateway(
                     ctx, METRICS_GATEWAY, handle.dedicated_annotations[METRICS_GATEWAY]
                 )
-            hub = MetricsHub(ctx, baseline.traffic, args.metrics_writers)
+            hub = MetricsHub(
+                ctx,
+                baseline.traffic,
+                args.observability,
+                args.metrics_writers,
+                baseline.cert_manager.release,
+            )
         self.operations_target = OperationsTarget(
             cluster=name,
             environment=args.settings.environment,

@@ -97,7 +97,7 @@ class WorkloadCluster(pulumi.ComponentResource):
         )
         admission = ServiceTypePolicy(ctx)
         if args.metrics is not None:
-            agent = MetricsAgent(ctx, args.metrics)
+            agent = MetricsAgent(ctx, args.metrics, baseline.cert_manager.release)
             if args.cost:
                 OpenCost(
                     ctx,
@@ -107,7 +107,8 @@ class WorkloadCluster(pulumi.ComponentResource):
                         password=args.metrics.reader_password,
                     ),
                     opencost_cost_model(args.cluster.provider, args.cluster.node_size),
-                    depends_on=[agent.release],
+                    # Its ServiceMonitor needs the agent's CRDs; its queries, the hub.
+                    depends_on=[agent.release, *args.metrics.reachable],
                 )
         self.app_target = AppTarget(
             cluster=name,

@@ -88,7 +88,27 @@ def _protected_credentials(resource_type: str, props: Props, protect: bool) -> I
         )
 
 
+def _skip_await_not_atomic(resource_type: str, props: Props, _protect: bool) -> Iterator[str]:
+    if (
+        resource_type == RELEASE
+        and _truthy(props.get("skipAwait"))
+        and _truthy(props.get("atomic"))
+    ):
+        yield (
+            "skipAwait with atomic: Helm turns the wait back on for an atomic release and "
+            "rolls it back if its pods are not ready in time; drop atomic"
+        )
+
+
 RULES = [
+    Guardrail(
+        "skip-await-not-atomic",
+        "A release that should not wait for its pods is not atomic (helm/helm v3 "
+        "pkg/action/install.go: `i.Wait = i.Wait || i.Atomic`; pulumi-kubernetes "
+        "provider/pkg/provider/helm_release.go: `client.Wait = !SkipAwait`).",
+        "mandatory",
+        _skip_await_not_atomic,
+    ),
     Guardrail(
         "no-delete-unreachable",
         "Kubernetes providers keep unreachable clusters' objects in state "
@@ -285,6 +305,52 @@ def _gateway_api_needs_crds(plan: StackPlan) -> Findings:
             )
 
 
+SECURITY_POLICY = "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy"
+HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+
+
+def _policy_before_route(plan: StackPlan) -> Findings:
+    routes = {
+        (r.provider, _k8s_object(r)[1], _k8s_object(r)[2]): r for r in plan.of_type(HTTP_ROUTE)
+    }
+    for policy in plan.of_type(SECURITY_POLICY):
+        spec = policy.revealed_inputs.get("spec") or {}
+        namespace = _k8s_object(policy)[1]
+        for target in spec.get("targetRefs") or []:
+            if target.get("kind") != "HTTPRoute":
+                continue
+            route = routes.get((policy.provider, namespace, str(target.get("name"))))
+            if route is not None and policy.urn not in plan.upstream(route):
+                yield (
+                    route.name,
+                    f"does not wait for SecurityPolicy {policy.name}, which guards it: until "
+                    "the policy exists (and after it is deleted first) the route serves "
+                    "without it",
+                )
+
+
+def _webhook_certificates_need_cert_manager(plan: StackPlan) -> Findings:
+    """kube-prometheus-stack with `admissionWebhooks.certManager` renders cert-manager
+    Issuers and a Certificate itself, out of sight of crd-before-custom-resource."""
+    for release in plan.of_type(RELEASE):
+        values = release.revealed_inputs.get("values") or {}
+        webhooks = (values.get("prometheusOperator") or {}).get("admissionWebhooks") or {}
+        if _chart(release) != "kube-prometheus-stack" or not _truthy(
+            (webhooks.get("certManager") or {}).get("enabled")
+        ):
+            continue
+        upstream = plan.upstream(release)
+        if not any(
+            r.urn in upstream and _chart(r) == "cert-manager" and r.provider == release.provider
+            for r in plan.of_type(RELEASE)
+        ):
+            yield (
+                release.name,
+                "takes its webhook certificate from cert-manager without waiting for the "
+                "cert-manager release: its Issuer and Certificate are unknown kinds until then",
+            )
+
+
 def _autoscaled_pools(plan: StackPlan) -> Findings:
     for cluster in plan.of_type("vultr:index/kubernetes:Kubernetes"):
         pool = cluster.revealed_inputs.get("nodePools") or {}
@@ -360,6 +426,22 @@ PLAN_RULES = [
         "cert-manager enables Gateway API support only after the Gateway API CRDs.",
         "cert-manager/cert-manager v1.21.1 pkg/controller/context.go",
         _gateway_api_needs_crds,
+    ),
+    PlanRule(
+        "webhook-certificates-need-cert-manager",
+        "kube-prometheus-stack takes its webhook certificate from cert-manager only after "
+        "the cert-manager release.",
+        "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 "
+        "templates/prometheus-operator/certmanager.yaml",
+        _webhook_certificates_need_cert_manager,
+    ),
+    PlanRule(
+        "policy-before-route",
+        "A route an Envoy Gateway SecurityPolicy guards is created after the policy and "
+        "deleted before it; a policy whose route does not exist yet is held, not refused.",
+        "envoyproxy/gateway v1.9.0 internal/gatewayapi/securitypolicy.go "
+        "(skips a policy whose route is not found)",
+        _policy_before_route,
     ),
     PlanRule(
         "autoscaled-pool-size",

@@ -28,6 +28,7 @@ EXPECTED = {
     "restore-database.md",
     "rebuild-management-cluster.md",
     "change-delivery-path.md",
+    "upgrade-monitoring-crds.md",
 }
 COMMAND = re.compile(r"(?:^|`)(platform (?:[a-z-]+)(?: [^`#\n]*)?)", re.MULTILINE)
 KEY = re.compile(r"platform:(?!index:)([A-Za-z]+(?:\.[A-Za-z]+)*)")

@@ -10,9 +10,11 @@ import jsonschema
 import pytest
 
 from infra.versions import CHARTS
+from tests.fidelity.test_kubernetes_objects import strict
 from tests.fidelity.upstream import (
     chart_defaults,
     chart_schema,
+    crd_schemas,
     pinned_chart_repositories,
     pinned_chart_versions,
 )
@@ -20,9 +22,6 @@ from tests.planview import PlanView
 
 # Values paths under which a chart takes keys it does not list, each with the reason.
 FREE_FORM: dict[str, dict[str, str]] = {
-    "sealed-secrets": {
-        "podAnnotations": "each key becomes a controller pod annotation (values.yaml `podAnnotations: {}`)",
-    },
     "cert-manager": {
         "config": "rendered as the controller's ControllerConfiguration file (values.yaml `config: {}`)",
     },
@@ -37,9 +36,37 @@ FREE_FORM: dict[str, dict[str, str]] = {
         "prometheus.prometheusSpec.externalLabels": (
             "label name -> value added to every series (values.yaml `externalLabels: {}`)"
         ),
+        # Copied into the Prometheus and Alertmanager resources, whose CRDs check them
+        # (test_values_copied_into_monitoring_resources_validate_against_their_crds).
+        "prometheus.prometheusSpec.storageSpec": "the Prometheus resource's spec.storage",
+        "prometheus.prometheusSpec.resources": "the Prometheus resource's spec.resources",
+        "alertmanager.alertmanagerSpec.storage": "the Alertmanager resource's spec.storage",
+        "alertmanager.alertmanagerSpec.resources": "the Alertmanager resource's spec.resources",
+        "grafana.resources": "the Grafana container's resources (grafana values.yaml `resources: {}`)",
+        # Documented only as a comment (`# configSecret:`) in values.yaml, and rendered by
+        # templates/alertmanager/alertmanager.yaml as the resource's spec.configSecret.
+        "alertmanager.alertmanagerSpec.configSecret": "the Alertmanager resource's spec.configSecret",
+        "prometheus-node-exporter.containerSecurityContext": (
+            "the prometheus-node-exporter 4.56.1 subchart's (kube-prometheus-stack 88.5.3 "
+            "Chart.yaml) `containerSecurityContext: {readOnlyRootFilesystem: true}`, rendered "
+            "whole as the container's securityContext (its templates/daemonset.yaml); that "
+            "subchart's values.yaml is not in ../shared/upstream"
+        ),
+    },
+    "sealed-secrets": {
+        "podAnnotations": "each key becomes a controller pod annotation (values.yaml `podAnnotations: {}`)",
+        "containerSecurityContext": (
+            "rendered whole, minus `enabled`, as the container's securityContext "
+            '(helm-v2.18.5 templates/deployment.yaml `omit .Values.containerSecurityContext "enabled"`)'
+        ),
     },
     "opencost": {
         "opencost.exporter.extraEnv": "each key becomes an environment variable (values.yaml `extraEnv: {}`)",
+        # opencost-2.5.17 templates/deployment.yaml renders each `toYaml` whole.
+        "podAnnotations": "the pod template's annotations (values.yaml `podAnnotations: {}`)",
+        "podSecurityContext": "the pod's securityContext (values.yaml `podSecurityContext: {}`)",
+        "opencost.exporter.securityContext": "the exporter container's securityContext",
+        "opencost.ui.securityContext": "the UI container's securityContext",
     },
     "reloader": {
         "reloader.deployment.containerSecurityContext": (
@@ -187,3 +214,50 @@ def test_subchart_values_are_checked_against_the_subchart(upstream: Path) -> Non
     assert unknown_paths({"grafana": {"adminPasswrd": "x"}}, defaults, {}) == [
         "grafana.adminPasswrd"
     ]
+
+
+# Values kube-prometheus-stack 88.5.3 copies verbatim into its Prometheus and Alertmanager
+# resources (templates/prometheus/prometheus.yaml, templates/alertmanager/alertmanager.yaml):
+# values path -> field of the resource's spec.
+COPIED_INTO: dict[tuple[str, str], dict[str, str]] = {
+    ("monitoring.coreos.com", "Prometheus"): {
+        "prometheus.prometheusSpec.scrapeClasses": "scrapeClasses",
+        "prometheus.prometheusSpec.storageSpec": "storage",
+        "prometheus.prometheusSpec.retention": "retention",
+        "prometheus.prometheusSpec.retentionSize": "retentionSize",
+        "prometheus.prometheusSpec.resources": "resources",
+    },
+    ("monitoring.coreos.com", "Alertmanager"): {
+        "alertmanager.alertmanagerSpec.storage": "storage",
+        "alertmanager.alertmanagerSpec.resources": "resources",
+        "alertmanager.alertmanagerSpec.configSecret": "configSecret",
+    },
+}
+
+
+def _at(values: dict[str, Any], path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(values, dict) or key not in values:
+            return None
+        values = values[key]
+    return values
+
+
+def test_values_copied_into_monitoring_resources_validate_against_their_crds(
+    prod: PlanView, upstream: Path
+) -> None:
+    schemas = crd_schemas(upstream)
+    hub = prod.one(":Release", "mgmt-kube-prometheus-stack").revealed_inputs["values"]
+    for (group, kind), fields in COPIED_INTO.items():
+        schema = strict(schemas[(group, "v1", kind)]["properties"]["spec"])
+        spec = {field: _at(hub, path) for path, field in fields.items()}
+        assert None not in spec.values(), spec
+        errors = list(jsonschema.Draft7Validator(schema).iter_errors(spec))
+        assert not errors, f"{kind}: " + "; ".join(
+            f"{'.'.join(map(str, e.path))}: {e.message}" for e in errors
+        )
+
+
+def test_a_key_allowed_for_its_comment_is_commented_upstream(upstream: Path) -> None:
+    text = (upstream / "charts" / "kube-prometheus-stack" / "values.yaml").read_text()
+    assert "    # configSecret:" in text

@@ -47,12 +47,8 @@ def test_platform_namespaces_are_as_strict_as_their_charts_allow(
     below = {name: meta["labels"][ENFORCE] for name, meta in platform.items()}
     below = {name: level for name, level in below.items() if level != "restricted"}
     # The exceptions, each saying why on the namespace: kube-bench and node-exporter read
-    # the host; OpenCost's chart sets no security context.
-    assert below == {
-        "kube-bench": "privileged",
-        "node-exporter": "privileged",
-        "opencost": "baseline",
-    }
+    # the host. (OpenCost runs restricted now that the platform sets its security context.)
+    assert below == {"kube-bench": "privileged", "node-exporter": "privileged"}
     for name in below:
         assert platform[name]["annotations"]["platform/pod-security-exception"]
     assert "hostPID" in platform["kube-bench"]["annotations"]["platform/pod-security-exception"]

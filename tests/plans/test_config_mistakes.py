@@ -49,8 +49,10 @@ CASES: list[tuple[str, Edit, list[str]]] = [
         "workload cluster named mgmt",
         _cluster(3, name="mgmt"),
         [
+            # prod's alert routes name chicago, which this edit renames.
+            "error: platform:alerting.routes[0].clusters[1]: 'chicago' is not a cluster",
             "error: platform:clusters[3](mgmt).name: 'mgmt' is the management cluster's name; "
-            "its cloud names, IAM user and DNS records would collide with the management cluster's"
+            "its cloud names, IAM user and DNS records would collide with the management cluster's",
         ],
     ),
     (

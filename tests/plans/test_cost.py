@@ -1,9 +1,10 @@
 """The monthly cost estimate: each edit moves it by what the price data says, by hand.
 
 Figures below are worked out by hand from ``infra/prices.py``: Civo g4s.kube.large
-$43.45, g4s.kube.medium $21.73, Vultr vc2-4c-8gb $40.00 a node a month. Cloud load
-balancers, database nodes and Cloudflare Load Balancing have no sourced price, so they
-count as unknown and stay out of the total.
+$43.45, g4s.kube.medium $21.73, Vultr vc2-4c-8gb $40.00 a node a month, and $0.40 a
+secret in AWS Secrets Manager. Cloud load balancers, volumes, database nodes, egress
+gateways and Cloudflare Load Balancing have no sourced price, so they count as unknown
+and stay out of the total.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from platform_cli.plan import estimate_of, read_valid
 
 ConfigWriter = Callable[..., Path]
 
-# prod: mgmt and three Civo clusters at 3 x g4s.kube.large, Chicago at 3 x vc2-4c-8gb.
-# 4 x 3 x 43.45 + 3 x 40.00 = 521.40 + 120.00
-PROD_TOTAL = 641.40
+# prod: mgmt and three Civo clusters at 3 x g4s.kube.large, Chicago at 3 x vc2-4c-8gb,
+# two secrets (the database admin's and blog's credentials).
+# 4 x 3 x 43.45 + 3 x 40.00 + 2 x 0.40 = 521.40 + 120.00 + 0.80
+PROD_TOTAL = 642.20
 
 
 def add_phoenix(config: dict[str, Any]) -> None:
@@ -47,6 +49,7 @@ def test_the_figures_these_tests_use_are_the_price_data() -> None:
     assert PRICES.node("civo", "g4s.kube.large").usd == 43.45
     assert PRICES.node("civo", "g4s.kube.medium").usd == 21.73
     assert PRICES.node("vultr", "vc2-4c-8gb").usd == 40.0
+    assert PRICES.aws_secret.usd == 0.40
 
 
 def test_prod_estimate_counts_every_cluster_and_lists_unknowns(
@@ -60,6 +63,12 @@ def test_prod_estimate_counts_every_cluster_and_lists_unknowns(
     assert sum(q for (_, what), q in unknown.items() if what == "cloud load balancer") == 6
     assert unknown[("cluster mgmt (civo LON1)", "cloud load balancer")] == 2
     assert unknown[("database shared (civo LON1)", "database node g3.db.medium")] == 3
+    # The hub's volumes, 50 + 10 + 2 GiB, and the NAT gateway chicago's egressCidrs name.
+    assert unknown[("cluster mgmt (civo LON1)", "volume GiB (metrics hub)")] == 62
+    assert (
+        unknown[("cluster chicago (vultr ord)", "egress gateway (not created by the platform)")]
+        == 1
+    )
     # Public apps: hello-world on 4 clusters, blog and dashboard on 2, weather on 1.
     assert unknown[("cloudflare load balancing", "Cloudflare load balancer")] == 4
     assert unknown[("cloudflare load balancing", "Cloudflare origin")] == 9
@@ -74,7 +83,7 @@ def test_adding_a_region_adds_its_nodes_load_balancer_and_origins(
     # Phoenix takes the default size: 3 x 21.73.
     assert round(after.total - before.total, 2) == 65.19
     change = change_lines(before, after)
-    assert change[0] == "monthly cost: $641.40 -> $706.59 (+$65.19 a month, known prices)"
+    assert change[0] == "monthly cost: $642.20 -> $707.39 (+$65.19 a month, known prices)"
     assert "  cluster phoenix (civo PHX1): node g4s.kube.medium 0 -> 3 (+$65.19)" in change
     assert "  cluster phoenix (civo PHX1): cloud load balancer 0 -> 1 (unknown price)" in change
     # hello-world is placed everywhere, so Phoenix is one more origin of its load balancer.
@@ -142,7 +151,8 @@ def test_a_disabled_cluster_costs_nothing(
 
     keys = lines_by_key(write_config("prod", disable_chicago, name="nochicago"))
     assert not any(group.startswith("cluster chicago") for group, _ in keys)
-    assert estimate_of(write_config("prod", disable_chicago, name="x"), "prod").total == 521.40
+    # Chicago's nodes and its egress gateway go; the secrets stay.
+    assert estimate_of(write_config("prod", disable_chicago, name="x"), "prod").total == 522.20
 
 
 def test_plan_prints_the_estimate(capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,19 +160,46 @@ def test_plan_prints_the_estimate(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out.splitlines()
     assert "monthly cost estimate (USD, list prices before tax):" in out
     assert (
-        "  total: $641.40 a month, plus what these cost (price unknown): 6 x cloud load "
-        "balancer, 3 x database node g3.db.medium, 1 x S3 backup storage, 4 x Cloudflare load balancer, "
+        "  total: $642.20 a month, plus what these cost (price unknown): 6 x cloud load "
+        "balancer, 62 x volume GiB (metrics hub), 1 x egress gateway (not created by the "
+        "platform), 3 x database node g3.db.medium, 1 x S3 backup storage, "
+        "4 x Cloudflare load balancer, "
         "9 x Cloudflare origin, 4 x Cloudflare monitor"
     ) in out
     assert "      3 x node g4s.kube.large" in "\n".join(out)
-    assert any("https://www.civo.com/pricing (read 2026-09-22" in line for line in out)
+
+
+def test_every_price_names_its_page_date_and_copy_and_every_unknown_is_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """D3, D4: each figure says where it was read and when, and through which named copy;
+    Civo's unknown load balancer and database prices are not hidden behind its node
+    prices' page; what nothing counts is named."""
+    assert main(["plan", "--stack", "prod"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    prices = out[out.index("  prices:") + 1 :]
+    for line in (
+        "node g4s.kube.large: $43.45 a month, https://www.civo.com/pricing, read 2026-09-22 "
+        "(second-hand, via savak1990/vk-lab-platform scripts/lib/catalog.sh at a196e2bc)",
+        "node vc2-4c-8gb: $40.00 a month, https://api.vultr.com/v2/plans (monthly_cost), read "
+        "2025-12-18 (second-hand, via gmartindelc/mail-server-poc terraform/PLAN_IDS.md at d095a9fc)",
+        "AWS Secrets Manager secret: $0.40 a month, https://aws.amazon.com/secrets-manager/pricing/, "
+        "read 2026-09-20 (second-hand, via https://raw.githubusercontent.com/api-evangelist/"
+        "amazon-secrets-manager/refs/heads/main/plans/amazon-secrets-manager-plans-pricing.yml)",
+        "cloud load balancer: unknown, not recorded; see https://www.civo.com/pricing",
+        "database node g3.db.medium: unknown, not recorded; see https://www.civo.com/pricing",
+        "egress gateway (not created by the platform): unknown, not recorded; see your NAT or "
+        "egress gateway's provider",
+    ):
+        assert f"    {line}" in prices, line
+    assert any(line.startswith("  not counted at all: traffic and egress, DNS") for line in out)
 
 
 def test_diff_of_adding_a_region_prints_the_added_monthly_cost(
     write_config: ConfigWriter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # dev (smaller, faster to plan twice): mgmt, London and Frankfurt at 2 x g4s.kube.medium,
-    # 6 x 21.73 = 130.38; Phoenix adds 3 x 21.73 = 65.19.
+    # 6 x 21.73 = 130.38, and two secrets, 0.80; Phoenix adds 3 x 21.73 = 65.19.
     old = write_config("dev", name="dev-old")
     new_dir = tmp_path / "new"
     new_dir.mkdir()
@@ -173,5 +210,5 @@ def test_diff_of_adding_a_region_prints_the_added_monthly_cost(
         == 1
     )
     out = capsys.readouterr().out.splitlines()
-    assert "monthly cost: $130.38 -> $195.57 (+$65.19 a month, known prices)" in out
+    assert "monthly cost: $131.18 -> $196.37 (+$65.19 a month, known prices)" in out
     assert "  cluster phoenix (civo PHX1): node g4s.kube.medium 0 -> 3 (+$65.19)" in out

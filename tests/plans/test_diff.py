@@ -67,12 +67,14 @@ def test_adding_a_region_adds_its_resources_and_only_implied_updates(
     assert "phoenix" in names(changes, "add") and "hello-world-global-phoenix" in names(
         changes, "add"
     )
-    # The metrics hub's own load balancer admits the new cluster's egress.
+    # The metrics hub's own load balancer admits the new cluster's egress, and its alerts
+    # expect the new cluster to report.
     assert names(changes, "update") == {
         "hello-world-applicationset",
         "hello-world-global-lb",
         "mgmt-appproject-prod",
         "mgmt-metrics-lb-firewall",
+        "mgmt-platform-alerts",
     }
 
 
@@ -81,6 +83,9 @@ def test_removing_a_region_removes_its_resources_and_only_implied_updates(
 ) -> None:
     def remove_chicago(config: dict[str, Any]) -> None:
         config["platform:clusters"] = [c for c in clusters(config) if c["name"] != "chicago"]
+        # Validation refuses an alert route naming a cluster that no longer exists.
+        for route in config["platform:alerting"]["routes"]:
+            route["clusters"] = [c for c in route.get("clusters", []) if c != "chicago"]
 
     changes = diff_runs(prod.run, plan_config("prod", remove_chicago).run)
     assert names(changes, "add") == set() and names(changes, "replace") == set()
@@ -95,6 +100,9 @@ def test_removing_a_region_removes_its_resources_and_only_implied_updates(
         "hello-world-global-lb",
         "mgmt-appproject-prod",
         "mgmt-metrics-lb-firewall",
+        "mgmt-platform-alerts",
+        # ...and the alert routes that named it.
+        "mgmt-secret-monitoring-platform-alertmanager-config",
         *locked,
     }
 

@@ -4,12 +4,16 @@ the internet."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from infra.addons.observability import htpasswd_sha
-from infra.addons.observability_rules import ALERTS
+from pydantic import TypeAdapter
+
+from infra.addons.observability import htpasswd_sha, runbook_url
+from infra.addons.observability.rules import alerts
+from infra.config import DeliveryConfig
 from tests.fidelity.upstream import chart_defaults
 from tests.planview import PlanView
 
@@ -151,8 +155,34 @@ def test_no_service_exposes_metrics_outside_the_cluster(prod: PlanView, upstream
 def test_every_alert_has_a_runbook_line_in_the_readme() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     section = readme.split("## Alerts and runbooks", 1)[1].split("\n## ", 1)[0]
-    for alert, *_ in ALERTS:
-        assert f"`{alert}`" in section, alert
+    for alert in alerts(["mgmt"]):
+        assert f"`{alert.name}`" in section, alert.name
+
+
+def test_alerts_link_their_runbooks_in_the_repository_the_stack_is_delivered_from(
+    prod: PlanView,
+) -> None:
+    """prod is delivered by GitHub Actions, whose settings named no repository until
+    `platform:delivery.repository`: every alert links the README's runbooks on main."""
+    (group,) = prod.one(":PrometheusRule", "mgmt-platform-alerts").inputs["spec"]["groups"]
+    links = {rule["annotations"].get("runbook_url") for rule in group["rules"]}
+    assert links == {
+        "https://github.com/example-org/platform/blob/main/README.md#alerts-and-runbooks"
+    }
+
+
+def test_the_runbook_link_follows_the_delivery_paths_repository_and_branch() -> None:
+    def delivery(**fields: Any) -> Any:
+        common = {"organization": "example-org", "egressCidrs": ["203.0.113.10/32"]}
+        return TypeAdapter(DeliveryConfig).validate_python({**common, **fields})
+
+    deployments = delivery(via="pulumi-deployments", repository="acme/infra", branch="release")
+    assert runbook_url(deployments) == (
+        "https://github.com/acme/infra/blob/release/README.md#alerts-and-runbooks"
+    )
+    actions = delivery(via="github-actions", runnerLabels=["self-hosted"])
+    assert runbook_url(actions) is None
+    assert runbook_url(None) is None
 
 
 def test_observability_needs_envoy_gateway_and_cost_needs_observability(
@@ -221,7 +251,8 @@ def test_the_add_ons_the_alerts_read_are_scraped_on_every_cluster(prod: PlanView
 def test_monitoring_objects_wait_for_the_release_that_brings_their_crds(prod: PlanView) -> None:
     """PodMonitors, the PrometheusRule and OpenCost (whose chart renders a ServiceMonitor)
     wait for their cluster's kube-prometheus-stack release; each route waits for the
-    SecurityPolicy that guards it, which waits for the users Secret it reads."""
+    SecurityPolicy that guards it, which waits for the users Secret it reads and the
+    gateway release that brings its CRD."""
     by_name = {r.name: r for r in prod.resources}
 
     def waits_for(resource: str, dependency: str) -> bool:
@@ -240,4 +271,171 @@ def test_monitoring_objects_wait_for_the_release_that_brings_their_crds(prod: Pl
         guard = f"mgmt-prometheus-write-{cluster}-basic-auth"
         assert waits_for(f"mgmt-route-prometheus-write-{cluster}", guard)
         assert waits_for(guard, f"mgmt-secret-monitoring-prometheus-write-{cluster}-users")
+        assert waits_for(guard, "mgmt-gateway-helm")
         assert waits_for(f"mgmt-relay-{cluster}", "mgmt-kube-prometheus-stack")
+
+
+# --- the operate review's defects (../shared/reviews/operate.md), each seen failing first --
+
+
+def _waits_for(plan: PlanView, resource: str, dependency: str) -> bool:
+    by_name = {r.name: r for r in plan.resources}
+    return by_name[dependency].urn in by_name[resource].dependencies
+
+
+def test_workload_opencost_converges_once_the_hub_answers(prod: PlanView) -> None:
+    """A1: OpenCost on a workload cluster crash-loops until the hub answers over TLS with
+    basic auth; an atomic release would be rolled back by Helm's 600 s wait on a first
+    `up`. It waits for the hub's read route and its policy, and its release does not wait
+    for pods."""
+    for cluster in WORKLOAD:
+        inputs = prod.one(":Release", f"{cluster}-opencost").inputs
+        assert (inputs.get("skipAwait"), inputs.get("atomic")) == (True, False), cluster
+        for hub in ("mgmt-route-prometheus-read", "mgmt-prometheus-read-basic-auth"):
+            assert _waits_for(prod, f"{cluster}-opencost", hub), (cluster, hub)
+
+
+def test_rotating_the_write_password_rolls_every_workload_opencost(prod: PlanView) -> None:
+    """B6: OpenCost reads the hub's password from its Secret at start; a checksum of it on
+    the pod template makes a rotation (`pulumi up --replace`) roll the pods. The password
+    it holds is the hub's read credential, not any cluster's write one."""
+    reader = prod.one("v1:Secret", "mgmt-secret-monitoring-prometheus-read-users").revealed_inputs[
+        "stringData"
+    ][".htpasswd"]
+    for cluster in WORKLOAD:
+        secret = prod.one("v1:Secret", f"{cluster}-secret-opencost-opencost-prometheus")
+        password = secret.revealed_inputs["stringData"]["DB_BASIC_AUTH_PW"]
+        assert secret.revealed_inputs["stringData"]["DB_BASIC_AUTH_USERNAME"] == "reader"
+        assert htpasswd_sha("reader", password) == reader, cluster
+        values = prod.one(":Release", f"{cluster}-opencost").revealed_inputs["values"]
+        annotations = values.get("podAnnotations", {})
+        assert annotations.get("platform/metrics-credentials-sha256") == (
+            hashlib.sha256(password.encode()).hexdigest()
+        ), cluster
+
+
+def test_the_basic_auth_policy_exists_before_the_route_it_guards(prod: PlanView) -> None:
+    """D2: created after its route (and deleted before it), the policy leaves the hub's API
+    open without authentication in between: the read route and every write path."""
+    routes = ["prometheus-read", *(f"prometheus-write-{c}" for c in WORKLOAD)]
+    for route in routes:
+        guard = f"mgmt-{route}-basic-auth"
+        assert _waits_for(prod, f"mgmt-route-{route}", guard), route
+        assert not _waits_for(prod, guard, f"mgmt-route-{route}"), route
+
+
+def _seconds(duration: str) -> int:
+    number, unit = int(duration[:-1]), duration[-1]
+    return number * {"s": 1, "m": 60, "h": 3600}[unit]
+
+
+def test_the_hub_route_outlasts_opencosts_query_timeout(prod: PlanView) -> None:
+    """D5: without `timeouts`, Envoy cuts a request after 15 s; OpenCost's queries may run
+    for 120 s (PROMETHEUS_QUERY_TIMEOUT), and the agents' writes use the same gateway."""
+    routes = ["prometheus-read", *(f"prometheus-write-{c}" for c in WORKLOAD)]
+    for route in routes:
+        (rule,) = prod.one(":HTTPRoute", f"mgmt-route-{route}").inputs["spec"]["rules"]
+        assert _seconds(rule.get("timeouts", {}).get("request", "15s")) > 120, route
+
+
+def test_hub_grafana_and_alertmanager_keep_their_data_within_limits(prod: PlanView) -> None:
+    """D6: each keeps its data on a volume and has a memory limit."""
+    hub = kps(prod)["mgmt"]["values"]
+    prometheus = hub["prometheus"]["prometheusSpec"]
+    alertmanager = hub["alertmanager"].get("alertmanagerSpec", {})
+    claims = {
+        "prometheus": prometheus.get("storageSpec", {}).get("volumeClaimTemplate"),
+        "alertmanager": alertmanager.get("storage", {}).get("volumeClaimTemplate"),
+        "grafana": hub["grafana"].get("persistence", {}).get("enabled") or None,
+    }
+    assert all(claims.values()), claims
+    limits = {
+        "prometheus": prometheus.get("resources", {}).get("limits", {}).get("memory"),
+        "alertmanager": alertmanager.get("resources", {}).get("limits", {}).get("memory"),
+        "grafana": hub["grafana"].get("resources", {}).get("limits", {}).get("memory"),
+    }
+    assert all(limits.values()), limits
+
+
+def test_a_runbook_upgrades_the_monitoring_crds_with_a_chart_bump() -> None:
+    """D7: Helm never upgrades a chart's crds/ (and kube-prometheus-stack's upgrade job is
+    off), so a chart bump needs the CRDs applied first."""
+    runbook = Path(__file__).parents[2] / "docs" / "runbooks" / "upgrade-monitoring-crds.md"
+    assert runbook.is_file()
+    text = runbook.read_text()
+    assert "apply --server-side --force-conflicts" in text
+    assert "platform:chartVersions" in text
+
+
+def test_an_app_cannot_take_the_metrics_hosts_name(
+    plan_errors: Callable[..., tuple[int, list[str]]],
+) -> None:
+    """D8: a public app named prometheus-mgmt would put a proxied load balancer on the
+    host the agents write to."""
+
+    def clash(config: dict[str, Any]) -> None:
+        config["platform:apps"][0]["name"] = "prometheus-mgmt"
+
+    code, errors = plan_errors(clash, "prod")
+    assert code == 2
+    assert (
+        "error: platform:apps[0](prometheus-mgmt).name: host name "
+        "'prometheus-mgmt.example.com' is already 'the metrics hub''s"
+    ) in errors
+
+
+def test_every_series_on_the_hub_names_its_cluster(prod: PlanView) -> None:
+    """B2: external labels are added only when the hub talks to other systems, so its own
+    series carry no `cluster`; a default scrape class labels them."""
+    spec = kps(prod)["mgmt"]["values"]["prometheus"]["prometheusSpec"]
+    defaults = [c for c in spec.get("scrapeClasses", []) if c.get("default")]
+    assert [c["relabelings"] for c in defaults] == [
+        [{"action": "replace", "targetLabel": "cluster", "replacement": "mgmt"}]
+    ]
+
+
+def test_every_dashboard_offers_every_cluster(prod: PlanView) -> None:
+    """B3: the chart's dashboards hide their cluster selector unless multicluster is on."""
+    sidecar = kps(prod)["mgmt"]["values"]["grafana"].get("sidecar", {})
+    assert sidecar.get("dashboards", {}).get("multicluster", {}).get("global") == {"enabled": True}
+
+
+def cluster_labels(plan: PlanView) -> dict[str, str]:
+    """cluster -> the `cluster` label its series reach the hub with, and how."""
+    labels = {}
+    for cluster, inputs in kps(plan).items():
+        spec = inputs["values"]["prometheus"]["prometheusSpec"]
+        if inputs["values"]["prometheus"].get("agentMode"):
+            # The agent labels its series; the hub's relay for it sets the label again.
+            relay = plan.one(":PrometheusAgent", f"mgmt-relay-{cluster}").inputs["spec"]
+            (remote_write,) = relay["remoteWrite"]
+            (relabel,) = remote_write["writeRelabelConfigs"]
+            assert relabel["targetLabel"] == "cluster"
+            assert relabel["replacement"] == spec["externalLabels"]["cluster"], cluster
+            labels[cluster] = f"{relabel['replacement']} (agent's external label and relay)"
+        else:
+            (scrape_class,) = [c for c in spec["scrapeClasses"] if c["default"]]
+            (relabel,) = scrape_class["relabelings"]
+            assert relabel["targetLabel"] == "cluster"
+            labels[cluster] = f"{relabel['replacement']} (hub's default scrape class)"
+    return labels
+
+
+def test_every_cluster_labels_its_series_and_grafana_offers_each(prod: PlanView) -> None:
+    """Every cluster's series reach the hub named by their cluster, mgmt's included; the
+    one Grafana's dashboards list clusters from kube-state-metrics' `up` series
+    (`label_values(up{job="kube-state-metrics"}, cluster)`) and show the selector; every
+    cluster runs kube-state-metrics; and the hub's alerts expect each cluster."""
+    labels = cluster_labels(prod)
+    assert {c: label.split()[0] for c, label in labels.items()} == {
+        c: c for c in ("mgmt", *WORKLOAD)
+    }
+    hub = kps(prod)["mgmt"]["values"]
+    assert hub["grafana"]["sidecar"]["dashboards"]["multicluster"]["global"]["enabled"] is True
+    assert all(
+        v["values"].get("kubeStateMetrics", {}).get("enabled", True) for v in kps(prod).values()
+    )
+    rule = prod.one(":PrometheusRule", "mgmt-platform-alerts").inputs["spec"]["groups"][0]
+    (silent,) = [r for r in rule["rules"] if r["alert"] == "ClusterNotReporting"]
+    for cluster in labels:
+        assert f'absent(up{{cluster="{cluster}"}})' in silent["expr"], cluster

@@ -99,7 +99,7 @@ def test_the_controller_starts_after_its_keys_and_never_renews_them(after: PlanV
     assert values["podAnnotations"] == {"platform/sealing-keys": "1"}
 
 
-def test_what_a_rebuild_recreates_and_what_it_keeps(changes: list[Change]) -> None:
+def test_what_a_rebuild_recreates_and_what_it_keeps(prod: PlanView, changes: list[Change]) -> None:
     kinds = _by_kind(changes)
     recreated = kinds("replace")
     # On the new cluster: Argo CD and every registration, the ApplicationSets, the hub,
@@ -116,16 +116,20 @@ def test_what_a_rebuild_recreates_and_what_it_keeps(changes: list[Change]) -> No
     # workload side (argocd-manager, its token) stays, so the same token registers again.
     assert (SEALING_KEY, "london-argocd-cluster") in recreated
     touched = {(c.resource.type, c.resource.name) for c in changes}
-    # Kept: the generated passwords (Argo CD's, Grafana's, the agents'), the database and
-    # its credentials, the backup bucket, the sealing keys, every workload cluster.
+    # Kept: the generated passwords (Argo CD's, Grafana's, the agents', OpenCost's), the
+    # database and its credentials, the backup bucket, the sealing keys, every workload
+    # cluster.
     for kept in [
         ("random:index/randomPassword:RandomPassword", "mgmt-argocd-admin-password"),
         ("random:index/randomPassword:RandomPassword", "mgmt-grafana-admin-password"),
-        ("random:index/randomPassword:RandomPassword", "mgmt-metrics-write-password"),
+        ("random:index/randomPassword:RandomPassword", "mgmt-metrics-write-password-london"),
+        ("random:index/randomPassword:RandomPassword", "mgmt-metrics-read-password"),
         ("civo:index/database:Database", "shared"),
         ("aws:s3/bucket:Bucket", "database-backups-bucket"),
         ("civo:index/kubernetesCluster:KubernetesCluster", "london"),
     ]:
+        # ...each of them one the plan has: a renamed resource would pass unseen.
+        assert kept in {(r.type, r.name) for r in prod.resources}, kept
         assert kept not in touched, kept
     assert (SEALING_KEY, "london-argocd-manager-token") not in touched
     # Of the workload clusters only the registrations move: their firewalls admit the new

@@ -168,7 +168,8 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
     assert set(before) - set(after) == _cluster_urns(prod, "chicago") | apps_there | {pool} | hub
     changed = sorted(after[urn].name for urn in after if after[urn].inputs != before[urn].inputs)
     # The updates it implies: Argo CD stops targeting it, the load balancer drops its pool,
-    # and its stated egress leaves the hub's and the locked-down clusters' firewalls.
+    # its stated egress leaves the hub's and the locked-down clusters' firewalls, and the
+    # hub's alerts stop expecting it to report.
     locked = [f"{c}-{f}" for c in ("frankfurt", "london") for f in ("firewall", "lb-firewall")]
     assert changed == sorted(
         [
@@ -177,6 +178,7 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
             "hello-world-global-lb",
             "mgmt-appproject-prod",
             "mgmt-metrics-lb-firewall",
+            "mgmt-platform-alerts",
             "newyork-firewall",
             "newyork-lb-firewall",
         ]
