@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from platform_cli import plan as offline_plan
+import platform_cli.plan as offline_plan
 from platform_cli.checks import stack_plan
 from platform_cli.preflight import aws, civo, cloudflare, runner
 from platform_cli.preflight.findings import Context, Endpoints, Finding, report
