@@ -21,6 +21,11 @@ GATEWAY_NAME = "platform"
 HTTPS_LISTENER = "https"
 HTTP_LISTENER = "http"
 PROXIED_ANNOTATION = "external-dns.alpha.kubernetes.io/cloudflare-proxied"
+# external-dns skips a route whose controller annotation is anything but "dns-controller"
+# (kubernetes-sigs/external-dns v0.21.0 source/annotations/processors.go
+# IsControllerMismatch, called in source/gateway.go L295 and source/ingress.go L152).
+CONTROLLER_ANNOTATION = "external-dns.alpha.kubernetes.io/controller"
+LOAD_BALANCER_OWNED = "cloudflare-load-balancer"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
@@ -73,10 +78,15 @@ class Route:
     # Longer than the controller's default, for slow backends (a Gateway API duration);
     # Envoy Gateway only: the metrics hub's routes, its one user, require it.
     request_timeout: str | None = None
+    # A public app's global host: its Cloudflare load balancer owns the name, so
+    # external-dns must publish no record for it.
+    global_host: bool = False
 
     @property
     def annotations(self) -> dict[str, str] | None:
-        # external-dns reads this on the route itself (HTTPRoute or Ingress).
+        # external-dns reads these on the route itself (HTTPRoute or Ingress).
+        if self.global_host:
+            return {CONTROLLER_ANNOTATION: LOAD_BALANCER_OWNED}
         return {PROXIED_ANNOTATION: "true"} if self.proxied else None
 
 

@@ -161,7 +161,6 @@ def assemble_cluster(
                 settings.environment,
                 settings.aws_region,
                 key_rotation,
-                paths=access.secret_paths,
                 parent=parent,
             ),
             secret_namespaces=access.secret_namespaces,

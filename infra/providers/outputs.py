@@ -200,15 +200,6 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         looked_up=True,
         note="Civo's offer and its default change over time",
     ),
-    ProviderOutput(
-        "civo:index/getDatabaseVersion:getDatabaseVersion",
-        "versions",
-        _civo("civo/database/datasource_database_version.go", "L31-66 (L45, L63)"),
-        Always(),
-        fields=("[].version",),
-        looked_up=True,
-        note="built from a Go map: in no stable order",
-    ),
     # --- Vultr -------------------------------------------------------------------------
     ProviderOutput(
         _VULTR_CLUSTER,

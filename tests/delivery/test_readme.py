@@ -32,6 +32,10 @@ NOT_RUN = {
     "platform bench --with-tests": "takes minutes; it also runs the test suite",
     "platform bench --quick": "takes about a minute; scripts/check.sh runs it after the tests",
     "python3.11 -m venv .venv && .venv/bin/pip install -e .": "installs packages",
+    "platform preflight --stack prod": (
+        "calls the real accounts' APIs with the stack's credentials; tests/preflight runs it "
+        "against a local server"
+    ),
 }
 # And every `pulumi …` and `kubectl …` command: they need the Pulumi CLI, a backend and
 # credentials, or a live cluster.
@@ -205,7 +209,7 @@ def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
     assert f"wrote {PROJECT_DIR / 'build' / 'dev' / 'resources.json'}" in plan_sh
     # The detection-time figure the README quotes, as `platform plan` prints it.
     assert (
-        "  blog.example.com: 45 s = interval 30 s + (retries 2 + 1) x timeout 5 s"
+        "  blog.example.com: 75 s = interval 60 s + (retries 2 + 1) x timeout 5 s"
         in outputs["python -m platform_cli plan --stack prod"][0].splitlines()
     )
 

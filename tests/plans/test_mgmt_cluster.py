@@ -89,7 +89,7 @@ def test_every_credential_output_is_secret(backend_plan: tuple[str, PlanView]) -
     outputs = plan.run.component_outputs[mgmt.urn]
     assert outputs["kubeconfig"] == SECRET
     assert outputs["adminPassword"] == SECRET
-    assert outputs["argocdUrl"] == "https://argocd.dev.example.com"
+    assert outputs["argocdUrl"] == "https://argocd.example.net"
     assert plan.run.stack_outputs["argocdAdminPassword"] == SECRET
     assert plan.run.stack_outputs["mgmtKubeconfig"] == SECRET
 
@@ -133,7 +133,7 @@ def test_argocd_is_served_only_over_https(backend_plan: tuple[str, PlanView]) ->
     _, plan = backend_plan
     routes = {r.name: r.inputs for r in plan.of_type("gateway.networking.k8s.io/v1:HTTPRoute")}
     argocd = routes["mgmt-route-argocd"]
-    assert argocd["spec"]["hostnames"] == ["argocd.dev.example.com"]
+    assert argocd["spec"]["hostnames"] == ["argocd.example.net"]
     assert [p["sectionName"] for p in argocd["spec"]["parentRefs"]] == ["https"]
     redirect = routes["mgmt-https-redirect"]["spec"]
     assert redirect["parentRefs"][0]["sectionName"] == "http"
@@ -150,7 +150,7 @@ def test_argocd_is_served_only_over_https(backend_plan: tuple[str, PlanView]) ->
     certificate = plan.one("cert-manager.io/v1:Certificate", "mgmt-wildcard-certificate").inputs[
         "spec"
     ]
-    assert "argocd.dev.example.com" in certificate["dnsNames"]
+    assert "argocd.example.net" in certificate["dnsNames"]
 
 
 def test_default_project_is_closed(backend_plan: tuple[str, PlanView]) -> None:
