@@ -35,13 +35,13 @@ ALLOWED_SOURCES = "nginx.ingress.kubernetes.io/whitelist-source-range"
 
 
 def controller_config(policy: ClientPolicy) -> dict[str, str]:
-    """The controller's ConfigMap: read the PROXY header the load balancer sends; behind
+    """The controller's ConfigMap: read the PROXY header where the load balancer sends one; behind
     Cloudflare, take the client's address from `CF-Connecting-IP`, and let the apps'
     Ingresses name the client CA kept in this namespace (otherwise the controller
     refuses it and every host answers 403: the rule `nginx-reads-its-client-ca`). Only
     the platform writes Ingresses: the apps' AppProject refuses the kind
     (infra.addons.argocd), so no tenant can point an annotation at another namespace."""
-    config = {"use-proxy-protocol": "true"}
+    config = {"use-proxy-protocol": "true"} if policy.proxy_protocol else {}
     if policy.behind_cloudflare:
         config |= {
             "use-forwarded-headers": "true",
