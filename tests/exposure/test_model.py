@@ -4,12 +4,16 @@ controllers do, not what the platform meant."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import replace
 
+import pytest
+
+from infra.addons import admission
 from infra.rules.edge_rules import CROSS_NAMESPACE
 from infra.validation import ValidConfig
 from platform_cli.exposure import Matrix, matrix_of
-from platform_cli.exposure.sources import ZONE
+from platform_cli.exposure.sources import INTERNET, ZONE
 from platform_cli.runner import Registration
 from tests.planview import PlanView
 
@@ -48,3 +52,41 @@ def test_an_origin_whose_client_ca_nginx_may_not_read_answers_nobody(
         published = name.replace("(origin)", "(through Cloudflare)")
         if any(e.name == published for e in matrix.endpoints):
             assert matrix.row(published).reached_by == frozenset()
+
+
+def _without_validation(expression: str) -> Callable[[Registration], Registration]:
+    def edit(r: Registration) -> Registration:
+        if r.type != "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy":
+            return r
+        inputs = copy.deepcopy(r.revealed_inputs)
+        spec = inputs["spec"]
+        spec["validations"] = [v for v in spec["validations"] if v["expression"] != expression]
+        return replace(r, revealed_inputs=inputs)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("expression", "row"),
+    [
+        (admission.SERVICE_TYPES_EXPRESSION, "a LoadBalancer or NodePort Service"),
+        (admission.EXTERNAL_IPS_EXPRESSION, "a Service with externalIPs"),
+    ],
+)
+def test_what_the_admission_policy_does_not_refuse_is_open(
+    prod: PlanView,
+    matrices: dict[str, Matrix],
+    exposure_configs: dict[str, ValidConfig],
+    expression: str,
+    row: str,
+) -> None:
+    """The matrix reads what the policy refuses from its validations, not from its
+    name: a policy without the check leaves the door open."""
+    shipped = matrices["prod"]
+    edited = [_without_validation(expression)(r) for r in prod.resources]
+    matrix = matrix_of("prod", exposure_configs["prod"].config, shipped.sources, edited)
+    opened = [e for e in matrix.endpoints if row in e.name]
+    assert opened
+    for endpoint in opened:
+        assert INTERNET in endpoint.reached_by, endpoint
+        assert shipped.row(endpoint.name).reached_by == frozenset()

@@ -86,6 +86,17 @@ def test_apps_cannot_open_load_balancers(matrix: Matrix) -> None:
         assert endpoint.reached_by == frozenset(), endpoint
 
 
+def test_apps_cannot_claim_external_addresses(matrix: Matrix) -> None:
+    """A Service's `externalIPs` makes kube-proxy on every node send traffic for those
+    addresses to the app, other pods' traffic to them included (CVE-2020-8554): refused
+    at admission in every app namespace."""
+    found = rows(matrix, containing="a Service with externalIPs")
+    assert len(found) == len(rows(matrix, containing="a LoadBalancer or NodePort Service"))
+    for endpoint in found:
+        assert endpoint.reached_by == frozenset(), endpoint
+        assert endpoint.note == "refused at admission", endpoint
+
+
 def test_dependency_urls_are_admitted_and_isolation_kept(matrix: Matrix) -> None:
     """An app reaches the in-cluster Service of each dependency on its cluster (the URL
     it is handed), and no other app's pods reach that Service."""
