@@ -51,15 +51,12 @@ class ServiceTypePolicy:
     def __init__(self, ctx: AddonContext) -> None:
         self.policy = _service_policy(
             ctx,
-            "service-types",
             TYPES_POLICY,
-            k8s.admissionregistration.v1.ValidationArgs(
-                expression=SERVICE_TYPES_EXPRESSION,
-                message="apps may not create LoadBalancer or NodePort Services: the "
-                "cloud would give them a public load balancer without a firewall; "
-                "set loadBalancerServices: true on the app in platform:apps to allow it",
-                reason="Forbidden",
-            ),
+            SERVICE_TYPES_EXPRESSION,
+            "apps may not create LoadBalancer or NodePort Services: the cloud would give "
+            "them a public load balancer without a firewall; set loadBalancerServices: true "
+            "on the app in platform:apps to allow it",
+            resource="service-types",
         )
         self.binding = _binding(
             ctx,
@@ -70,15 +67,11 @@ class ServiceTypePolicy:
         )
         self.external_ips_policy = _service_policy(
             ctx,
-            "external-ips",
             EXTERNAL_IPS_POLICY,
-            k8s.admissionregistration.v1.ValidationArgs(
-                expression=EXTERNAL_IPS_EXPRESSION,
-                message="apps may not set spec.externalIPs on a Service: every node "
-                "would send traffic for those addresses to it, whoever it was meant for "
-                "(CVE-2020-8554)",
-                reason="Forbidden",
-            ),
+            EXTERNAL_IPS_EXPRESSION,
+            "apps may not set spec.externalIPs on a Service: every node would send traffic "
+            "for those addresses to it, whoever it was meant for (CVE-2020-8554)",
+            resource="external-ips",
         )
         self.external_ips_binding = _binding(
             ctx,
@@ -98,11 +91,10 @@ class ServiceTypePolicy:
 
 
 def _service_policy(
-    ctx: AddonContext,
-    resource: str,
-    name: str,
-    validation: k8s.admissionregistration.v1.ValidationArgs,
+    ctx: AddonContext, name: str, expression: str, message: str, *, resource: str
 ) -> k8s.admissionregistration.v1.ValidatingAdmissionPolicy:
+    """A policy refusing, with ``message``, every Service create or update for which
+    ``expression`` is false."""
     return k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         ctx.name("admission", resource),
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name),
@@ -118,7 +110,11 @@ def _service_policy(
                     )
                 ]
             ),
-            validations=[validation],
+            validations=[
+                k8s.admissionregistration.v1.ValidationArgs(
+                    expression=expression, message=message, reason="Forbidden"
+                )
+            ],
         ),
         opts=ctx.opts(),
     )
