@@ -290,8 +290,9 @@ def _autoscaled_egress_problems(
     autoscaled = isinstance(mgmt, VultrClusterSpec) and mgmt.autoscaling is not None
     if autoscaled and not mgmt.egress_cidrs and config.enabled_clusters:
         yield "mgmtCluster.egressCidrs", _AUTOSCALED_EGRESS
-    # The hub's load balancer admits the agents' egress unless it admits everyone.
-    writes_to_hub = config.observability_enabled and config.argocd.exposure != "public"
+    # The hub's own load balancer admits its writers' egress only, whatever Argo CD's
+    # exposure (infra.components.mgmt_cluster: the metrics gateway).
+    writes_to_hub = config.observability_enabled
     for i, cluster in enumerate(config.clusters):
         if (
             isinstance(cluster, VultrClusterSpec)

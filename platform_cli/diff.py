@@ -649,6 +649,8 @@ def command(
     print(f"wrote {target}", file=stdout)
     for deleted in found.data_deleted:
         print(f"warning: `up` deletes data: {deleted}", file=stderr)
+    for delete in found.may_fail:
+        print(f"warning: {delete}", file=stderr)
     # A change the provider would silently drop: say how to make it real instead.
     for line in [*edit_errors(changes), *refused_edits]:
         print(line, file=stderr)

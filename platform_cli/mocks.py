@@ -215,6 +215,12 @@ ANSWERS: dict[tuple[str, str], Answer] = {
         "results",
     ): _permission_groups,
     ("cloudflare:index/getIpRanges:getIpRanges", "ipv4Cidrs"): lambda _n, _a: CLOUDFLARE_IPV4,
+    # Where a real `up` ends up once Cloudflare has deployed the upload.
+    (
+        "cloudflare:index/getAuthenticatedOriginPullsCertificate:"
+        "getAuthenticatedOriginPullsCertificate",
+        "status",
+    ): lambda _n, _a: "active",
 }
 
 

@@ -43,12 +43,15 @@ class ClientPolicy:
     ``origin_pull_ca``: every TLS client must present a certificate this CA signed: the
     one this zone's Cloudflare presents (Authenticated Origin Pulls), which no other
     Cloudflare customer has. Then only Cloudflare connects, so the client's address is
-    the ``CF-Connecting-IP`` Cloudflare sets. The load balancer in front always passes
-    the TCP peer's address on with the proxy protocol (see ``infra.edge``)."""
+    the ``CF-Connecting-IP`` Cloudflare sets. ``proxy_protocol``: the load balancer in
+    front passes the TCP peer's address on with the proxy protocol (see ``infra.edge``),
+    so every connection starts with its header; the cluster's backend knows
+    (``ClusterHandle.sends_proxy_protocol``)."""
 
     origin_pull_ca: pulumi.Input[str] | None = None
     # Resources that must exist before clients are refused (the zone presenting its cert).
     after: Sequence[pulumi.Resource] = ()
+    proxy_protocol: bool = False
 
     @property
     def behind_cloudflare(self) -> bool:

@@ -283,6 +283,20 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         note="truncated at max_items, 1000 by default (L65-69)",
     ),
     ProviderOutput(
+        "cloudflare:index/getAuthenticatedOriginPullsCertificate:"
+        "getAuthenticatedOriginPullsCertificate",
+        "status",
+        _cloudflare(
+            "internal/services/authenticated_origin_pulls_certificate/data_source.go",
+            "Read L51-89 (GET /zones/{zone_id}/origin_tls_client_auth/{certificate_id})",
+        ),
+        Always(),
+        note="read afresh on every run: `pending_deployment` for minutes after an upload "
+        "(the resource's Create returns after its POST, resource.go Create), then `active`; "
+        "the program waits for `active` and no input takes the value, so it is not a lookup "
+        "that decides an input",
+    ),
+    ProviderOutput(
         "cloudflare:index/getIpRanges:getIpRanges",
         "ipv4Cidrs",
         _cloudflare("internal/services/ip_ranges/data_source.go", "L68-86"),

@@ -156,10 +156,15 @@ def test_autoscaled_database_clients_must_state_their_egress(
     ), lines
 
 
+@pytest.mark.parametrize("argocd_exposure", ["admin", "public"])
 def test_autoscaled_clusters_writing_to_the_hub_must_state_their_egress(
-    plan_errors: Callable[..., tuple[int, list[str]]],
+    plan_errors: Callable[..., tuple[int, list[str]]], argocd_exposure: str
 ) -> None:
+    """The hub's own load balancer admits its writers' egress only, whoever reaches Argo
+    CD: with Argo CD public, an unstated egress is still refused at the hub."""
+
     def unstated(config: dict[str, Any]) -> None:
+        config["platform:argocd"] = {"exposure": argocd_exposure}
         for cluster in config["platform:clusters"]:
             cluster.pop("egressCidrs", None)
 
