@@ -185,7 +185,7 @@ def test_every_backend_breaks_no_rule_and_keeps_the_client_address_where_it_can(
     valid = read_valid(tmp_path / "Pulumi.dev.yaml")[1]
     errors, _ = plan_violations(StackPlan("dev", valid.config, plan.resources))
     assert errors == [], [str(e) for e in errors]
-    argocd = matrix_of_run(valid, plan.run).row("https://argocd.dev.example.com (origin)")
+    argocd = matrix_of_run(valid, plan.run).row(f"https://argocd.{valid.config.domain} (origin)")
     kept = backend != "existing"
     assert ("client address kept" if kept else "client address lost at the load balancer") in (
         argocd.note
