@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from infra import edge
 from infra.addons import admission
 from infra.rules.edge_rules import CROSS_NAMESPACE
 from infra.validation import ValidConfig
@@ -90,3 +91,49 @@ def test_what_the_admission_policy_does_not_refuse_is_open(
     for endpoint in opened:
         assert INTERNET in endpoint.reached_by, endpoint
         assert shipped.row(endpoint.name).reached_by == frozenset()
+
+
+def _emptied(kind: str, name: str) -> Callable[[Registration], Registration]:
+    """The load balancer's source list, emptied: a Civo firewall's CIDRs, or a Vultr
+    gateway's firewall-rules annotation."""
+
+    def edit(r: Registration) -> Registration:
+        if r.name != name:
+            return r
+        inputs = copy.deepcopy(r.revealed_inputs)
+        if kind == "civo":
+            for rule in inputs["ingressRules"]:
+                rule["cidrs"] = []
+        else:
+            service = inputs["spec"]["provider"]["kubernetes"]["envoyService"]
+            service["annotations"][edge.VULTR_FIREWALL_RULES] = ""
+        return replace(r, revealed_inputs=inputs)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("kind", "resource", "row"),
+    [
+        ("civo", "mgmt-lb-firewall", "mgmt load balancer (gateway platform) :443"),
+        ("vultr", "chicago-envoyproxy", "chicago load balancer (gateway platform) :443"),
+    ],
+)
+def test_an_empty_source_list_admits_everyone(
+    prod: PlanView,
+    matrices: dict[str, Matrix],
+    exposure_configs: dict[str, ValidConfig],
+    kind: str,
+    resource: str,
+    row: str,
+) -> None:
+    """Civo reads a rule without CIDRs as 0.0.0.0/0 (its API: `cidr` "defaults to being
+    globally applied"), and Vultr's controller gives a load balancer whose firewall-rules
+    annotation is empty no firewall at all (vultr-cloud-controller-manager v0.18.0
+    buildFirewallRules): the matrix must say everyone, never nobody."""
+    shipped = matrices["prod"]
+    assert INTERNET not in shipped.row(row).reached_by
+    assert any(r.name == resource for r in prod.resources)
+    edited = [_emptied(kind, resource)(r) for r in prod.resources]
+    matrix = matrix_of("prod", exposure_configs["prod"].config, shipped.sources, edited)
+    assert INTERNET in matrix.row(row).reached_by, matrix.row(row)
