@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from infra.rules import edge_rules
 from infra.rules.base import Guardrail, Props
 from infra.rules.plan_rules import (
     Findings,
@@ -139,6 +140,7 @@ RULES = [
         "mandatory",
         _protected_credentials,
     ),
+    *edge_rules.RULES,
 ]
 
 
