@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from infra.rules import edge_rules
+from infra.rules.edge_rules import RULES as EDGE_RULES
 from infra.rules.base import Guardrail, Props
 from infra.rules.plan_rules import (
     Findings,
@@ -140,7 +140,7 @@ RULES = [
         "mandatory",
         _protected_credentials,
     ),
-    *edge_rules.RULES,
+    *EDGE_RULES,
 ]
 
 
