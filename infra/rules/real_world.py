@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from infra.rules.edge_rules import RULES as EDGE_RULES
 from infra.rules.base import Guardrail, Props
+from infra.rules.edge_rules import RULES as EDGE_RULES
 from infra.rules.plan_rules import (
     Findings,
     PlannedResource,
