@@ -216,7 +216,8 @@ def login_secret(
     host: pulumi.Input[str],
     port: pulumi.Input[int],
 ) -> k8s.core.v1.Secret:
-    """The app's own login, as libpq's environment; the admin's never comes here."""
+    """The app's own login, as libpq's environment; the admin's never comes here. Written
+    only once the database accepts it (a rotation renews the role's password first)."""
     return ctx.secret(
         credentials_secret(app),
         namespace,
@@ -229,6 +230,7 @@ def login_secret(
             # Civo's databases take TLS; so does every other connection the platform makes.
             "PGSSLMODE": "require",
         },
+        depends_on=login.ready,
     )
 
 
