@@ -216,3 +216,15 @@ def test_a_jobs_login_reaches_its_secret_only_after_the_database_accepts_it(
         if r.name == "shared-blog-database"
     ]
     assert {login.urn, database.urn} <= set(secret.dependencies), secret.dependencies
+
+
+def test_each_job_container_states_what_it_needs_and_a_memory_ceiling(prod: PlanView) -> None:
+    """Without requests the scheduler places a dump anywhere and it is first to be
+    evicted; without a memory limit a runaway dump can starve the management cluster's
+    Argo CD and Prometheus on the same node."""
+    (job,) = [r for r in prod.of_type("batch/v1:CronJob") if r.name == "mgmt-backup-blog"]
+    pod = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    for container in [*pod["initContainers"], *pod["containers"]]:
+        resources = container.get("resources", {})
+        assert set(resources.get("requests", {})) == {"cpu", "memory"}, container["name"]
+        assert set(resources.get("limits", {})) == {"memory"}, container["name"]
