@@ -182,3 +182,40 @@ def test_a_new_certificate_under_the_same_key_name_restarts_every_controller(
             p.startswith("values.podAnnotations")
             for p in changed.get(("kubernetes:helm.sh/v3:Release", release), [])
         ), (release, changed.get(("kubernetes:helm.sh/v3:Release", release)))
+
+
+RUNBOOK = PROJECT_DIR / "docs" / "runbooks" / "rebuild-management-cluster.md"
+
+
+def _row(first_cell: str) -> str:
+    (row,) = [
+        line for line in RUNBOOK.read_text().splitlines() if line.startswith(f"| {first_cell}")
+    ]
+    return row
+
+
+def test_the_runbook_says_the_clusters_credentials_are_kept_as_the_plan_keeps_them(
+    prod: PlanView, changes: list[Change]
+) -> None:
+    touched = {(c.resource.type, c.resource.name) for c in changes}
+    for kept in [
+        ("aws:iam/accessKey:AccessKey", "mgmt-secret-reader"),
+        ("cloudflare:index/apiToken:ApiToken", "mgmt-dns-token"),
+    ]:
+        assert kept in {(r.type, r.name) for r in prod.resources}, kept
+        assert kept not in touched, kept
+    row = _row("the management cluster's AWS key and DNS token")
+    assert "**kept**" in row and "installed again" in row, row
+
+
+def test_the_runbook_says_no_backup_alert_fires_while_the_hub_is_gone(prod: PlanView) -> None:
+    """The backup alerts are evaluated by the management cluster's own Prometheus: with the
+    cluster gone there is nothing to fire `DatabaseBackupMissing`."""
+    (rule,) = [
+        r
+        for r in prod.of_type("monitoring.coreos.com/v1:PrometheusRule")
+        if r.inputs["metadata"]["name"] == "database-backup-alerts"
+    ]
+    assert rule.name.startswith("mgmt-")
+    row = _row("backups")
+    assert "fires meanwhile" not in row and "no alert" in row, row
