@@ -98,8 +98,9 @@ async def _status(zone_id: str, certificate_id: str) -> str:
         # cloudflare v5.22.0 resource.go Read, 404 -> RemoveResource), and `up` uploads anew.
         raise CertificateNotActiveError(
             f"reading the zone's origin-pull certificate {certificate_id} failed ({failed}); "
-            "if Cloudflare no longer has it (deleted outside Pulumi), run `pulumi refresh` "
-            "so the state forgets it, then `pulumi up` uploads a new one and waits for it"
+            "if Cloudflare no longer has it (deleted outside Pulumi), run `pulumi refresh "
+            "--target <urn of origin-pulls-upload>` so the state forgets it, then `pulumi up` "
+            "uploads a new one and waits for it"
         ) from failed
     return found.status if found is not None else ""
 

@@ -228,3 +228,23 @@ def test_each_job_container_states_what_it_needs_and_a_memory_ceiling(prod: Plan
         resources = container.get("resources", {})
         assert set(resources.get("requests", {})) == {"cpu", "memory"}, container["name"]
         assert set(resources.get("limits", {})) == {"memory"}, container["name"]
+
+
+def test_the_buckets_settings_go_only_with_the_bucket(prod: PlanView) -> None:
+    """Deleting a bucket that holds dumps fails (`force_destroy` is false); the public-
+    access block and the lifecycle rule, deleted first as its dependants, would be gone
+    already, leaving the dumps in a bucket open to a public policy and kept for ever. Both
+    go with the bucket instead (AWS deletes a bucket's settings with it), so a failed
+    delete leaves the bucket as it was."""
+    bucket = prod.one("aws:s3/bucket:Bucket", "database-backups-bucket")
+    for type_token, name in [
+        (
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "database-backups-bucket-private",
+        ),
+        (
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "database-backups-bucket-retention",
+        ),
+    ]:
+        assert prod.one(type_token, name).deleted_with == bucket.urn, name
