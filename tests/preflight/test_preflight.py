@@ -5,7 +5,9 @@ reads, and `platform plan` never calls it."""
 from __future__ import annotations
 
 import copy
+import fnmatch
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -267,13 +269,48 @@ def test_platform_plan_never_calls_preflight(
     assert main(["plan", "--stack", "dev", "--out", str(tmp_path)]) == 0
 
 
-def test_readme_lists_the_calls_preflight_simulates() -> None:
-    """The deployer's permissions in the README are the calls preflight checks."""
+def readme_deployer_actions() -> set[str]:
+    """The deployer's permissions the README's credentials table lists, each with its
+    service prefix (a bare name continues the list of the prefixed one before it)."""
     readme = (PROJECT_DIR / "README.md").read_text()
     row = next(line for line in readme.splitlines() if line.startswith("| AWS |"))
-    for action in preflight.aws.DEPLOYER_ACTIONS:
-        _, name = action.split(":")
-        assert f"`{action}`" in row or f"`{name}`" in row, action
+    found, service = set(), ""
+    for word in re.findall(r"`([A-Za-z0-9:*]+)`", row.split(" | ")[2]):
+        if ":" in word:
+            service, _, name = word.partition(":")
+        else:
+            name = word
+        if service and name and service != "sts":
+            found.add(f"{service}:{name}")
+    return found
+
+
+def test_readme_lists_the_calls_preflight_simulates_and_no_other() -> None:
+    """Both ways: each call preflight simulates is in the README's deployer list, and each
+    the README lists is simulated (a wildcard, by a call it covers)."""
+    listed = readme_deployer_actions()
+    simulated = set(preflight.aws.DEPLOYER_ACTIONS)
+    assert not {a for a in simulated if not any(fnmatch.fnmatch(a, w) for w in listed)}
+    assert not {w for w in listed if not any(fnmatch.fnmatch(a, w) for a in simulated)}
+
+
+def test_the_backup_bucket_calls_are_simulated_where_the_plan_has_one(run_preflight: Run) -> None:
+    """review-23 §2: prod keeps database backups in S3; a deployer without S3 rights
+    must not pass."""
+    account = matching_account()
+    account.denied_actions = {"s3:CreateBucket", "s3:GetObject"}
+    code, lines = run_preflight(account, PROJECT_DIR / "Pulumi.prod.yaml")
+    assert code == 1, lines
+    mismatches = [line for line in lines if line.startswith("  MISMATCH  aws ")]
+    assert mismatches == [
+        "  MISMATCH  aws deployer policy on arn:aws:s3:::prod-database-backups-123456789012: "
+        "not allowed: s3:CreateBucket (implicitDeny)",
+        "  MISMATCH  aws deployer policy on arn:aws:s3:::prod-database-backups-123456789012/*: "
+        "not allowed: s3:GetObject (implicitDeny)",
+    ], lines
+    # dev keeps no backups: no S3 call is asked about.
+    _, dev_lines = run_preflight(matching_account())
+    assert not [line for line in dev_lines if "arn:aws:s3" in line], dev_lines
 
 
 def test_a_call_the_token_may_not_make_leaves_only_its_check_unchecked(
@@ -287,3 +324,22 @@ def test_a_call_the_token_may_not_make_leaves_only_its_check_unchecked(
     unchecked = [line for line in lines if line.startswith("  unchecked")]
     assert len(unchecked) == 1 and unchecked[0].startswith("  unchecked cloudflare add-ons: ")
     assert any(line.startswith("  ok        cloudflare pools: ") for line in lines)
+
+
+def test_an_assumed_role_is_simulated_as_the_role_the_config_names() -> None:
+    """review-23 observation 4: a session ARN carries neither the role's path nor, outside
+    `aws`, the same partition; the config's `delivery.awsRoleArn` has both."""
+    session = "arn:aws:sts::123456789012:assumed-role/platform-deploy/pulumi-deployments"
+    role = "arn:aws:iam::123456789012:role/ci/platform-deploy"
+    assert preflight.aws.principal(session, role) == role
+    assert preflight.aws.principal(session, None) == (
+        "arn:aws:iam::123456789012:role/platform-deploy"
+    )
+    other = "arn:aws:iam::123456789012:role/ci/another-role"
+    assert preflight.aws.principal(session, other) == (
+        "arn:aws:iam::123456789012:role/platform-deploy"
+    )
+    china = "arn:aws-cn:sts::123456789012:assumed-role/platform-deploy/s"
+    assert preflight.aws.principal(china, None) == (
+        "arn:aws-cn:iam::123456789012:role/platform-deploy"
+    )
