@@ -67,7 +67,13 @@ def matching_account() -> Account:
             f"{CF}/zones/{ZONE_ID}/load_balancers": listed(
                 "cloudflare-load-balancer.json", [f"{app}.example.net" for app in DEV_PUBLIC]
             ),
-            "/v2/quota": response("civo-quota.json"),
+            # Cores and RAM for dev's six g4s.kube.medium nodes (12 cores, 24576 MB).
+            "/v2/quota": {
+                **response("civo-quota.json"),
+                "cpu_core_limit": 32,
+                "ram_mb_limit": 65536,
+            },
+            "/v2/kubernetes/clusters": {"page": 1, "per_page": 20, "pages": 1, "items": []},
             "/v2/databases": {"page": 1, "per_page": 20, "pages": 1, "items": []},
             "/v2/databases/versions": response("civo-database-versions.json"),
             "/v2/sizes": response("civo-sizes.json"),
@@ -98,7 +104,7 @@ def mismatching_account() -> Account:
         "software_version": "14",
     }
     account.json["/v2/databases"] = {"page": 1, "per_page": 20, "pages": 1, "items": [live]}
-    account.json["/v2/quota"] = {**response("civo-quota.json"), "database_count_limit": 2}
+    account.json["/v2/quota"] = {**account.json["/v2/quota"], "database_count_limit": 2}
     account.json["/"] = {"ip": "198.51.100.7"}
     account.denied_actions = {"iam:PutUserPolicy"}
     return account
@@ -343,3 +349,62 @@ def test_an_assumed_role_is_simulated_as_the_role_the_config_names() -> None:
     assert preflight.aws.principal(china, None) == (
         "arn:aws-cn:iam::123456789012:role/platform-deploy"
     )
+
+
+def test_a_first_up_the_civo_quota_cannot_hold_is_a_mismatch(run_preflight: Run) -> None:
+    """review-23 §4a: none of dev's clusters exists yet, so all 6 nodes are new; with 4
+    instances free the first `up` fails, so preflight must not pass it."""
+    account = matching_account()
+    account.json["/v2/quota"] = {**account.json["/v2/quota"], "instance_count_limit": 10}
+    code, lines = run_preflight(account)
+    assert code == 1, lines
+    assert (
+        "  MISMATCH  civo room for instances: this stack plans 6; the account uses 6 of 10: "
+        "none of this stack's clusters or its database exists yet, so a first `up` needs "
+        "all 6 and only 4 are free"
+    ) in lines, lines
+
+
+def test_the_civo_cores_ram_and_database_quotas_are_checked_from_the_planned_sizes(
+    run_preflight: Run,
+) -> None:
+    """review-23 §4b: dev's 6 g4s.kube.medium nodes need 12 cores and 24576 MB; its
+    g3.db.small database 2 database cores."""
+    account = matching_account()
+    quota = account.json["/v2/quota"]
+    account.json["/v2/quota"] = {
+        **quota,
+        "cpu_core_limit": 10,
+        "cpu_core_usage": 3,
+        "database_cpu_core_limit": 1,
+    }
+    code, lines = run_preflight(account)
+    assert code == 1, lines
+    assert (
+        "  MISMATCH  civo room for CPU cores: this stack plans 12; the account uses 3 of 10: "
+        "more than the quota"
+    ) in lines, lines
+    assert (
+        "  MISMATCH  civo room for database CPU cores: this stack plans 2; the account uses "
+        "0 of 1: more than the quota"
+    ) in lines, lines
+    assert any(
+        line.startswith("  ok        civo room for RAM (MB): this stack plans 24576;")
+        for line in lines
+    ), lines
+
+
+def test_a_live_database_on_a_later_page_is_found(run_preflight: Run) -> None:
+    """review-23 §7: GET /v2/databases is paginated (civogo PaginatedDatabases: page,
+    per_page, pages, items); the stack's database on page 2 is live, not to be created."""
+    account = matching_account()
+    other = {**response("civo-database.json"), "name": "someone-elses"}
+    live = {**response("civo-database.json"), "name": "dev-shared", "software_version": "14"}
+    account.json["/v2/databases"] = {"page": 1, "per_page": 1, "pages": 2, "items": [other]}
+    account.json["/v2/databases?page=2"] = {"page": 2, "per_page": 1, "pages": 2, "items": [live]}
+    code, lines = run_preflight(account)
+    assert (
+        "  ok        civo database dev-shared: exists, running PostgreSQL 14: its version is not "
+        "re-checked"
+    ) in lines, lines
+    assert not [line for line in lines if "(to be created)" in line], lines
