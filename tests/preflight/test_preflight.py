@@ -47,6 +47,24 @@ CREDENTIALS = {
 }
 
 
+def account_zones(zones: list[dict[str, Any]], pages: int = 1) -> dict[str, Any]:
+    """Cloudflare "List Zones" (`GET /zones?account.id=...`): the zones, with the
+    `result_info` paging the API documents."""
+    return {
+        "errors": [],
+        "messages": [],
+        "success": True,
+        "result": zones,
+        "result_info": {
+            "count": len(zones),
+            "page": 1,
+            "per_page": 50,
+            "total_count": len(zones),
+            "total_pages": pages,
+        },
+    }
+
+
 def matching_account() -> Account:
     """Accounts as dev's config describes them: a Free zone with Load Balancing, room in
     every quota, a database still to be created, a deployer allowed every call, and a
@@ -64,6 +82,7 @@ def matching_account() -> Account:
                 [f"dev {app}" for app in DEV_PUBLIC] + ["someone else's"],
                 key="description",
             ),
+            f"{CF}/zones": account_zones([zone["result"]]),
             f"{CF}/zones/{ZONE_ID}/load_balancers": listed(
                 "cloudflare-load-balancer.json", [f"{app}.example.net" for app in DEV_PUBLIC]
             ),
@@ -408,3 +427,26 @@ def test_a_live_database_on_a_later_page_is_found(run_preflight: Run) -> None:
         "re-checked"
     ) in lines, lines
     assert not [line for line in lines if "(to be created)" in line], lines
+
+
+def test_load_balancers_are_counted_across_the_accounts_zones(run_preflight: Run) -> None:
+    """review-23 §3: the quota rule counts load balancers per account (prod's zone and
+    dev's share one account), so preflight lists every zone's, on every page of zones."""
+    account = matching_account()
+    dev_zone = account.json[f"{CF}/zones/{ZONE_ID}"]["result"]
+    other = {**dev_zone, "id": "ab" * 16, "name": "example.org"}
+    account.json[f"{CF}/zones"] = account_zones([dev_zone], pages=2)
+    account.json[f"{CF}/zones?page=2"] = {
+        **account_zones([other], pages=2),
+        "result_info": {**account_zones([other], pages=2)["result_info"], "page": 2},
+    }
+    account.json[f"{CF}/zones/{'ab' * 16}/load_balancers"] = listed(
+        "cloudflare-load-balancer.json", [f"lb-{i}.example.org" for i in range(17)]
+    )
+    code, lines = run_preflight(account)
+    assert code == 1, lines
+    assert (
+        "  MISMATCH  cloudflare load balancers: 17 in the account besides this stack's, and "
+        "this stack's 4: 21 of 20, over platform:cloudflare.addOns.loadBalancing.loadBalancers "
+        "(https://developers.cloudflare.com/load-balancing/reference/limitations/)"
+    ) in lines, lines
