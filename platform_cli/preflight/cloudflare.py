@@ -77,28 +77,54 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield Finding("unchecked", CLOUD, "holdings", f"the API call failed: {err}")
 
 
-def _bought(subscriptions: list[dict[str, Any]], product: str) -> bool:
-    """Whether a subscription's rate plan is the product (matched by its public name)."""
+def _rate_plans(subscriptions: list[dict[str, Any]]) -> list[str]:
+    return [str((s.get("rate_plan") or {}).get("public_name", "")) for s in subscriptions]
+
+
+def _names_load_balancing(subscriptions: list[dict[str, Any]]) -> bool:
+    """Whether a subscription's rate plan (its `id` or `public_name`, the fields "List
+    Subscriptions" documents) names Load Balancing."""
     return any(
-        product in str((s.get("rate_plan") or {}).get("public_name", "")).lower()
-        for s in subscriptions
+        "load balancing"
+        in f"{plan.get('id', '')} {plan.get('public_name', '')}".lower().replace("_", " ")
+        for plan in ((s.get("rate_plan") or {}) for s in subscriptions)
     )
 
 
 def _add_ons(ctx: Context, subscriptions: list[dict[str, Any]]) -> Iterator[Finding]:
+    """The add-ons, as far as the documented answer can tell: "List Subscriptions"
+    (GET /accounts/{id}/subscriptions) documents `rate_plan.{id, public_name, scope}` and
+    shows only a zone plan in its example; no documented answer shows the Load Balancing
+    add-on's rate plan, nor Traffic Steering (sold as an option of Load Balancing:
+    cloudflare-docs load-balancing/get-started/enable-load-balancing.mdx, "Choose your
+    plan options"), nor the endpoints or regions bought. So an add-on that is not found is
+    "cannot verify", never a mismatch."""
     add_ons = ctx.config.cloudflare.add_ons
-    yield compare(
-        CLOUD,
-        "Load Balancing add-on (platform:cloudflare.addOns.loadBalancing.enabled)",
-        add_ons.load_balancing.enabled,
-        _bought(subscriptions, "load balancing"),
-    )
+    subject = "Load Balancing add-on (platform:cloudflare.addOns.loadBalancing.enabled)"
+    stated = add_ons.load_balancing.enabled
+    if _names_load_balancing(subscriptions):
+        yield Finding(
+            "ok" if stated else "warning",
+            CLOUD,
+            subject,
+            f"the config states {stated}; a subscription names it ({_rate_plans(subscriptions)})",
+        )
+    else:
+        yield Finding(
+            "warning",
+            CLOUD,
+            subject,
+            f"the config states {stated}; no subscription's rate plan names it (rate plans: "
+            f"{_rate_plans(subscriptions)}), and Cloudflare documents none that would: "
+            "cannot verify, check the dashboard (Load Balancing)",
+        )
     if ctx.config.cloudflare.plan != "enterprise":
-        yield compare(
+        yield Finding(
+            "warning",
             CLOUD,
             "Traffic Steering add-on (platform:cloudflare.addOns.trafficSteering)",
-            add_ons.traffic_steering,
-            _bought(subscriptions, "traffic steering"),
+            f"the config states {add_ons.traffic_steering}; the subscriptions API documents "
+            "no field for it: cannot verify, check the dashboard (Load Balancing, plan options)",
         )
 
 
