@@ -423,7 +423,7 @@ def test_a_live_database_on_a_later_page_is_found(run_preflight: Run) -> None:
     live = {**response("civo-database.json"), "name": "dev-shared", "software_version": "14"}
     account.json["/v2/databases"] = {"page": 1, "per_page": 1, "pages": 2, "items": [other]}
     account.json["/v2/databases?page=2"] = {"page": 2, "per_page": 1, "pages": 2, "items": [live]}
-    code, lines = run_preflight(account)
+    _, lines = run_preflight(account)
     assert (
         "  ok        civo database dev-shared: exists, running PostgreSQL 14: its version is not "
         "re-checked"
