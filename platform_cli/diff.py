@@ -25,7 +25,7 @@ from platform_cli.lifecycle.checks import Findings, findings, stranded_records
 from platform_cli.lifecycle.order import Order, engine_order
 from platform_cli.lifecycle.order import render as render_order
 from platform_cli.lifecycle.quotas import over_quota_during_up
-from platform_cli.plan import InvalidConfigError, estimate_of, plan_valid_stack_file
+from platform_cli.plan import InvalidConfigError, estimate_of, plan_stack_file, read_valid
 from platform_cli.replacements import (
     delete_before_replace,
     forced_paths,
@@ -607,8 +607,7 @@ def _plan_against(path: Path, stack: str, against: str) -> tuple[ValidConfig, Pl
     """The old side's config and plan; its problems name `--against`, so they cannot be
     mistaken for problems in the new file."""
     try:
-        _, valid, run, _ = plan_valid_stack_file(path, stack=stack)
-        return valid, run
+        return read_valid(path, stack)[1], plan_stack_file(path, stack=stack)[1]
     except InvalidConfigError as err:
         lines = [line.replace("error: ", f"error: --against {against}: ", 1) for line in err.lines]
         raise InvalidConfigError(lines) from None
@@ -629,7 +628,8 @@ def command(
             # Both sides are one stack: URNs name it, so they must match to line up.
             name = stack or stack_of(new)
             old_valid, old_run = _plan_against(old, name, against)
-            _, new_valid, new_run, notes = plan_valid_stack_file(new, stack=name)
+            _, new_run, notes = plan_stack_file(new, stack=name)
+            new_valid = read_valid(new, name)[1]
             old_file, new_file = read_stack_file(old), read_stack_file(new)
             providers = provider_config_changes(old_file, new_file, old_run, new_run)
             cost_change = change_lines(estimate_of(old, name), estimate_of(new, name))

@@ -20,7 +20,7 @@ from platform_cli.cost import Estimate, estimate
 from platform_cli.project_file import stack_problems
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
-__all__ = ["PROJECT_DIR", "command", "plan_stack_file", "plan_valid_stack_file", "run_program"]
+__all__ = ["PROJECT_DIR", "command", "plan_stack_file", "run_program"]
 
 
 class InvalidConfigError(Exception):
@@ -86,18 +86,10 @@ def estimate_of(path: Path, stack: str | None = None) -> Estimate:
     return estimate(read_valid(path, stack)[1])
 
 
-def plan_valid_stack_file(
-    path: Path, stack: str | None = None
-) -> tuple[StackFile, ValidConfig, PlanRun, list[str]]:
-    """Plan a stack file, with the validated config the plan came from."""
-    stack_file, valid, notes = read_valid(path, stack)
-    return stack_file, valid, run_program(stack_file), notes
-
-
 def plan_stack_file(path: Path, stack: str | None = None) -> tuple[StackFile, PlanRun, list[str]]:
     """Plan a stack file; ``stack`` overrides the stack name its file name implies."""
-    stack_file, _, run, notes = plan_valid_stack_file(path, stack)
-    return stack_file, run, notes
+    stack_file, _, notes = read_valid(path, stack)
+    return stack_file, run_program(stack_file), notes
 
 
 def resources_json(run: PlanRun) -> list[dict[str, object]]:

@@ -37,7 +37,7 @@ from platform_cli.exposure.command import edit_warnings
 from platform_cli.lifecycle.checks import Findings, findings
 from platform_cli.lifecycle.order import Order, engine_order
 from platform_cli.lifecycle.quotas import over_quota_during_up
-from platform_cli.plan import InvalidConfigError, plan_valid_stack_file, read_valid
+from platform_cli.plan import InvalidConfigError, plan_stack_file, read_valid
 from platform_cli.runner import PlanRun, Registration
 
 MARKER = "<!-- platform-review -->"
@@ -212,7 +212,8 @@ def review_stack(
             result.removed = True
             return result
         try:
-            _, new_valid, new_run, _ = plan_valid_stack_file(new, stack=stack)
+            _, new_run, _ = plan_stack_file(new, stack=stack)
+            new_valid = read_valid(new, stack)[1]
         except InvalidConfigError as err:
             result.errors = err.lines
             return result
@@ -230,7 +231,8 @@ def review_stack(
                     with contextlib.suppress(InvalidConfigError):
                         old_valid = read_valid(old, stack)[1]
                 else:
-                    _, old_valid, old_run, _ = plan_valid_stack_file(old, stack=stack)
+                    _, old_run, _ = plan_stack_file(old, stack=stack)
+                    old_valid = read_valid(old, stack)[1]
             except InvalidConfigError as err:
                 # A base that does not plan says nothing about what `up` would change.
                 result.errors = [

@@ -137,13 +137,28 @@ def test_a_zone_under_another_stacks_zone_needs_enterprise(
 OWN_ACCOUNT = "cloudflare account aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 
-def dev_at_its_pool_quota(config: dict[str, Any]) -> None:
-    """dev alone in an account whose pool and endpoint quotas are exactly its 7 pools."""
-    config["platform:cloudflare"] = {
-        **config["platform:cloudflare"],
-        "accountId": "a" * 32,
-        "addOns": {"loadBalancing": {"pools": 7, "endpoints": 7}},
-    }
+def dev_alone_with_pools(pools: int) -> Callable[[dict[str, Any]], None]:
+    """dev alone in an account whose pool and endpoint quotas are ``pools`` (dev has 7)."""
+
+    def edit(config: dict[str, Any]) -> None:
+        config["platform:cloudflare"] = {
+            **config["platform:cloudflare"],
+            "accountId": "a" * 32,
+            "addOns": {"loadBalancing": {"pools": pools, "endpoints": pools}},
+        }
+
+    return edit
+
+
+def weather_moved(pools: int) -> Callable[[dict[str, Any]], None]:
+    """The same, with weather moved from london to frankfurt."""
+
+    def edit(config: dict[str, Any]) -> None:
+        dev_alone_with_pools(pools)(config)
+        weather = next(a for a in config["platform:apps"] if a["name"] == "weather")
+        weather["placement"] = {"matchLabels": {"cluster": "frankfurt"}}
+
+    return edit
 
 
 def test_moving_an_app_at_the_pool_quota_is_refused_for_the_peak_during_up(
@@ -152,13 +167,8 @@ def test_moving_an_app_at_the_pool_quota_is_refused_for_the_peak_during_up(
     """review-23 §1: the end state fits, but `up` creates the new pool before it deletes
     the old one (deletes run last), so for a moment the account holds one pool more."""
 
-    def move_weather(config: dict[str, Any]) -> None:
-        dev_at_its_pool_quota(config)
-        weather = next(a for a in config["platform:apps"] if a["name"] == "weather")
-        weather["placement"] = {"matchLabels": {"cluster": "frankfurt"}}
-
-    old = write_config("dev", dev_at_its_pool_quota, name="old")
-    new = write_config("dev", move_weather)
+    old = write_config("dev", dev_alone_with_pools(7), name="old")
+    new = write_config("dev", weather_moved(7))
     assert main(["plan", "--config", str(new), "--out", str(tmp_path / "plan")]) == 0
     capsys.readouterr()
     markdown = tmp_path / "diff.md"
@@ -186,17 +196,8 @@ def test_an_edit_with_room_for_the_peak_passes(
 ) -> None:
     """The same move with one pool and endpoint to spare: no quota line, exit 1."""
 
-    def room_for_one(config: dict[str, Any]) -> None:
-        dev_at_its_pool_quota(config)
-        config["platform:cloudflare"]["addOns"] = {"loadBalancing": {"pools": 8, "endpoints": 8}}
-
-    def move_weather(config: dict[str, Any]) -> None:
-        room_for_one(config)
-        weather = next(a for a in config["platform:apps"] if a["name"] == "weather")
-        weather["placement"] = {"matchLabels": {"cluster": "frankfurt"}}
-
-    old = write_config("dev", room_for_one, name="old")
-    new = write_config("dev", move_weather)
+    old = write_config("dev", dev_alone_with_pools(8), name="old")
+    new = write_config("dev", weather_moved(8))
     code = main(
         ["diff", "--config", str(new), "--against", str(old), "--markdown", str(tmp_path / "d")]
     )
