@@ -24,6 +24,7 @@ from infra.config_paths import did_you_mean, known_keys, with_item_names
 from infra.delivery import delivery_problems
 from infra.entitlements import cloudflare as cloudflare_entitlements
 from infra.limits import aws, postgresql
+from infra.limits import kubernetes as k8s_limits
 from infra.observability_checks import observability_problems
 from infra.placement import Placement
 
@@ -230,6 +231,14 @@ def _cycle_from(start: str, edges: Mapping[str, list[str]]) -> list[str] | None:
     return None
 
 
+def _argocd_labels(config: PlatformConfig) -> Iterator[tuple[str, str]]:
+    """Cluster labels that would overwrite Argo CD's own on the cluster Secret."""
+    for i, cluster in enumerate(config.clusters):
+        for key in cluster.labels:
+            if problem := k8s_limits.argocd_label_problem(key):
+                yield f"clusters[{i}].labels.{key}", problem
+
+
 def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:
     """Problems that relate one part of the config to another, each with its field path."""
     cluster_names = [c.name for c in config.clusters]
@@ -244,6 +253,8 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
                 f"{name!r} is the management cluster's name; its cloud names, IAM user and "
                 "DNS records would collide with the management cluster's",
             )
+
+    yield from _argocd_labels(config)
 
     existing = config.mgmt_cluster.provider == "existing"
     if existing and config.mgmt_kubeconfig is None:

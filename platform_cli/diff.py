@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from infra.stackconfig import StackFile, read_stack_file, stack_file_name, stack_of
+from infra.validation import ValidConfig
+from platform_cli.checks import stack_plan
 from platform_cli.cost import change_lines
 from platform_cli.exposure.command import edit_warnings
 from platform_cli.grouping import GLOBAL, cluster_of, outermost_component
 from platform_cli.lifecycle.checks import Findings, findings, stranded_records
 from platform_cli.lifecycle.order import Order, engine_order
 from platform_cli.lifecycle.order import render as render_order
-from platform_cli.plan import InvalidConfigError, estimate_of, plan_stack_file
+from platform_cli.lifecycle.quotas import over_quota_during_up
+from platform_cli.plan import InvalidConfigError, estimate_of, plan_stack_file, read_valid
 from platform_cli.replacements import (
     delete_before_replace,
     forced_paths,
@@ -436,7 +439,9 @@ def exit_code(changes: list[Change], found: Findings | None = None) -> int:
     """3 when `pulumi up` would stop or fail (a protected delete or replacement, a change
     the provider rejects, a delete that cannot finish), 1 for any other change, 0 for
     none."""
-    if any(c.refused or c.kind == "fail" for c in changes) or (found and found.problems):
+    if any(c.refused or c.kind == "fail" for c in changes) or (
+        found and (found.problems or found.over_quota)
+    ):
         return REFUSED
     return CHANGES if changes else NO_CHANGE
 
@@ -499,6 +504,9 @@ def render_text(
         lines += render_order(order)
     if found is not None:
         lines += [f"`up` cannot finish: {problem}" for problem in found.problems]
+        lines += [
+            f"`up` goes over a quota: {line.removeprefix('error: ')}" for line in found.over_quota
+        ]
     lines.append(summary(changes))
     return lines
 
@@ -595,11 +603,11 @@ def stack_file_at(ref: str, stack: str, into: Path) -> Path:
     return path
 
 
-def _plan_against(path: Path, stack: str, against: str) -> PlanRun:
-    """The old side's plan; its problems name `--against`, so they cannot be mistaken for
-    problems in the new file."""
+def _plan_against(path: Path, stack: str, against: str) -> tuple[ValidConfig, PlanRun]:
+    """The old side's config and plan; its problems name `--against`, so they cannot be
+    mistaken for problems in the new file."""
     try:
-        return plan_stack_file(path, stack=stack)[1]
+        return read_valid(path, stack)[1], plan_stack_file(path, stack=stack)[1]
     except InvalidConfigError as err:
         lines = [line.replace("error: ", f"error: --against {against}: ", 1) for line in err.lines]
         raise InvalidConfigError(lines) from None
@@ -619,8 +627,9 @@ def command(
             old = stack_file_at(against, stack, Path(scratch)) if stack else Path(against)
             # Both sides are one stack: URNs name it, so they must match to line up.
             name = stack or stack_of(new)
-            old_run = _plan_against(old, name, against)
+            old_valid, old_run = _plan_against(old, name, against)
             _, new_run, notes = plan_stack_file(new, stack=name)
+            new_valid = read_valid(new, name)[1]
             old_file, new_file = read_stack_file(old), read_stack_file(new)
             providers = provider_config_changes(old_file, new_file, old_run, new_run)
             cost_change = change_lines(estimate_of(old, name), estimate_of(new, name))
@@ -633,7 +642,10 @@ def command(
         print(note, file=stderr)
     changes += providers
     order = engine_order(changes, old_run.registrations, new_run.registrations)
-    found = findings(order, old_run.registrations)
+    peaks = over_quota_during_up(
+        order, stack_plan(old_valid, old_run), stack_plan(new_valid, new_run)
+    )
+    found = findings(order, old_run.registrations, peaks)
     refused_edits = login_errors(old_file, new_file, old_run, new_run, changes)
     title = f"{new} against {against}"
     print(f"platform diff: {title}", file=stdout)
@@ -652,6 +664,6 @@ def command(
     for delete in found.may_fail:
         print(f"warning: {delete}", file=stderr)
     # A change the provider would silently drop: say how to make it real instead.
-    for line in [*edit_errors(changes), *refused_edits]:
+    for line in [*edit_errors(changes), *refused_edits, *found.over_quota]:
         print(line, file=stderr)
     return outcome(changes, found, refused_edits)

@@ -10,6 +10,7 @@ with a hidden marker so the workflow updates one comment in place, not one per p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from infra.stackconfig import read_stack_file, stack_file_name, stack_of
+from platform_cli.checks import stack_plan
 from platform_cli.diff import (
     CHANGES,
     INVALID,
@@ -34,7 +36,8 @@ from platform_cli.diff import (
 from platform_cli.exposure.command import edit_warnings
 from platform_cli.lifecycle.checks import Findings, findings
 from platform_cli.lifecycle.order import Order, engine_order
-from platform_cli.plan import InvalidConfigError, plan_stack_file
+from platform_cli.lifecycle.quotas import over_quota_during_up
+from platform_cli.plan import InvalidConfigError, plan_stack_file, read_valid
 from platform_cli.runner import PlanRun, Registration
 
 MARKER = "<!-- platform-review -->"
@@ -210,9 +213,13 @@ def review_stack(
             return result
         try:
             _, new_run, _ = plan_stack_file(new, stack=stack)
+            new_valid = read_valid(new, stack)[1]
         except InvalidConfigError as err:
             result.errors = err.lines
             return result
+        # The accounts the old side's resources are in: the new config's, unless the old
+        # file still validates (with this code) and says otherwise.
+        old_valid = new_valid
         if old is None:
             result.added = True
             old_run = _empty_run(stack)
@@ -221,8 +228,11 @@ def review_stack(
                 if code_changed:
                     old_run = plan_with_code_at(repo, base, old, stack)
                     new_run = _redacted(new_run)
+                    with contextlib.suppress(InvalidConfigError):
+                        old_valid = read_valid(old, stack)[1]
                 else:
                     _, old_run, _ = plan_stack_file(old, stack=stack)
+                    old_valid = read_valid(old, stack)[1]
             except InvalidConfigError as err:
                 # A base that does not plan says nothing about what `up` would change.
                 result.errors = [
@@ -238,7 +248,10 @@ def review_stack(
                 old_file, new_file, old_run, new_run, result.changes
             )
         result.order = engine_order(result.changes, old_run.registrations, new_run.registrations)
-        result.findings = findings(result.order, old_run.registrations)
+        peaks = over_quota_during_up(
+            result.order, stack_plan(old_valid, old_run), stack_plan(new_valid, new_run)
+        )
+        result.findings = findings(result.order, old_run.registrations, peaks)
     return result
 
 

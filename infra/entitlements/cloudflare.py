@@ -18,6 +18,11 @@ from infra.placement import Placement
 # is an add-on for any plan (https://developers.cloudflare.com/load-balancing/get-started/quickstart/);
 # a Free zone gets no shorter interval than a Pro one. The API's refusal:
 # `interval is not in range [60, 3600]` (cloudflare/terraform-provider-cloudflare#133).
+# Cloudflare's pages disagree: the Limitations page (LIMITATIONS_SOURCE) gives "15s
+# (min)" for every non-Enterprise account, changed so by cloudflare/cloudflare-docs#20482
+# ("It seems the minimum interval time for monitors is also 15s for PayGo?"). 60 is kept:
+# it works under either page, where 15 would fail if the create-monitor page is right;
+# the cost is a possible false refusal of 15-59 s on Free and Pro.
 MIN_MONITOR_INTERVAL: Mapping[CloudflarePlan, int] = {
     "free": 60,
     "pro": 60,

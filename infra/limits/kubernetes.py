@@ -54,3 +54,23 @@ def requirement_problem(operator: str, values: Sequence[str]) -> str | None:
     if operator in ("Exists", "DoesNotExist") and values:
         return f"{operator} takes no values (apimachinery NewRequirement)"
     return None
+
+
+# Argo CD's own labels on a cluster Secret, all under one prefix (argo-cd common/common.go:
+# LabelKeySecretType "argocd.argoproj.io/secret-type", by which Argo CD finds cluster
+# Secrets at all; LabelKeyAutoLabelClusterInfo; LabelKeyClusterKubernetesVersion, which
+# Argo CD writes itself). A cluster label goes on that Secret, so one of these would
+# take the cluster out of Argo CD or fight Argo CD over the value.
+ARGOCD_LABEL_PREFIX = "argocd.argoproj.io/"
+
+
+def argocd_label_problem(key: str) -> str | None:
+    """Why ``key`` may not be a cluster label: Argo CD reserves it, or None."""
+    if not key.startswith(ARGOCD_LABEL_PREFIX):
+        return None
+    return (
+        f"Argo CD reserves the {ARGOCD_LABEL_PREFIX!r} labels of a cluster Secret (argo-cd "
+        "common/common.go: secret-type, auto-label-cluster-info, kubernetes-version); this "
+        "one would overwrite what Argo CD finds the cluster by or sets on it: choose a key "
+        "of your own"
+    )

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping
 
+from infra.config import PlatformConfig
 from infra.entitlements.quotas import Account, Limit, civo_account, cloudflare_account, limits
-from infra.rules.plan_rules import Findings, PlanRule, StackPlan, StacksRule
+from infra.rules.plan_rules import Findings, PlannedResource, PlanRule, StackPlan, StacksRule
 
 _CF = "cloudflare:index/"
 _CIVO = "civo:index/"
@@ -33,40 +34,40 @@ def _number(value: object) -> int:
 Usage = dict[Account, dict[str, list[str]]]
 
 
+def held(resource: PlannedResource, config: PlatformConfig) -> list[tuple[Account, str, int]]:
+    """What one planned resource holds: (account, kind, units) for each kind it counts in."""
+    inputs, kind = resource.revealed_inputs, resource.type
+    account_id = inputs.get("accountId")
+    own = cloudflare_account(config)
+    cloudflare = Account("cloudflare", account_id) if isinstance(account_id, str) else own
+    civo = civo_account(config)
+    found: list[tuple[Account, str, int]] = []
+    if kind == f"{_CF}loadBalancer:LoadBalancer":
+        found = [(own, "load balancers", 1)]
+    elif kind == f"{_CF}loadBalancerPool:LoadBalancerPool":
+        found = [
+            (cloudflare, "pools", 1),
+            (cloudflare, "endpoints", len(inputs.get("origins") or [])),
+        ]
+    elif kind == f"{_CF}loadBalancerMonitor:LoadBalancerMonitor":
+        found = [(cloudflare, "monitors", 1)]
+    elif kind == f"{_CIVO}kubernetesCluster:KubernetesCluster":
+        nodes = _number((inputs.get("pools") or {}).get("nodeCount"))
+        found = [(civo, "instances", nodes), (civo, "load balancers", 1)]
+    elif kind == f"{_CIVO}kubernetesNodePool:KubernetesNodePool":
+        found = [(civo, "instances", _number(inputs.get("nodeCount")))]
+    elif kind in CIVO_KINDS:
+        found = [(civo, CIVO_KINDS[kind], 1)]
+    return found
+
+
 def usage(plan: StackPlan) -> Usage:
     """What one stack's plan holds in each account it uses."""
     found: Usage = {}
-    own = cloudflare_account(plan.config)
-
-    def add(account: Account, kind: str, resource: str, units: int = 1) -> None:
-        found.setdefault(account, {}).setdefault(kind, []).extend([resource] * units)
-
-    def cloudflare(account_id: object) -> Account:
-        return Account("cloudflare", account_id) if isinstance(account_id, str) else own
-
-    civo = civo_account(plan.config)
     # By name: registration order varies from run to run, and so would the one named.
     for resource in sorted(plan.resources, key=lambda r: r.name):
-        inputs, name = resource.revealed_inputs, resource.name
-        if resource.type == f"{_CF}loadBalancer:LoadBalancer":
-            add(own, "load balancers", name)
-        elif resource.type == f"{_CF}loadBalancerPool:LoadBalancerPool":
-            add(cloudflare(inputs.get("accountId")), "pools", name)
-            add(
-                cloudflare(inputs.get("accountId")),
-                "endpoints",
-                name,
-                len(inputs.get("origins") or []),
-            )
-        elif resource.type == f"{_CF}loadBalancerMonitor:LoadBalancerMonitor":
-            add(cloudflare(inputs.get("accountId")), "monitors", name)
-        elif resource.type == f"{_CIVO}kubernetesCluster:KubernetesCluster":
-            add(civo, "instances", name, _number((inputs.get("pools") or {}).get("nodeCount")))
-            add(civo, "load balancers", name)
-        elif resource.type == f"{_CIVO}kubernetesNodePool:KubernetesNodePool":
-            add(civo, "instances", name, _number(inputs.get("nodeCount")))
-        elif resource.type in CIVO_KINDS:
-            add(civo, CIVO_KINDS[resource.type], name)
+        for account, kind, units in held(resource, plan.config):
+            found.setdefault(account, {}).setdefault(kind, []).extend([resource.name] * units)
     return found
 
 

@@ -180,12 +180,18 @@ class Findings:
     data_deleted: list[str] = field(default_factory=list)
     # Deletes the cloud may refuse for a moment: the first `up` may fail, a rerun finishes.
     may_fail: list[str] = field(default_factory=list)
+    # Account quotas `up` passes on its way (``platform_cli.lifecycle.quotas``): the
+    # account refuses a create and `up` fails there (exit 3, as a refusal).
+    over_quota: list[str] = field(default_factory=list)
 
     def caution(self) -> list[str]:
         """A Markdown CAUTION block, or nothing."""
-        if not self.problems and not self.data_deleted and not self.may_fail:
+        if not (self.problems or self.data_deleted or self.may_fail or self.over_quota):
             return []
         lines = ["> [!CAUTION]"]
+        if self.over_quota:
+            lines.append("> `pulumi up` goes over these account quotas on its way, and fails:")
+            lines += [f"> - {line.removeprefix('error: ')}" for line in self.over_quota]
         if self.problems:
             lines.append("> `pulumi up` cannot finish these deletes:")
             lines += [f"> - {p}" for p in self.problems]
@@ -200,8 +206,13 @@ class Findings:
         return [*lines, ""]
 
 
-def findings(order: Order, old: Sequence[Registration]) -> Findings:
-    return Findings(problems(order, old), data_deleted(order), firewalls_still_in_use(order, old))
+def findings(order: Order, old: Sequence[Registration], over_quota: Sequence[str] = ()) -> Findings:
+    return Findings(
+        problems(order, old),
+        data_deleted(order),
+        firewalls_still_in_use(order, old),
+        list(over_quota),
+    )
 
 
 class Located(Protocol):

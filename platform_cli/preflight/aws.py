@@ -10,7 +10,8 @@ query API, form POSTs signed with SigV4 (``platform_cli.preflight.sigv4``)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 from xml.etree import ElementTree
@@ -24,9 +25,10 @@ CLOUD = "aws"
 # Global endpoints sign for us-east-1.
 SIGNING_REGION = "us-east-1"
 # The calls each AWS resource of the program makes, read from hashicorp/
-# terraform-provider-aws internal/service/iam/user.go, access_key.go, user_policy.go and
-# internal/service/secretsmanager/secret.go, secret_version.go (the README's
-# credentials table lists the same, and a test holds them equal).
+# terraform-provider-aws internal/service/iam/user.go, access_key.go, user_policy.go,
+# internal/service/secretsmanager/secret.go, secret_version.go and internal/service/s3/
+# bucket.go, bucket_lifecycle_configuration.go, bucket_public_access_block.go (the README's
+# credentials table lists the same, and a test holds them equal both ways).
 IAM_ACTIONS = (
     "iam:CreateUser",
     "iam:GetUser",
@@ -56,7 +58,72 @@ SECRETS_ACTIONS = (
     "secretsmanager:UntagResource",
     "secretsmanager:UpdateSecret",
 )
-DEPLOYER_ACTIONS = IAM_ACTIONS + SECRETS_ACTIONS
+# The README grants `s3:Get*` for the bucket's Read; the simulator takes action names, so
+# it is asked for the reads of what the program sets: tags, public access block, lifecycle.
+BUCKET_ACTIONS = (
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:ListBucket",
+    "s3:GetBucketTagging",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetLifecycleConfiguration",
+    "s3:PutBucketTagging",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutLifecycleConfiguration",
+)
+# Restoring reads the dumps.
+BUCKET_OBJECT_ACTIONS = ("s3:GetObject",)
+
+
+@dataclass(frozen=True)
+class Calls:
+    """Calls the deployer makes on one ARN, for the resource types in the plan that make
+    them: simulated only when the stack's plan has one of those types."""
+
+    types: tuple[str, ...]
+    actions: tuple[str, ...]
+    # The ARN from the environment, the AWS region and the caller's account.
+    arn: Callable[[str, str, str], str]
+
+
+def _user_arn(env: str, _region: str, account: str) -> str:
+    user = naming.secret_reader_user(env, naming.MGMT_CLUSTER)
+    return f"arn:aws:iam::{account}:user/platform/{user}"
+
+
+def _secret_arn(env: str, region: str, account: str) -> str:
+    pattern = naming.secret_arn_pattern(region, account, naming.secret_path(env, "x"))
+    return pattern.replace("??????", "AbCdEf")
+
+
+def _bucket_arn(env: str, _region: str, account: str) -> str:
+    return f"arn:aws:s3:::{naming.backup_bucket(env, account)}"
+
+
+_BUCKET_TYPES = (
+    "aws:s3/bucket:Bucket",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+)
+CALLS = (
+    Calls(
+        ("aws:iam/user:User", "aws:iam/accessKey:AccessKey", "aws:iam/userPolicy:UserPolicy"),
+        IAM_ACTIONS,
+        _user_arn,
+    ),
+    Calls(
+        ("aws:secretsmanager/secret:Secret", "aws:secretsmanager/secretVersion:SecretVersion"),
+        SECRETS_ACTIONS,
+        _secret_arn,
+    ),
+    Calls(_BUCKET_TYPES, BUCKET_ACTIONS, _bucket_arn),
+    Calls(
+        _BUCKET_TYPES,
+        BUCKET_OBJECT_ACTIONS,
+        lambda env, region, account: f"{_bucket_arn(env, region, account)}/*",
+    ),
+)
+DEPLOYER_ACTIONS = tuple(action for calls in CALLS for action in calls.actions)
 
 
 def _credentials(ctx: Context) -> AwsCredentials | None:
@@ -89,11 +156,17 @@ def _text(root: ElementTree.Element, name: str) -> str:
     return (found.text or "") if found is not None else ""
 
 
-def principal(caller_arn: str) -> str:
+def principal(caller_arn: str, known_role: str | None = None) -> str:
     """What SimulatePrincipalPolicy accepts for a caller: an assumed role's session ARN
-    becomes its role's (without the role's path, which the session ARN does not carry)."""
-    assumed = re.match(r"^arn:aws:sts::(\d+):assumed-role/([^/]+)/", caller_arn)
-    return f"arn:aws:iam::{assumed[1]}:role/{assumed[2]}" if assumed else caller_arn
+    becomes its role's. The session ARN drops the role's path, so the role the config
+    names (`platform:delivery.awsRoleArn`), when it is this one, is used as it is."""
+    assumed = re.match(r"^arn:(aws[a-z-]*):sts::(\d+):assumed-role/([^/]+)/", caller_arn)
+    if not assumed:
+        return caller_arn
+    partition, account, name = assumed.groups()
+    if known_role and known_role.split(":")[4] == account and known_role.endswith(f"/{name}"):
+        return known_role
+    return f"arn:{partition}:iam::{account}:role/{name}"
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -112,12 +185,13 @@ def check(ctx: Context) -> Iterator[Finding]:
         arn, account = _text(identity, "Arn"), _text(identity, "Account")
         yield Finding("ok", CLOUD, "caller", f"{arn} in account {account}")
         env, region = ctx.config.environment, ctx.config.aws_region
-        user = f"arn:aws:iam::{account}:user/platform/{naming.secret_reader_user(env, naming.MGMT_CLUSTER)}"
-        secret = naming.secret_arn_pattern(region, account, naming.secret_path(env, "x")).replace(
-            "??????", "AbCdEf"
-        )
-        yield from _simulate(ctx, principal(arn), IAM_ACTIONS, user)
-        yield from _simulate(ctx, principal(arn), SECRETS_ACTIONS, secret)
+        delivery = ctx.config.delivery
+        source = principal(arn, getattr(delivery, "aws_role_arn", None))
+        planned = {r.type for r in ctx.plan.resources}
+        for calls in CALLS:
+            if planned & set(calls.types):
+                resource = calls.arn(env, region, account)
+                yield from _simulate(ctx, source, calls.actions, resource)
     except (ApiError, ElementTree.ParseError) as err:
         yield Finding("unchecked", CLOUD, "caller", f"the API call failed: {err}")
 

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from platform_cli import main
 from platform_cli.review import MARKER, select_stacks
@@ -194,3 +195,35 @@ def test_a_code_change_is_planned_with_the_base_code(
     assert "| `dev` | program files changed | 0 | 2 | 0 | 0 | 0 |" in body
     assert "~ civo:index/kubernetesCluster:KubernetesCluster london  [tags]" in body
     capsys.readouterr()
+
+
+def test_an_edit_passing_a_quota_on_its_way_is_refused_in_the_comment(
+    tmp_path: Path,
+) -> None:
+    """review-23 §1: dev at its 7-pool quota moves weather to frankfurt; the end state
+    fits, but `up` holds 8 pools before it deletes the old one."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    document = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
+    config = document["config"]
+    config["platform:cloudflare"] = {
+        **config["platform:cloudflare"],
+        "accountId": "a" * 32,
+        "addOns": {"loadBalancing": {"pools": 7, "endpoints": 7}},
+    }
+    dev = root / "Pulumi.dev.yaml"
+    dev.write_text(yaml.safe_dump(document, sort_keys=False))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "base")
+    git(root, "checkout", "-qb", "change")
+    edit(dev, "name: weather", "cluster: london", "cluster: frankfurt")
+    git(root, "commit", "-qam", "weather moves to frankfurt")
+
+    assert run_review(root, tmp_path / "review.md") == 3
+    body = (tmp_path / "review.md").read_text()
+    assert "> `pulumi up` goes over these account quotas on its way, and fails:" in body
+    assert (
+        "> - platform:cloudflare.addOns.loadBalancing.pools: cloudflare account "
+        f"{'a' * 32}: pools: 8 at once during `up`, more than the 7 it allows"
+    ) in body

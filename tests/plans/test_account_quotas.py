@@ -132,3 +132,75 @@ def test_a_zone_under_another_stacks_zone_needs_enterprise(
         "setup, which only Enterprise plans have (platform:cloudflare.plan is 'free'); give the "
         "environment a registrable domain of its own"
     ) in capsys.readouterr().err.splitlines()
+
+
+OWN_ACCOUNT = "cloudflare account aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+
+def dev_alone_with_pools(pools: int) -> Callable[[dict[str, Any]], None]:
+    """dev alone in an account whose pool and endpoint quotas are ``pools`` (dev has 7)."""
+
+    def edit(config: dict[str, Any]) -> None:
+        config["platform:cloudflare"] = {
+            **config["platform:cloudflare"],
+            "accountId": "a" * 32,
+            "addOns": {"loadBalancing": {"pools": pools, "endpoints": pools}},
+        }
+
+    return edit
+
+
+def weather_moved(pools: int) -> Callable[[dict[str, Any]], None]:
+    """The same, with weather moved from london to frankfurt."""
+
+    def edit(config: dict[str, Any]) -> None:
+        dev_alone_with_pools(pools)(config)
+        weather = next(a for a in config["platform:apps"] if a["name"] == "weather")
+        weather["placement"] = {"matchLabels": {"cluster": "frankfurt"}}
+
+    return edit
+
+
+def test_moving_an_app_at_the_pool_quota_is_refused_for_the_peak_during_up(
+    write_config: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """review-23 §1: the end state fits, but `up` creates the new pool before it deletes
+    the old one (deletes run last), so for a moment the account holds one pool more."""
+
+    old = write_config("dev", dev_alone_with_pools(7), name="old")
+    new = write_config("dev", weather_moved(7))
+    assert main(["plan", "--config", str(new), "--out", str(tmp_path / "plan")]) == 0
+    capsys.readouterr()
+    markdown = tmp_path / "diff.md"
+    code = main(["diff", "--config", str(new), "--against", str(old), "--markdown", str(markdown)])
+    out, err = capsys.readouterr()
+    assert code == 3, out + err
+    expected = (
+        f"error: platform:cloudflare.addOns.loadBalancing.pools: {OWN_ACCOUNT}: pools: 8 at "
+        "once during `up`, more than the 7 it allows "
+        f"({LIMITATIONS}): `up` creates weather-global-frankfurt before it deletes "
+        "weather-global-london (Pulumi deletes removed and replaced resources after every "
+        "create); make room first, in an `up` of its own (docs/runbooks/account-quotas.md)"
+    )
+    assert expected in err.splitlines(), err
+    assert any(
+        line.startswith("error: platform:cloudflare.addOns.loadBalancing.endpoints: ")
+        for line in err.splitlines()
+    ), err
+    assert f"`up` goes over a quota: {expected.removeprefix('error: ')}" in out
+    assert "`pulumi up` goes over these account quotas" in markdown.read_text()
+
+
+def test_an_edit_with_room_for_the_peak_passes(
+    write_config: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same move with one pool and endpoint to spare: no quota line, exit 1."""
+
+    old = write_config("dev", dev_alone_with_pools(8), name="old")
+    new = write_config("dev", weather_moved(8))
+    code = main(
+        ["diff", "--config", str(new), "--against", str(old), "--markdown", str(tmp_path / "d")]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
+    assert "quota" not in err

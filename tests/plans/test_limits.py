@@ -113,6 +113,20 @@ LONG_CLUSTER = "a" * 45  # the review's 45-character cluster name
             "the name must be alphanumeric characters, '-', '_' or '.', starting and ending with "
             "an alphanumeric character, at most 63 (apimachinery IsQualifiedName)",
         ),
+        *(
+            (
+                cluster(0, labels={"geo": "europe", key: value}),
+                f"error: platform:clusters[0](london).labels.{key}: Argo CD reserves the "
+                "'argocd.argoproj.io/' labels of a cluster Secret (argo-cd "
+                "common/common.go: secret-type, auto-label-cluster-info, kubernetes-version); "
+                "this one would overwrite what Argo CD finds the cluster by or sets on it: "
+                "choose a key of your own",
+            )
+            for key, value in (
+                ("argocd.argoproj.io/secret-type", "repository"),
+                ("argocd.argoproj.io/kubernetes-version", "1.30"),
+            )
+        ),
         (
             database(nodes=2),
             "error: platform:database.nodes: Civo runs a database on 1, 3 or 5 nodes, not 2 "
@@ -131,6 +145,8 @@ LONG_CLUSTER = "a" * 45  # the review's 45-character cluster name
         "NotIn without values",
         "Exists with values",
         "label key prefix",
+        "argo cd secret-type label",
+        "argo cd kubernetes-version label",
         "database nodes",
     ],
 )

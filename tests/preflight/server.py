@@ -74,10 +74,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
         self.account.requests.append(("GET", path, self.headers.get("Authorization", "")))
-        if path in self.account.json:
-            self._send(200, json.dumps(self.account.json[path]), "application/json")
+        # A later page of a paginated list is its own entry (`<path>?page=N`).
+        page = parse_qs(parts.query).get("page", ["1"])[0]
+        key = path if page == "1" else f"{path}?page={page}"
+        if key in self.account.json:
+            self._send(200, json.dumps(self.account.json[key]), "application/json")
         else:
             self._send(
                 404, json.dumps({"success": False, "errors": [{"code": 7003}]}), "application/json"

@@ -70,6 +70,7 @@ NOT_HOST_NAMES = {
     ("infra/catalog.py", "g4{}.kube.{}"): "Civo node size codes such as g4s.kube.medium",
     ("infra/stackconfig.py", "Pulumi.{}.yaml"): "the stack file's name",
     ("infra/validation.py", "database.rotations.{}"): "a config path naming one app's count",
+    ("infra/validation.py", "clusters[{}].labels.{}"): "a config path naming one cluster label",
     ("infra/observability_checks.py", "observability.{}.limits.memory"): "a config field path",
     ("infra/credentials/cluster_identity.py", "com.cloudflare.api.account.zone.{}"): (
         "a Cloudflare token's resource scope"
