@@ -76,3 +76,15 @@ def test_monitoring_webhook_certificates_come_from_cert_manager(
     release = prod.one(":Release", f"{cluster}-kube-prometheus-stack")
     cert_manager = prod.one(":Release", f"{cluster}-cert-manager")
     assert cert_manager.urn in release.dependencies
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_monitoring_webhook_lets_the_first_install_create_its_rules(
+    prod: PlanView, cluster: str
+) -> None:
+    # Without patch Jobs the chart renders `Fail` unless told otherwise; on install the
+    # operator is not serving yet, so the release's own PrometheusRules would be refused.
+    webhooks = release_values(prod, f"{cluster}-kube-prometheus-stack")["prometheusOperator"][
+        "admissionWebhooks"
+    ]
+    assert webhooks.get("failurePolicy") == "IgnoreOnInstallOnly"
