@@ -95,8 +95,11 @@ def alerts(clusters: Sequence[str]) -> tuple[Alert, ...]:
             " - prometheus_remote_storage_queue_highest_sent_timestamp_seconds > 120)",
             "15m",
             "warning",
-            "The agent on {{ $labels.cluster }} fails to write to the hub, or is more than "
-            "2 minutes behind",
+            # Two hops carry a cluster's series: its agent to the hub's public write path
+            # (a relay on mgmt answers), the relay to the hub's Prometheus; `url` says which.
+            # A hop that fails completely stops every series behind it: ClusterNotReporting.
+            "Remote write of {{ $labels.cluster }}'s series to {{ $labels.url }} fails, "
+            "or is more than 2 minutes behind",
         ),
         Alert(
             "ArgoCDClusterUnreachable",
