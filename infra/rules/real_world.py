@@ -353,6 +353,47 @@ def _webhook_certificates_need_cert_manager(plan: StackPlan) -> Findings:
             )
 
 
+def _webhook_policy_on_install(webhooks: Mapping[str, Any]) -> str:
+    """The `failurePolicy` kube-prometheus-stack 88.5.3 renders on `helm install`
+    (templates/prometheus-operator/admission-webhooks/*WebhookConfiguration.yaml)."""
+    policy = str(webhooks.get("failurePolicy") or "")
+    if policy == "IgnoreOnInstallOnly":
+        return "Ignore"
+    if policy:
+        return policy
+    return "Ignore" if _truthy((webhooks.get("patch") or {}).get("enabled", True)) else "Fail"
+
+
+def _renders_prometheus_rules(values: Mapping[str, Any]) -> bool:
+    return (
+        _truthy((values.get("defaultRules") or {}).get("create", True))
+        or bool(values.get("additionalPrometheusRulesMap"))
+        or bool(values.get("additionalPrometheusRules"))
+    )
+
+
+def _monitoring_webhook_open_on_install(plan: StackPlan) -> Findings:
+    """On install the operator's pod cannot answer yet (its certificate Secret is made in
+    the same release), so a `Fail` webhook refuses the release's own PrometheusRules."""
+    for release in plan.of_type(RELEASE):
+        values = release.revealed_inputs.get("values") or {}
+        operator = values.get("prometheusOperator") or {}
+        webhooks = operator.get("admissionWebhooks") or {}
+        if (
+            _chart(release) == "kube-prometheus-stack"
+            and _truthy(operator.get("enabled", True))
+            and _truthy(webhooks.get("enabled", True))
+            and _renders_prometheus_rules(values)
+            and _webhook_policy_on_install(webhooks) == "Fail"
+        ):
+            yield (
+                release.name,
+                "its PrometheusRule admission webhook fails closed on install, before the "
+                "operator serves it: the install fails and an atomic release rolls back; set "
+                "prometheusOperator.admissionWebhooks.failurePolicy: IgnoreOnInstallOnly",
+            )
+
+
 def _autoscaled_pools(plan: StackPlan) -> Findings:
     for cluster in plan.of_type("vultr:index/kubernetes:Kubernetes"):
         pool = cluster.revealed_inputs.get("nodePools") or {}
@@ -436,6 +477,16 @@ PLAN_RULES = [
         "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 "
         "templates/prometheus-operator/certmanager.yaml",
         _webhook_certificates_need_cert_manager,
+    ),
+    PlanRule(
+        "monitoring-webhook-open-on-install",
+        "kube-prometheus-stack's PrometheusRule webhook lets the release's own rules in "
+        "on install, while the operator that serves it is not running yet.",
+        "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 "
+        "templates/prometheus-operator/admission-webhooks/validatingWebhookConfiguration.yaml "
+        "(failurePolicy), values.yaml prometheusOperator.admissionWebhooks.failurePolicy; "
+        "prometheus-community/helm-charts#2020",
+        _monitoring_webhook_open_on_install,
     ),
     PlanRule(
         "policy-before-route",

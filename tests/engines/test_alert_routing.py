@@ -40,6 +40,21 @@ ROUTES: list[tuple[dict[str, str], str]] = [
         "oncall-americas",
     ),
     ({"alertname": "NodeNotReady", "severity": "critical", "cluster": "london"}, "oncall"),
+    # Argo CD runs on mgmt; its app alerts name the app's destination cluster (the
+    # promtool cases in alert_rules_test.yaml), so the Americas on-call gets chicago's.
+    (
+        {
+            "alertname": "ArgoCDAppDegraded",
+            "severity": "critical",
+            "cluster": "chicago",
+            "name": "hello-world-chicago",
+        },
+        "oncall-americas",
+    ),
+    (
+        {"alertname": "ArgoCDAppDegraded", "severity": "critical", "cluster": "mgmt"},
+        "oncall",
+    ),
     ({"alertname": "CertificateNotReady", "severity": "critical", "cluster": "mgmt"}, "oncall"),
     (
         {"alertname": "CertificateExpiringSoon", "severity": "warning", "cluster": "chicago"},

@@ -64,15 +64,28 @@ def test_external_dns_reads_the_cloudflare_token_from_a_file(prod: PlanView, clu
     assert volume["secret"]["secretName"] == "cloudflare-dns-token"
 
 
+def _monitoring_webhooks(prod: PlanView, cluster: str) -> dict[str, Any]:
+    values = release_values(prod, f"{cluster}-kube-prometheus-stack")
+    webhooks: dict[str, Any] = values["prometheusOperator"]["admissionWebhooks"]
+    return webhooks
+
+
 @pytest.mark.parametrize("cluster", CLUSTERS)
 def test_monitoring_webhook_certificates_come_from_cert_manager(
     prod: PlanView, cluster: str
 ) -> None:
-    webhooks = release_values(prod, f"{cluster}-kube-prometheus-stack")["prometheusOperator"][
-        "admissionWebhooks"
-    ]
+    webhooks = _monitoring_webhooks(prod, cluster)
     assert webhooks["certManager"]["enabled"] is True
     assert webhooks["patch"]["enabled"] is False
     release = prod.one(":Release", f"{cluster}-kube-prometheus-stack")
     cert_manager = prod.one(":Release", f"{cluster}-cert-manager")
     assert cert_manager.urn in release.dependencies
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_monitoring_webhook_lets_the_first_install_create_its_rules(
+    prod: PlanView, cluster: str
+) -> None:
+    # Without patch Jobs the chart renders `Fail` unless told otherwise; on install the
+    # operator is not serving yet, so the release's own PrometheusRules would be refused.
+    assert _monitoring_webhooks(prod, cluster).get("failurePolicy") == "IgnoreOnInstallOnly"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import pytest
 
+from infra.addons.observability import alertmanager
 from platform_cli.plan import read_valid
+from platform_cli.runner import PROJECT_DIR
 from tests.planview import PlanView
 
 Errors = Callable[..., tuple[int, list[str]]]
@@ -163,3 +166,58 @@ def test_alerting_without_observability_is_only_a_warning(
     path = write_config("prod", lambda c: c.update({"platform:observability": False}))
     notes = read_valid(path)[2]
     assert any("platform:alerting is unused while observability is off" in n for n in notes)
+
+
+def _seconds(duration: str) -> int:
+    """An Alertmanager duration (`5m`, `4m45s`, `30s`) in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    total, number = 0, ""
+    for char in duration:
+        if char.isdigit():
+            number += char
+        else:
+            total, number = total + int(number) * units[char], ""
+    return total
+
+
+def _pings(route: dict[str, Any], delay: int, horizon: int) -> list[int]:
+    """When Alertmanager calls the receiver of an always-firing, never-changing group.
+    prometheus/alertmanager dispatch/dispatch.go `aggrGroup.run`: the first flush after
+    `group_wait`, then one every `group_interval`; notify/notify.go `DedupStage.needsUpdate`:
+    an unchanged group is sent again only if the notification log's entry is older than
+    now minus `repeat_interval`, and that entry is written once the send is done, `delay`
+    seconds after the flush (#676, #1193)."""
+    wait, every = _seconds(route["group_wait"]), _seconds(route["group_interval"])
+    repeat = _seconds(route["repeat_interval"])
+    sent: list[int] = []
+    logged: int | None = None
+    for flush in range(wait, horizon, every):
+        if logged is None or logged < flush - repeat:
+            sent.append(flush)
+            logged = flush + delay
+    return sent
+
+
+@pytest.mark.parametrize("interval", ["1m", "5m", "7m"])
+@pytest.mark.parametrize("delay", [0, 1, 10])
+def test_the_dead_mans_switch_is_pinged_once_per_interval(interval: str, delay: int) -> None:
+    """The outside check is set up with `deadMansSwitch.interval` as its period: every ping
+    comes that long after the one before, however long the send itself takes."""
+    config = read_valid(PROJECT_DIR / "Pulumi.prod.yaml")[1].config
+    assert config.alerting is not None
+    alerting = config.alerting.model_copy(
+        update={
+            "dead_mans_switch": config.alerting.dead_mans_switch.model_copy(
+                update={"interval": interval}
+            )
+        }
+    )
+    (watchdog,) = [
+        r
+        for r in alertmanager.config(alerting)["route"]["routes"]
+        if r["receiver"] == alertmanager.DEAD_MANS_SWITCH
+    ]
+    pings = _pings(watchdog, delay, horizon=3 * 3600)
+    gaps = {later - earlier for earlier, later in pairwise(pings)}
+    assert pings[0] == 0
+    assert gaps == {_seconds(interval)}

@@ -22,6 +22,7 @@ FIREWALLS = ("firewall", "lb-firewall")
 HUB_PER_CLUSTER = {
     "mgmt-relay-{}",
     "mgmt-service-relay-{}",
+    "mgmt-podmonitor-relay-{}",
     "mgmt-metrics-write-password-{}",
     "mgmt-secret-monitoring-prometheus-write-{}-users",
     "mgmt-prometheus-write-{}-basic-auth",

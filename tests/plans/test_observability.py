@@ -439,3 +439,29 @@ def test_every_cluster_labels_its_series_and_grafana_offers_each(prod: PlanView)
     (silent,) = [r for r in rule["rules"] if r["alert"] == "ClusterNotReporting"]
     for cluster in labels:
         assert f'absent(up{{cluster="{cluster}"}})' in silent["expr"], cluster
+
+
+def test_the_hub_scrapes_each_relays_remote_write_under_its_cluster(prod: PlanView) -> None:
+    """The relay answers an agent as soon as its own WAL has the samples; what happens
+    between relay and hub shows only in the relay's own prometheus_remote_storage_*
+    series, so the hub scrapes each relay (it selects every PodMonitor) and labels those
+    series with the cluster the relay serves, for RemoteWriteFailing and its routing. The
+    relay's `up` stays the hub's: a silent cluster must still be absent."""
+    monitors = {m.name: m for m in prod.of_type(":PodMonitor")}
+    for cluster in WORKLOAD:
+        monitor = monitors[f"mgmt-podmonitor-relay-{cluster}"]
+        spec = monitor.inputs["spec"]
+        relay = prod.one(":PrometheusAgent", f"mgmt-relay-{cluster}")
+        service = prod.one("v1:Service", f"mgmt-service-relay-{cluster}")
+        pod_labels = spec["selector"]["matchLabels"]
+        # The pods the relay's Service reaches, and no other relay's.
+        assert service.inputs["spec"]["selector"].items() <= pod_labels.items()
+        assert pod_labels["operator.prometheus.io/name"] == f"relay-{cluster}"
+        assert spec["namespaceSelector"] == {"matchNames": ["monitoring"]}
+        (endpoint,) = spec["podMetricsEndpoints"]
+        assert endpoint["portNumber"] == 9090
+        assert "relabelings" not in endpoint
+        stamp = [r for r in endpoint["metricRelabelings"] if r.get("targetLabel") == "cluster"]
+        assert stamp == [{"action": "replace", "targetLabel": "cluster", "replacement": cluster}]
+        assert relay.urn in monitor.dependencies
+        assert _waits_for(prod, monitor.name, "mgmt-kube-prometheus-stack")

@@ -8,8 +8,8 @@ Not the chart's own Secret name: on a hub that already runs, Helm deletes the Se
 stops rendering, and would take the platform's with it. Credentials sit inline in that
 Secret, never in Helm values.
 
-Routing, in order: the Watchdog to the dead man's switch (every `interval`, so an outside
-service notices when it stops); InfoInhibitor nowhere; then the configured routes, first
+Routing, in order: the Watchdog to the dead man's switch (once every `interval`, so an
+outside service notices when it stops); InfoInhibitor nowhere; then the configured routes, first
 match wins; then `defaultReceiver`. Alerts group by cluster and alert name, so five
 clusters' alerts are five notifications, and a silent cluster inhibits its other alerts.
 """
@@ -106,6 +106,30 @@ def _inhibitions() -> list[dict[str, Any]]:
     ]
 
 
+# How often Alertmanager looks at the Watchdog's group; it divides every whole-minute
+# `interval`.
+WATCHDOG_FLUSH_SECONDS = 30
+
+
+def _ping_every(interval: str) -> dict[str, str]:
+    """Timing that sends the unchanging Watchdog once per `interval` (whole minutes).
+
+    Alertmanager sends only at a flush (every `group_interval`,
+    dispatch/dispatch.go `aggrGroup.run`), and then only if its log of the last send is
+    older than `repeat_interval` (notify/notify.go `DedupStage.needsUpdate`). That entry is
+    written once the send is done, after its flush: with both set to `interval` the next
+    flush finds it too young and the ping goes out every 2 x `interval`
+    (prometheus/alertmanager#676). Half a flush under `interval`, the flush that falls on
+    `interval` sends, as long as a send takes less than those 15 seconds.
+    """
+    repeat = int(interval.removesuffix("m")) * 60 - WATCHDOG_FLUSH_SECONDS // 2
+    minutes, seconds = divmod(repeat, 60)
+    return {
+        "group_interval": f"{WATCHDOG_FLUSH_SECONDS}s",
+        "repeat_interval": f"{minutes}m{seconds}s" if minutes else f"{seconds}s",
+    }
+
+
 def config(alerting: AlertingConfig) -> dict[str, Any]:
     switch = alerting.dead_mans_switch
     return {
@@ -121,8 +145,7 @@ def config(alerting: AlertingConfig) -> dict[str, Any]:
                     "receiver": DEAD_MANS_SWITCH,
                     "matchers": ['alertname="Watchdog"'],
                     "group_wait": "0s",
-                    "group_interval": switch.interval,
-                    "repeat_interval": switch.interval,
+                    **_ping_every(switch.interval),
                 },
                 {"receiver": NULL, "matchers": ['alertname="InfoInhibitor"']},
                 *(_route(route) for route in alerting.routes),

@@ -42,9 +42,16 @@ def _common() -> dict[str, Any]:
         },
         # The operator's admission webhook gets its serving certificate from cert-manager
         # (the chart's Issuer and Certificate, CA injected by cainjector), instead of
-        # hook Jobs whose ClusterRole may patch every webhook configuration.
+        # hook Jobs whose ClusterRole may patch every webhook configuration. Without the
+        # Jobs the chart renders `failurePolicy: Fail`, and on install the operator is not
+        # serving yet when Helm creates the chart's PrometheusRules: `Ignore` on install,
+        # `Fail` on every upgrade (rule monitoring-webhook-open-on-install).
         "prometheusOperator": {
-            "admissionWebhooks": {"certManager": {"enabled": True}, "patch": {"enabled": False}}
+            "admissionWebhooks": {
+                "certManager": {"enabled": True},
+                "patch": {"enabled": False},
+                "failurePolicy": "IgnoreOnInstallOnly",
+            }
         },
         **{component: {"enabled": False} for component in _UNSCRAPEABLE},
     }

@@ -28,7 +28,7 @@ import pulumi_random as random
 from infra import naming
 from infra.addons.base import AddonContext, Namespace
 from infra.addons.observability.chart_values import PROMETHEUS_PORT, PROMETHEUS_SERVICE
-from infra.addons.observability.monitors import NAMESPACE
+from infra.addons.observability.monitors import AGENT_NAME_LABEL, NAMESPACE, relay_monitor
 from infra.addons.traffic import GATEWAY_API, Route, TrafficController
 
 REMOTE_WRITE_PATH = "/api/v1/write"
@@ -138,13 +138,13 @@ def cluster_write_path(
         spec=relay_spec(cluster),
         depends_on=[release],
     )
+    relay_monitor(ctx, relay, cluster, [release, agent])
     service = k8s.core.v1.Service(
         ctx.name("service", relay),
         metadata=k8s.meta.v1.ObjectMetaArgs(name=relay, namespace=NAMESPACE),
         spec=k8s.core.v1.ServiceSpecArgs(
-            # The operator labels each agent's pods with its name (v0.93.0
-            # pkg/prometheus/common.go PrometheusNameLabelName).
-            selector={"operator.prometheus.io/name": relay},
+            # The operator labels each agent's pods with its name.
+            selector={AGENT_NAME_LABEL: relay},
             ports=[k8s.core.v1.ServicePortArgs(name="web", port=PROMETHEUS_PORT)],
         ),
         opts=ctx.opts(depends_on=[*namespace.after, agent]),

@@ -1,8 +1,10 @@
 """PodMonitors for the add-ons the platform's alerts read, by pod port number (the
 Prometheus Operator's PodMonitor `portNumber`), so nothing depends on the charts' own
-monitor toggles."""
+monitor toggles; and one per relay on the hub, for the hop from relay to hub."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pulumi
 
@@ -41,3 +43,46 @@ def addon_monitors(
             },
             depends_on=[release],
         )
+
+
+# The operator's labels on a PrometheusAgent's pods (prometheus-operator v0.93.0
+# pkg/prometheus/agent/operator.go `applicationNameLabelValue`, pkg/prometheus/common.go
+# `PrometheusNameLabelName`); Prometheus serves its metrics on 9090 (`MakeContainerPorts`).
+AGENT_POD_LABELS = {"app.kubernetes.io/name": "prometheus-agent"}
+AGENT_NAME_LABEL = "operator.prometheus.io/name"
+AGENT_PORT = 9090
+
+
+def relay_monitor(
+    ctx: AddonContext, relay: str, cluster: str, after: Sequence[pulumi.Resource]
+) -> pulumi.Resource:
+    """The hub scrapes a relay's remote-write series (a relay answers the agent once the
+    samples are in its own WAL, so only these show the hop to the hub) and files them
+    under the cluster the relay serves. Only those series: the rest describe a Prometheus
+    on mgmt. Its `up` keeps the hub's cluster, or a silent cluster would never be absent."""
+    return ctx.custom_resource(
+        f"podmonitor-{relay}",
+        MONITORING_API,
+        "PodMonitor",
+        relay,
+        namespace=NAMESPACE,
+        spec={
+            "namespaceSelector": {"matchNames": [NAMESPACE]},
+            "selector": {"matchLabels": {**AGENT_POD_LABELS, AGENT_NAME_LABEL: relay}},
+            "podMetricsEndpoints": [
+                {
+                    "portNumber": AGENT_PORT,
+                    "path": "/metrics",
+                    "metricRelabelings": [
+                        {
+                            "action": "keep",
+                            "sourceLabels": ["__name__"],
+                            "regex": "prometheus_remote_storage_.+",
+                        },
+                        {"action": "replace", "targetLabel": "cluster", "replacement": cluster},
+                    ],
+                }
+            ],
+        },
+        depends_on=after,
+    )

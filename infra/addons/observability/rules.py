@@ -1,7 +1,8 @@
 """The platform's alerts, as PrometheusRule groups the hub's Prometheus evaluates over
 every cluster's series. Every series there names its cluster (`cluster`: remote-written
 ones by the agents' external label, the hub's own by its default scrape class), so every
-alert does too, and Alertmanager routes on it.
+alert does too, and Alertmanager routes on it. Argo CD's series are scraped on mgmt but
+describe other clusters: its alerts take `cluster` from the cluster they are about.
 
 Each alert has a runbook line in the README ("Alerts and runbooks"), which its
 `runbook_url` links to. `tests/engines/alert_rules_test.yaml` runs every rule in
@@ -13,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from infra import naming
 
 RUNBOOK_ANCHOR = "alerts-and-runbooks"
 # How long a series may be missing before its cluster counts as silent.
@@ -33,6 +36,35 @@ def _each_cluster_absent(selector: str, clusters: Sequence[str]) -> str:
     comparison with an hour ago, also catches a cluster that never reported."""
     # Sorted: the order clusters are listed in config changes no rule.
     return " or ".join(f'absent({selector}{{cluster="{c}"}})' for c in sorted(clusters))
+
+
+# How Argo CD names the cluster it runs in (argo-cd v3.4.4
+# pkg/apis/application/v1alpha1/application_defaults.go `KubernetesInternalAPIServerAddr`;
+# its cluster `name` is `in-cluster`): the management cluster.
+ARGOCD_IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+def _argocd_clusters(address: str) -> str:
+    """One series per cluster Argo CD manages: its API address as `address` and the
+    platform's name for it as `cluster` (the cluster Secrets carry the platform's names,
+    Argo CD's own cluster is the hub's). argocd_cluster_info{server, k8s_version, name}
+    is 1 (argo-cd v3.4.4 controller/metrics/clustercollector.go)."""
+    named = 'label_replace(argocd_cluster_info, "cluster", "$1", "name", "(.+)")'
+    here = f'label_replace({named}, "cluster", "{naming.MGMT_CLUSTER}", "server", "{ARGOCD_IN_CLUSTER}")'
+    if address != "server":
+        here = f'label_replace({here}, "{address}", "$1", "server", "(.+)")'
+    return f"max by ({address}, cluster) ({here})"
+
+
+def _at_destination(expr: str) -> str:
+    """`expr` over Argo CD's app series (scraped on mgmt, so `cluster="mgmt"`) with
+    `cluster` set to the app's destination, by its `dest_server`. An app whose destination
+    Argo CD does not list keeps the cluster Argo CD runs in."""
+    clusters = _argocd_clusters("dest_server")
+    return (
+        f"({expr}) * on (dest_server) group_left (cluster) {clusters}"
+        f" or (({expr}) unless on (dest_server) {clusters})"
+    )
 
 
 def alerts(clusters: Sequence[str]) -> tuple[Alert, ...]:
@@ -63,28 +95,32 @@ def alerts(clusters: Sequence[str]) -> tuple[Alert, ...]:
             " - prometheus_remote_storage_queue_highest_sent_timestamp_seconds > 120)",
             "15m",
             "warning",
-            "The agent on {{ $labels.cluster }} fails to write to the hub, or is more than "
-            "2 minutes behind",
+            # Two hops carry a cluster's series: its agent to the hub's public write path
+            # (a relay on mgmt answers), the relay to the hub's Prometheus; `url` says which.
+            # A hop that fails completely stops every series behind it: ClusterNotReporting.
+            "Remote write of {{ $labels.cluster }}'s series to {{ $labels.url }} fails, "
+            "or is more than 2 minutes behind",
         ),
         Alert(
             "ArgoCDClusterUnreachable",
-            # The controller runs on mgmt; the cluster it cannot reach is `name`.
-            "label_replace(argocd_cluster_connection_status * on (server) group_left (name)"
-            ' argocd_cluster_info, "cluster", "$1", "name", "(.+)") == 0',
+            # The controller runs on mgmt; the cluster it cannot reach is the one at `server`.
+            "argocd_cluster_connection_status * on (server) group_left (cluster) "
+            + _argocd_clusters("server")
+            + " == 0",
             SILENT_FOR,
             "critical",
             "Argo CD cannot reach cluster {{ $labels.cluster }} ({{ $labels.server }})",
         ),
         Alert(
             "ArgoCDAppDegraded",
-            'argocd_app_info{health_status="Degraded"} == 1',
+            _at_destination('argocd_app_info{health_status="Degraded"} == 1'),
             "15m",
             "critical",
             "Argo CD app {{ $labels.name }} is degraded",
         ),
         Alert(
             "ArgoCDAppOutOfSync",
-            'argocd_app_info{sync_status="OutOfSync"} == 1',
+            _at_destination('argocd_app_info{sync_status="OutOfSync"} == 1'),
             "30m",
             "warning",
             "Argo CD app {{ $labels.name }} has been out of sync for 30 minutes",
@@ -93,8 +129,10 @@ def alerts(clusters: Sequence[str]) -> tuple[Alert, ...]:
             "ArgoCDSyncFailed",
             # A counter's first increment is invisible to increase(); a series that did
             # not exist 15 minutes ago is that first failure.
-            f"increase({sync_failures}[15m]) > 0"
-            f" or ({sync_failures} unless {sync_failures} offset 15m)",
+            _at_destination(
+                f"increase({sync_failures}[15m]) > 0"
+                f" or ({sync_failures} unless {sync_failures} offset 15m)"
+            ),
             "0m",
             "warning",
             "A sync of Argo CD app {{ $labels.name }} ended {{ $labels.phase }}",
