@@ -13,7 +13,7 @@ from typing import Any, TextIO
 import yaml
 
 from infra.rules import STACKS_RULES, StackPlan, Violation, plan_violations
-from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
+from infra.stackconfig import StackFile, StackFileError, load, read_stack_file, stack_of
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
 from platform_cli.checks import report, stack_plan, unlisted_reads
 from platform_cli.cost import Estimate, estimate
@@ -45,6 +45,7 @@ def validate(stack_file: StackFile) -> tuple[ValidConfig, list[str]]:
                 stack_file.values,
                 stack_file.secret_keys,
                 credentials=not stack_file.has_environment,
+                offline=True,
             )
         except ConfigError as err:
             raise InvalidConfigError([str(p) for p in err.problems]) from None
@@ -74,7 +75,7 @@ def read_valid(path: Path, stack: str | None = None) -> tuple[StackFile, ValidCo
     try:
         stack_file = read_stack_file(path)
     except StackFileError as err:
-        raise InvalidConfigError([f"error: {err}"]) from None
+        raise InvalidConfigError([f"error: {p}" for p in err.problems]) from None
     if stack is not None:
         stack_file = replace(stack_file, stack=stack)
     valid, notes = validate(stack_file)
@@ -185,11 +186,17 @@ def all_stacks_command(repo: Path, stdout: TextIO, stderr: TextIO) -> int:
     plans: dict[str, StackPlan] = {}
     errors: list[Violation] = []
     code = 0
-    for path in stack_files(repo):
+    invalid = 0
+    paths = stack_files(repo)
+    for path in paths:
         try:
             stack_file, valid, _ = read_valid(path)
         except InvalidConfigError as err:
-            code = err.report(stderr)
+            # Which stack each line is about: a config error names only its field.
+            stack = f"error: stack {stack_of(path)}: "
+            lines = [line.replace("error: ", stack, 1) for line in err.lines]
+            code = InvalidConfigError(lines).report(stderr)
+            invalid += 1
             continue
         run = run_program(stack_file)
         plan = stack_plan(valid, run)
@@ -205,5 +212,12 @@ def all_stacks_command(repo: Path, stdout: TextIO, stderr: TextIO) -> int:
     report(across, [], stderr)
     if errors or across:
         return 2
-    print(f"{len(plans)} stacks: every rule holds", file=stdout)
+    if invalid:
+        print(
+            f"{len(plans)} of {len(paths)} stacks planned: {invalid} "
+            f"{'has' if invalid == 1 else 'have'} an invalid config (above)",
+            file=stdout,
+        )
+    else:
+        print(f"{len(plans)} stacks: every rule holds", file=stdout)
     return code
