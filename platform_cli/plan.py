@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -129,6 +130,18 @@ def _count_below(urn: str, children: dict[str | None, list[Registration]]) -> in
     return sum(1 + _count_below(k.urn, children) for k in children.get(urn, []))
 
 
+def unrepeated(rule_notes: list[Violation], config_notes: list[str]) -> list[Violation]:
+    """Rule warnings the config's own warnings have not already given: a guardrail that
+    runs in `pulumi preview --policy-pack` too names the setting it is about, and the
+    config check names it first, with its field path."""
+    said = " ".join(config_notes)
+    return [
+        note
+        for note in rule_notes
+        if not any(key in said for key in re.findall(r"platform:[\w.]+", note.message))
+    ]
+
+
 def write_outputs(run: PlanRun, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     target = out / "resources.json"
@@ -152,7 +165,7 @@ def command(
     for note in notes:
         print(note, file=stderr)
     errors, rule_notes = plan_violations(stack_plan(valid, run))
-    report(errors, rule_notes, stderr)
+    report(errors, unrepeated(rule_notes, notes), stderr)
     unproven = unlisted_reads(run)
     for line in unproven:
         print(line, file=stderr)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from platform_cli import main
-from platform_cli.plan import read_valid
 from platform_cli.runner import PROJECT_DIR
+from tests.plan_cache import planned_stacks  # noqa: F401 (a fixture)
 
 Edit = Callable[[dict[str, Any]], None]
 PROD = (PROJECT_DIR / "Pulumi.prod.yaml").read_text()
@@ -384,12 +384,32 @@ def test_a_file_without_the_config_wrapper_names_the_key_written(
     ]
 
 
-def test_an_unprotected_production_database_warns(write_config: Callable[..., Path]) -> None:
+@pytest.mark.usefixtures("planned_stacks")
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_example_stacks_plan_without_a_warning(
+    stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A warning names something the reader of that stack can and should change now: the
+    examples have nothing to change, so their plans warn of nothing (dev's database is
+    meant to be deletable)."""
+    assert main(["plan", "--stack", stack, "--out", str(PROJECT_DIR / "build" / stack)]) == 0
+    assert capsys.readouterr().err.splitlines() == []
+
+
+def test_an_unprotected_production_database_warns_once(
+    write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Said by the config check, which names the setting; the guardrail that says the
+    same in `pulumi preview --policy-pack` is not repeated."""
+
     def unprotect(c: dict[str, Any]) -> None:
         c["platform:database"]["protect"] = False
 
-    _, _, notes = read_valid(write_config("prod", unprotect))
-    assert [n for n in notes if "database.protect" in n] == [
+    assert (
+        main(["plan", "--config", str(write_config("prod", unprotect)), "--out", str(tmp_path)])
+        == 0
+    )
+    assert capsys.readouterr().err.splitlines() == [
         "warning: platform:database.protect is false in production stack 'prod': removing "
         "the database or an app's database would delete its data"
     ]
