@@ -17,7 +17,7 @@ from infra.rules import STACKS_RULES, StackPlan, Violation, plan_violations
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file, stack_of
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
 from platform_cli.checks import report, stack_plan, unlisted_reads
-from platform_cli.cost import Estimate, estimate
+from platform_cli.cost import Estimate, change_estimates, change_lines, estimate
 from platform_cli.project_file import stack_problems
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
@@ -86,6 +86,11 @@ def read_valid(path: Path, stack: str | None = None) -> tuple[StackFile, ValidCo
 def estimate_of(path: Path, stack: str | None = None) -> Estimate:
     """The monthly cost estimate of a stack file."""
     return estimate(read_valid(path, stack)[1])
+
+
+def cost_change(old: Path, new: Path, stack: str) -> list[str]:
+    """What an edit of a stack file does to its monthly estimate, as `up` would leave it."""
+    return change_lines(*change_estimates(read_valid(old, stack)[1], read_valid(new, stack)[1]))
 
 
 def plan_stack_file(path: Path, stack: str | None = None) -> tuple[StackFile, PlanRun, list[str]]:

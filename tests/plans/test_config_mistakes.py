@@ -167,7 +167,7 @@ CASES: list[tuple[str, Edit, list[str]]] = [
             "error: platform:alerting.routes[0].clusters[1]: 'chicago' is not a cluster",
             "error: platform:clusters[3](mgmt).name: 'mgmt' is the management cluster's name; "
             "its cloud names, IAM user and DNS records would collide with the management "
-            "cluster's; rename the cluster"
+            "cluster's; rename the cluster",
         ],
     ),
     (
