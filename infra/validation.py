@@ -371,10 +371,13 @@ def _autoscaler_limit_problems(config: PlatformConfig) -> Iterator[tuple[str, st
         low, high = pool.autoscaling.min_nodes, pool.autoscaling.max_nodes
         if low <= pool.node_count <= high:
             continue
-        side, limit = ("above", "maxNodes") if pool.node_count > high else ("below", "minNodes")
+        above = pool.node_count > high
+        side, limit = (
+            ("above", "autoscaling.maxNodes") if above else ("below", "autoscaling.minNodes")
+        )
         yield (
             f"{where}.nodeCount",
-            f"{pool.node_count} is {side} autoscaling.{limit} "
+            f"{pool.node_count} is {side} {limit} "
             f"({high if side == 'above' else low}): the autoscaler keeps the pool within "
             f"{low}-{high} nodes, and nodeCount only sizes it at creation; set nodeCount "
             f"within {low}-{high}, or change the limits",

@@ -36,6 +36,8 @@ class SnippetError(AssertionError):
 class Section:
     title: str
     snippets: list[tuple[str, str]] = field(default_factory=list)
+    # Its `bash` commands and its snippets, as (language, text), in the order shown.
+    items: list[tuple[str, str]] = field(default_factory=list)
     # What `platform diff` is shown printing after this section's edits, if anything.
     expected: list[str] = field(default_factory=list)
 
@@ -70,12 +72,21 @@ def sections(page: Path) -> list[Section]:
             content = "".join(line[indent:] for line in match.group(3).splitlines(True))
             if lang in ("diff", "yaml"):
                 section.snippets.append((lang, content))
+                section.items.append((lang, content))
             elif lang == "bash":
                 after_diff = "platform diff" in content
+                section.items += [("bash", line) for line in commands(content)]
             elif lang == "text" and after_diff:
                 section.expected = content.splitlines()
         found.append(section)
     return found
+
+
+def commands(block: str) -> list[str]:
+    """A `bash` block's commands, without comments; a line ending in `\\` goes on."""
+    joined = block.replace("\\\n", " ")
+    found = [re.sub(r"\s+#.*$", "", line).strip() for line in joined.splitlines()]
+    return [c for c in found if c and not c.startswith("#")]
 
 
 def apply(text: str, lang: str, snippet: str) -> str:
