@@ -140,13 +140,13 @@ def run_in_one_shell(clone: Clone, steps: list[Step], scratch: Path) -> list[Ran
 
 def test_the_readme_runs_as_written_in_a_fresh_clone(fresh_clone: Clone, tmp_path: Path) -> None:  # noqa: F811
     steps = readme_steps()
-    ran = {
-        r.step.shown: r
-        for r in run_in_one_shell(fresh_clone, [s for s in steps if _runnable(s)], tmp_path)
-    }
+    results = run_in_one_shell(fresh_clone, [s for s in steps if _runnable(s)], tmp_path)
+    # By command as shown; a command shown twice is found by its last run.
+    ran = {r.step.shown: r for r in results}
     skipped = {s.shown for s in steps if not _runnable(s)}
     assert skipped <= {*NOT_RUN, *(s.shown for s in steps if s.shown.startswith(NEEDS_A_CLOUD))}
-    for shown_as, result in ran.items():
+    for result in results:
+        shown_as = result.step.shown
         where = f"{shown_as}\n--- stdout\n{result.out[-3000:]}\n--- stderr\n{result.err[-3000:]}"
         assert result.code == EXIT_CODES.get(shown_as, 0), where
         # What the README quotes a command printing, it prints.
@@ -177,6 +177,12 @@ def test_the_readme_runs_as_written_in_a_fresh_clone(fresh_clone: Clone, tmp_pat
     )
     delivered = json.loads(ran["platform delivery --via github-actions"].out)
     assert [e["stack"] for e in delivered] == ["prod"]
+    # prod's example config leaves its previews off.
+    previews = ran["platform delivery --via github-actions --previews --stacks '[\"prod\"]'"]
+    assert json.loads(previews.out) == []
+    invalid = ran["platform delivery --via github-actions --invalid invalid.json"]
+    assert [e["stack"] for e in json.loads(invalid.out)] == ["prod"]
+    assert json.loads((fresh_clone.root / "invalid.json").read_text()) == []
     assert ran["platform exposure --stack prod"].out.startswith(
         "stack prod: who reaches each endpoint"
     )

@@ -19,6 +19,7 @@ import yaml
 
 from infra.stackconfig import read_stack_file
 from platform_cli.diff import edit_errors, login_errors, outcome, render_text
+from platform_cli.lifecycle.checks import findings
 from platform_cli.plan import cost_change
 from platform_cli.runner import PROJECT_DIR, PlanRun
 from tests.lifecycle.runbook_snippets import (
@@ -57,8 +58,9 @@ def _reviewed(up: Up) -> tuple[int, list[str], list[str]]:
     refused = login_errors(
         read_stack_file(old), read_stack_file(new), up.before, up.after, [*up.changes]
     )
-    printed = [*render_text(up.changes, up.order), *cost_change(old, new, up.after.stack)]
-    return outcome(up.changes, refused), printed, [*edit_errors(up.changes), *refused]
+    found = findings(up.order, up.before.registrations)
+    printed = [*render_text(up.changes, up.order, found), *cost_change(old, new, up.after.stack)]
+    return outcome(up.changes, found, refused), printed, [*edit_errors(up.changes), *refused]
 
 
 @dataclass
