@@ -106,6 +106,7 @@ FOLLOWED = {
     "upgrade-kubernetes.md": "prod",
     "resize-node-pool.md": "prod",
     "resize-database.md": "prod",
+    "upgrade-monitoring-crds.md": "prod",
 }
 
 
@@ -153,6 +154,7 @@ PROMISES: dict[str, Callable[[Followed], None]] = {
     "failover-drill.md": _undrained,
     "rotate-credentials.md": _nothing_more,
     "upgrade-kubernetes.md": _nothing_more,
+    "upgrade-monitoring-crds.md": _nothing_more,
 }
 
 
