@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra import naming
 from infra.config import PlatformConfig
 from infra.placement import Placement
 
@@ -40,8 +39,6 @@ class ClusterAccess:
     app_namespaces: tuple[str, ...] = ()
     # Namespaces of the database apps among them: what the ClusterSecretStore serves.
     secret_namespaces: tuple[str, ...] = ()
-    # Secrets Manager paths of those apps' credentials: what the cluster's key reads.
-    secret_paths: tuple[str, ...] = ()
 
 
 def cluster_access(config: PlatformConfig, placement: Placement) -> dict[str, ClusterAccess]:
@@ -53,12 +50,11 @@ def cluster_access(config: PlatformConfig, placement: Placement) -> dict[str, Cl
         access[cluster.name] = ClusterAccess(
             app_namespaces=tuple(sorted({a.target_namespace for a in apps})),
             secret_namespaces=tuple(sorted({a.target_namespace for a in with_db})),
-            secret_paths=tuple(
-                sorted(
-                    naming.app_secret_path(config.environment, config.database.name, a.name)
-                    for a in with_db
-                    if config.database is not None
-                )
-            ),
         )
     return access
+
+
+def secret_readers(config: PlatformConfig, placement: Placement) -> dict[str, tuple[str, ...]]:
+    """Each database app's clusters: whose identities may read its credentials (the
+    secret carries a reader tag for each; naming.secret_reader_tag)."""
+    return {app: tuple(placement[app]) for app in placement.database_apps}

@@ -5,6 +5,8 @@ time rather than at `pulumi up`; when a cloud adds a region, add it here with th
 source that shows it.
 """
 
+from dataclasses import dataclass
+
 # Civo regions. Source: the `civo region ls` listing in the civo/cli README (LON1, NYC1,
 # FRA1, PHX1). MUM1 and SVG1 appear only in user config and an old civogo test fixture,
 # so they are left out until a Civo source lists them.
@@ -42,8 +44,8 @@ CIVO_DB_SIZES: dict[str, str] = {
 
 # Database software Civo accepts, by our engine name: the API name and the versions.
 # Source: civo/cli cmd/database (2025-11-26): PostgreSQL is the only engine it creates,
-# sent as "PostgreSQL"; 14 is deprecated in favour of 17; MySQL is deprecated. The
-# SharedDatabase component also checks the version against `get_database_version`.
+# sent as "PostgreSQL"; 14 is deprecated in favour of 17; MySQL is deprecated.
+# `platform preflight` also checks the version against Civo's offer before creation.
 CIVO_DB_SOFTWARE: dict[str, str] = {"postgresql": "PostgreSQL"}
 CIVO_DB_VERSIONS: dict[str, tuple[str, ...]] = {"postgresql": ("17",)}
 CIVO_DB_DEPRECATED: dict[str, str] = {
@@ -65,6 +67,42 @@ VULTR_REGIONS: dict[str, str] = {
     "sea": "Seattle",
     "sjc": "Silicon Valley",
     "yto": "Toronto",
+}
+
+
+# Where each region is, for Cloudflare steering: a pool's coordinates (proximity
+# steering) are the region's city (the names above, latitude and longitude to two
+# places), and its Cloudflare region (geo steering, health-monitor regions) is the one
+# Cloudflare's Region API maps that country or state to. The API reference's example for
+# WNAM lists Arizona, California, Colorado, Hawaii, Minnesota, Missouri, Nevada, Oregon,
+# Texas, Utah and Washington, and Alberta and British Columbia; other US states and
+# Canadian provinces are ENAM; the European cities here are Western Europe (WEU)
+# (https://developers.cloudflare.com/api/resources/load_balancers/subresources/regions/methods/get/;
+# region codes: https://developers.cloudflare.com/load-balancing/reference/region-mapping-api/).
+@dataclass(frozen=True)
+class Site:
+    city: str
+    latitude: float
+    longitude: float
+    cloudflare_region: str
+
+
+SITES: dict[str, Site] = {
+    "LON1": Site("London", 51.51, -0.13, "WEU"),
+    "FRA1": Site("Frankfurt", 50.11, 8.68, "WEU"),
+    "NYC1": Site("New York", 40.71, -74.01, "ENAM"),
+    "PHX1": Site("Phoenix", 33.45, -112.07, "WNAM"),
+    "ams": Site("Amsterdam", 52.37, 4.90, "WEU"),
+    "atl": Site("Atlanta", 33.75, -84.39, "ENAM"),
+    "dfw": Site("Dallas", 32.78, -96.80, "WNAM"),
+    "ewr": Site("Newark", 40.74, -74.17, "ENAM"),
+    "lax": Site("Los Angeles", 34.05, -118.24, "WNAM"),
+    "mel": Site("Melbourne", -37.81, 144.96, "OC"),
+    "mia": Site("Miami", 25.76, -80.19, "ENAM"),
+    "ord": Site("Chicago", 41.88, -87.63, "ENAM"),
+    "sea": Site("Seattle", 47.61, -122.33, "WNAM"),
+    "sjc": Site("San Jose", 37.34, -121.89, "WNAM"),
+    "yto": Site("Toronto", 43.65, -79.38, "ENAM"),
 }
 
 # Vultr Kubernetes Engine node plans (at least 1 vCPU and 2 GB). Source: VKE examples in

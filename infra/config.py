@@ -27,13 +27,14 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
 from infra import catalog, naming
+from infra.limits import civo as civo_limits
+from infra.limits import kubernetes as k8s_limits
 from infra.versions import CHARTS
 
 NAMESPACE = "platform"
 RESERVED_LABELS = frozenset({"environment", "cluster", "region", "provider", "role"})
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -83,6 +84,20 @@ def _shaped(pattern: str, meaning: Callable[[str], str]) -> Any:
     """``Field(pattern=...)``, with what the pattern means for the error message."""
     PATTERN_MEANINGS[pattern] = meaning
     return Field(pattern=pattern)
+
+
+def _valid_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Labels the API server accepts: they go on the Argo CD cluster Secret, and into
+    the selectors placing apps."""
+    problems = [
+        problem
+        for key, value in labels.items()
+        for problem in (k8s_limits.label_key_problem(key), k8s_limits.label_value_problem(value))
+        if problem
+    ]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return labels
 
 
 # YAML reads `yes`, `'yes'` and `"true"` differently; only a real boolean is one here.
@@ -215,10 +230,7 @@ class _WorkloadFields(_Model):
         reserved = sorted(RESERVED_LABELS & labels.keys())
         if reserved:
             raise ValueError(f"label keys {reserved} are reserved; the platform sets them itself")
-        for key, value in labels.items():
-            if not _LABEL_VALUE.match(value):
-                raise ValueError(f"label {key!r}: {value!r} is not a valid Kubernetes label value")
-        return labels
+        return _valid_labels(labels)
 
 
 class CivoWorkloadCluster(CivoClusterSpec, _WorkloadFields):
@@ -269,7 +281,7 @@ class DatabaseConfig(_Model):
     engine: str
     version: str
     size: Annotated[str, _member_of(catalog.CIVO_DB_SIZES, "Civo database size")] = "g3.db.small"
-    nodes: Annotated[int, Field(ge=1, le=5)] = 1
+    nodes: int = 1
     protect: Flag | None = None
     retain_on_delete: Flag | None = None
     allowed_cidrs: TrustedCidrs = Field(default_factory=list)
@@ -302,6 +314,16 @@ class DatabaseConfig(_Model):
             )
         return engine
 
+    @field_validator("nodes")
+    @classmethod
+    def _offered_nodes(cls, nodes: int) -> int:
+        if nodes not in civo_limits.DATABASE_NODE_COUNTS:
+            raise ValueError(
+                f"Civo runs a database on 1, 3 or 5 nodes, not {nodes} "
+                "(civo/docs database/getting-started.md: 2 or 4 additional nodes)"
+            )
+        return nodes
+
     @field_validator("version")
     @classmethod
     def _offered_version(cls, version: str, info: ValidationInfo) -> str:
@@ -320,7 +342,28 @@ class DatabaseConfig(_Model):
 class LabelRequirement(_Model):
     key: str
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
-    values: list[str] = Field(default_factory=list)
+    # Checked even when left out: `NotIn` without values is the mistake to catch.
+    values: list[str] = Field(default_factory=list, validate_default=True)
+
+    @field_validator("key")
+    @classmethod
+    def _valid_key(cls, key: str) -> str:
+        problem = k8s_limits.label_key_problem(key)
+        if problem:
+            raise ValueError(problem)
+        return key
+
+    @field_validator("values")
+    @classmethod
+    def _values_fit_operator(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        problems = [
+            k8s_limits.requirement_problem(info.data.get("operator", ""), values),
+            *(k8s_limits.label_value_problem(v) for v in values),
+        ]
+        found = [p for p in problems if p]
+        if found:
+            raise ValueError("; ".join(found))
+        return values
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if self.operator == "Exists":
@@ -335,7 +378,9 @@ class LabelRequirement(_Model):
 class LabelSelector(_Model):
     """A Kubernetes label selector, the same one the ApplicationSet cluster generator gets."""
 
-    match_labels: dict[str, str] = Field(default_factory=dict)
+    match_labels: Annotated[dict[str, str], AfterValidator(_valid_labels)] = Field(
+        default_factory=dict
+    )
     match_expressions: list[LabelRequirement] = Field(default_factory=list)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
@@ -382,15 +427,24 @@ class MonitorConfig(_Model):
             r"^[1-5]([0-9]{2}|xx)$", lambda v: f"{v!r} is not an HTTP status such as '200' or '2xx'"
         ),
     ] = "200"
-    interval: Annotated[int, Field(ge=5, le=3600)] = 30
+    # 60 s: the shortest a Free or Pro zone allows (infra.entitlements.cloudflare).
+    interval: Annotated[int, Field(ge=5, le=3600)] = 60
     retries: Annotated[int, Field(ge=0, le=5)] = 2
     timeout: Annotated[int, Field(ge=1, le=10)] = 5
+
+
+# An HTTP header name (RFC 9110 token), or Cloudflare's `cookie:<name>,...` form.
+HeaderName = Annotated[
+    str, Field(pattern=r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+|cookie:[^,\s]+(,[^,\s]+)*)$")
+]
 
 
 class AppLoadBalancing(_Model):
     monitor: MonitorConfig | None = None
     steering_policy: SteeringPolicy | None = None
     session_affinity: SessionAffinity | None = None
+    # What `sessionAffinity: header` keys sessions on (session_affinity_attributes.headers).
+    session_affinity_headers: list[HeaderName] = Field(default_factory=list)
 
 
 class AppConfig(_Model):
@@ -419,23 +473,23 @@ class AppConfig(_Model):
 # --- load balancing -------------------------------------------------------------------
 
 
-class CloudflarePlanLimits(_Model):
-    """What the account's Cloudflare Load Balancing plan allows; checked before `pulumi up`.
-
-    Defaults are the non-Enterprise limits in Cloudflare's load-balancing limitations page:
-    20 endpoints (origins) and a 15 s minimum monitor interval.
-    """
-
-    max_origins: Annotated[int, Field(ge=1)] = 20
-    min_monitor_interval: Annotated[int, Field(ge=5)] = 15
+# Cloudflare's health-monitor regions (terraform-provider-cloudflare v5.22.0
+# internal/services/load_balancer_pool/schema.go L132-156); ALL_REGIONS is Enterprise only.
+CloudflareRegion = Literal[
+    "WNAM", "ENAM", "WEU", "EEU", "NSAM", "SSAM", "OC", "ME", "NAF", "SAF", "SAS", "SEAS", "NEAS"
+]
+CheckRegion = CloudflareRegion | Literal["ALL_REGIONS"]
 
 
 class LoadBalancingConfig(_Model):
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
-    steering_policy: SteeringPolicy = "dynamic_latency"
+    # Standard steering, which every plan has; the others need Traffic Steering.
+    steering_policy: SteeringPolicy = "random"
     # Cluster names, most preferred first; clusters not listed follow in config order.
     region_preference: list[DnsLabel] = Field(default_factory=list)
-    plan_limits: CloudflarePlanLimits = Field(default_factory=CloudflarePlanLimits)
+    # Where pools are probed from. Unset: the Cloudflare regions of each app's clusters,
+    # most preferred first, as many as the add-on allows (infra.entitlements.cloudflare).
+    check_regions: list[CheckRegion] | None = None
     # With a proxied load balancer in front, origins admit 80/443 only from Cloudflare.
     origin_lockdown: Flag = True
 
@@ -626,6 +680,29 @@ class AlertingConfig(_Model):
 # --- the whole stack ------------------------------------------------------------------
 
 
+CloudflarePlan = Literal["free", "pro", "business", "enterprise"]
+
+
+class LoadBalancingAddOn(_Model):
+    """The account's Load Balancing subscription, as bought. Every load-balancer setting
+    is checked against it (infra.entitlements.cloudflare, each limit with its source)."""
+
+    enabled: Flag = True
+    # Endpoints (origins) it covers across the account: one per public app and cluster.
+    endpoints: Annotated[int, Field(ge=1)] = 20
+    # Health-monitor regions a pool may probe from: one unless more were bought.
+    check_regions: Annotated[int, Field(ge=1, le=13)] = 1
+    # Non-Enterprise accounts have 20 of each; an Enterprise contract states its own.
+    pools: Annotated[int, Field(ge=1)] = 20
+    load_balancers: Annotated[int, Field(ge=1)] = 20
+
+
+class CloudflareAddOns(_Model):
+    load_balancing: LoadBalancingAddOn = Field(default_factory=LoadBalancingAddOn)
+    # Geo, dynamic and proximity steering, least outstanding requests and connections.
+    traffic_steering: Flag = False
+
+
 class CloudflareConfig(_Model):
     account_id: Annotated[str, AfterValidator(_hex32)]
     zone_id: Annotated[str, AfterValidator(_hex32)]
@@ -640,6 +717,26 @@ class CloudflareConfig(_Model):
     # loops (https://developers.cloudflare.com/ssl/troubleshooting/too-many-redirects/).
     # Origins carry Let's Encrypt certificates, so "strict" works.
     ssl_mode: Literal["strict", "full"] = "strict"
+    # The zone's plan, which sets the shortest monitor interval and more.
+    plan: CloudflarePlan = "free"
+    add_ons: CloudflareAddOns = Field(default_factory=CloudflareAddOns)
+
+
+class CivoQuota(_Model):
+    """The Civo account's quota (`civo quota show`, API GET /v2/quota); unset: unchecked."""
+
+    instances: Annotated[int, Field(ge=0)] | None = None
+    networks: Annotated[int, Field(ge=0)] | None = None
+    firewalls: Annotated[int, Field(ge=0)] | None = None
+    load_balancers: Annotated[int, Field(ge=0)] | None = None
+    databases: Annotated[int, Field(ge=0)] | None = None
+
+
+class CivoAccountConfig(_Model):
+    # Stacks naming the same account share its quota (`platform plan --all-stacks` adds
+    # them up); unset, every stack in the repository uses one account.
+    name: Annotated[str, Field(min_length=1)] = "default"
+    quota: CivoQuota = Field(default_factory=CivoQuota)
 
 
 # --- delivery: what runs `pulumi preview` and `up` for the stack -----------------------
@@ -780,6 +877,7 @@ class PlatformConfig(_Model):
     database: DatabaseConfig | None = None
     apps: list[AppConfig] = Field(default_factory=list)
     load_balancing: LoadBalancingConfig = Field(default_factory=LoadBalancingConfig)
+    civo_account: CivoAccountConfig = Field(default_factory=CivoAccountConfig)
     drain: list[DnsLabel] = Field(default_factory=list)
     # Unset: nothing runs `pulumi up` for this stack but a person (see README, Delivery).
     delivery: DeliveryConfig | None = None

@@ -5,6 +5,8 @@ other module spells a host name or a secret path itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # The management cluster's name: its resource names, cloud names, IAM user and DNS owner
 # derive from it exactly as a workload cluster's do, so no workload cluster may take it.
 MGMT_CLUSTER = "mgmt"
@@ -105,6 +107,32 @@ def secret_arn_pattern(region: str, account_id: str, path: str) -> str:
     dash and six random characters to every name, so ``-??????`` matches exactly those
     (a trailing ``*`` would also match ``<path>-other``)."""
     return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{path}-??????"
+
+
+def environment_secrets_arn(region: str, account_id: str, environment: str) -> str:
+    """Every secret of an environment: only ever granted together with a condition on
+    the secret's tags (see ``secret_reader_tag``)."""
+    return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{secrets_prefix(environment)}/*"
+
+
+# The tags every secret carries, and the one that lets a cluster's identity read it: an
+# app's secret carries a reader tag for each cluster the app is placed on, and each
+# cluster's policy allows reading what carries its own. The policy stays the same size
+# whatever the app count (IAM's 2,048-character quota, infra.limits.aws); moving an app
+# retags its secret.
+SECRET_READER_TAG_VALUE = "read"
+
+
+def secret_reader_tag(cluster: str) -> str:
+    return f"platform-reader-{cluster}"
+
+
+def secret_tags(environment: str, readers: Sequence[str] = ()) -> dict[str, str]:
+    return {
+        "environment": environment,
+        "managed-by": "pulumi",
+        **{secret_reader_tag(cluster): SECRET_READER_TAG_VALUE for cluster in readers},
+    }
 
 
 # --- names in cloud accounts ----------------------------------------------------------

@@ -29,6 +29,8 @@ from infra.config import (
 )
 from infra.config_paths import did_you_mean, known_keys, with_item_names
 from infra.delivery import delivery_problems
+from infra.entitlements import cloudflare as cloudflare_entitlements
+from infra.limits import aws, postgresql
 from infra.observability_checks import observability_problems
 from infra.placement import Placement
 
@@ -36,6 +38,9 @@ from infra.placement import Placement
 MOVED_KEYS: dict[tuple[int | str, ...], str] = {
     ("deployments",): "; it moved to platform:delivery, with `via: pulumi-deployments` and "
     "`egressCidrs` (README, Delivery)",
+    ("loadBalancing", "planLimits"): "; state the zone's plan in platform:cloudflare.plan (it "
+    "sets the shortest monitor interval) and the Load Balancing add-on in "
+    "platform:cloudflare.addOns.loadBalancing (endpoints, pools, checkRegions)",
 }
 
 
@@ -345,8 +350,9 @@ def _autoscaled_egress_problems(
     autoscaled = isinstance(mgmt, VultrClusterSpec) and mgmt.autoscaling is not None
     if autoscaled and not mgmt.egress_cidrs and config.enabled_clusters:
         yield "mgmtCluster.egressCidrs", _AUTOSCALED_EGRESS
-    # The hub's load balancer admits the agents' egress unless it admits everyone.
-    writes_to_hub = config.observability_enabled and config.argocd.exposure != "public"
+    # The hub's own load balancer admits its writers' egress only, whatever Argo CD's
+    # exposure (infra.components.mgmt_cluster: the metrics gateway).
+    writes_to_hub = config.observability_enabled
     for i, cluster in enumerate(config.clusters):
         if (
             isinstance(cluster, VultrClusterSpec)
@@ -460,8 +466,9 @@ def _app_problems(
                     f"{', '.join(database_apps) or 'none'})" + did_you_mean(name, database_apps),
                 )
     yield from _backup_problems(config)
-    yield from _plan_limit_problems(config, placement)
+    yield from cloudflare_entitlements.problems(config, placement)
     yield from _drain_problems(config, placement)
+    yield from _account_name_problems(config, placement)
 
 
 # The CronJob controller refuses a CronJob name over 52 characters (it appends 11 to name
@@ -510,6 +517,9 @@ def _credential_problems(where: str, app: AppConfig) -> Iterator[tuple[str, str]
             f"a database app's name has at most {MAX_DATABASE_APP_NAME} characters: its "
             "alternate login `<name>_alt` must fit PostgreSQL's 63",
         )
+    reserved = postgresql.app_name_problem(app.name) if app.database else None
+    if reserved:
+        yield f"{where}.name", reserved
 
 
 def _drain_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:
@@ -520,29 +530,30 @@ def _drain_problems(config: PlatformConfig, placement: Placement) -> Iterator[tu
             yield "drain", f"drains every cluster of public app {app.name!r} ({', '.join(placed)})"
 
 
-def _plan_limit_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:
-    """Cloudflare rejects these at `pulumi up`; say so at plan time, naming the field."""
-    limits = config.load_balancing.plan_limits
-    minimum = limits.min_monitor_interval
-    monitors = [("loadBalancing.monitor", config.load_balancing.monitor)] + [
-        (f"apps[{i}].loadBalancing.monitor", app.load_balancing.monitor)
-        for i, app in enumerate(config.apps)
-        if app.load_balancing.monitor is not None
+def _account_name_problems(
+    config: PlatformConfig, placement: Placement
+) -> Iterator[tuple[str, str]]:
+    """Names and sizes AWS refuses (infra.limits.aws, with the source)."""
+    readers = [("environment", naming.MGMT_CLUSTER)] + [
+        (f"clusters[{i}].name", c.name) for i, c in enumerate(config.clusters) if c.enabled
     ]
-    for path, monitor in monitors:
-        if monitor is not None and monitor.interval < minimum:
+    for path, cluster in readers:
+        user = naming.secret_reader_user(config.environment, cluster)
+        if len(user) > aws.IAM_USER_NAME_MAX:
             yield (
-                f"{path}.interval",
-                f"{monitor.interval}s is below the plan's minimum of {minimum}s "
-                "(loadBalancing.planLimits.minMonitorInterval)",
+                path,
+                f"the cluster's IAM user name {user!r} is {len(user)} characters, more than "
+                f"the {aws.IAM_USER_NAME_MAX} IAM allows ({aws.IAM_QUOTAS_SOURCE}); "
+                "shorten the cluster or environment name",
             )
     for i, app in enumerate(config.apps):
-        origins = len(placement[app.name])
-        if app.public and origins > limits.max_origins:
+        tags = len(naming.secret_tags(config.environment, placement[app.name]))
+        if app.name in placement.database_apps and tags > aws.SECRET_TAGS_MAX:
             yield (
                 f"apps[{i}].placement",
-                f"places the app on {origins} clusters, more origins than the plan's "
-                f"{limits.max_origins} (loadBalancing.planLimits.maxOrigins)",
+                f"places the database app on {len(placement[app.name])} clusters: its secret "
+                f"would carry {tags} tags (one per reading cluster), more than the "
+                f"{aws.SECRET_TAGS_MAX} Secrets Manager allows ({aws.SECRET_TAGS_SOURCE})",
             )
 
 

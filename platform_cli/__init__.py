@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from infra.stackconfig import stack_file_name
-from platform_cli import bench, configschema, delivery, diff, graph, plan, review
+from platform_cli import bench, configschema, delivery, diff, graph, plan, preflight, review
 from platform_cli.exposure import command as exposure
 
 DIFF_EXIT_CODES = """exit codes:
@@ -166,6 +167,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--repo", type=Path, default=plan.PROJECT_DIR, help=argparse.SUPPRESS
     )
 
+    preflight_parser = commands.add_parser(
+        "preflight",
+        help="read-only API calls: do the accounts match what the config states?",
+        description=(
+            "Compare the config with the real accounts: the Cloudflare zone's plan, add-ons "
+            "and existing pools and load balancers; Civo's quota and database offer; the AWS "
+            "caller and its permissions; the runner's address against adminCidrs. Changes "
+            "nothing. Credentials come from CLOUDFLARE_API_TOKEN, CIVO_TOKEN and "
+            "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN."
+        ),
+        epilog="exit codes: 0 match, 1 mismatch, 2 invalid config, 3 something unchecked",
+    )
+    add_stack_arguments(preflight_parser)
+
     args = parser.parse_args(argv)
     handlers: dict[str, Callable[[], int]] = {
         "plan": lambda: (
@@ -209,6 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             invalid_file=args.invalid,
             stdout=sys.stdout,
             stderr=sys.stderr,
+        ),
+        "preflight": lambda: preflight.command(
+            stack_path(args.stack, args.config),
+            preflight.Endpoints.from_environment(os.environ),
+            os.environ,
+            sys.stdout,
+            sys.stderr,
         ),
         "config-schema": lambda: configschema.command(
             plan.PROJECT_DIR / "Pulumi.yaml", args.write, args.check

@@ -672,4 +672,6 @@ def command(
     print(f"wrote {target}", file=stdout, flush=True)
     for deleted in found.data_deleted:
         print(f"warning: `up` deletes data: {deleted}", file=stderr)
+    for delete in found.may_fail:
+        print(f"warning: {delete}", file=stderr)
     return outcome(changes, found, refused_edits)

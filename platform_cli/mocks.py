@@ -206,9 +206,6 @@ ANSWERS: dict[tuple[str, str], Answer] = {
         # The data source labels a version `v<version>` (L47).
         {"version": "1.32.5-k3s1", "label": "v1.32.5-k3s1", "type": "k3s", "default": True}
     ],
-    ("civo:index/getDatabaseVersion:getDatabaseVersion", "versions"): lambda _n, _a: [
-        {"engine": "PostgreSQL", "version": "17", "default": True}
-    ],
     ("vultr:index/getInstance:getInstance", "mainIp"): lambda _n, args: mock_ip(
         "node", *_filter_values(args)
     ),
@@ -218,6 +215,12 @@ ANSWERS: dict[tuple[str, str], Answer] = {
         "results",
     ): _permission_groups,
     ("cloudflare:index/getIpRanges:getIpRanges", "ipv4Cidrs"): lambda _n, _a: CLOUDFLARE_IPV4,
+    # Where a real `up` ends up once Cloudflare has deployed the upload.
+    (
+        "cloudflare:index/getAuthenticatedOriginPullsCertificate:"
+        "getAuthenticatedOriginPullsCertificate",
+        "status",
+    ): lambda _n, _a: "active",
 }
 
 

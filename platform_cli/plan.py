@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra.rules import STACKS_RULES, StackPlan, Violation, plan_violations
+from infra.rules import STACKS_RULES, StackPlan, Violation, account_quotas, plan_violations
 from infra.stackconfig import StackFile, StackFileError, load, read_stack_file, stack_of
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
 from platform_cli.checks import report, stack_plan, unlisted_reads
@@ -21,7 +21,7 @@ from platform_cli.cost import Estimate, change_estimates, change_lines, estimate
 from platform_cli.project_file import stack_problems
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
-__all__ = ["PROJECT_DIR", "command", "plan_stack_file"]
+__all__ = ["PROJECT_DIR", "command", "plan_stack_file", "run_program"]
 
 
 class InvalidConfigError(Exception):
@@ -200,7 +200,8 @@ def stack_files(repo: Path) -> list[Path]:
 
 def all_stacks_command(repo: Path, stdout: TextIO, stderr: TextIO) -> int:
     """Plan every `Pulumi.<stack>.yaml` in ``repo``: each stack's rules, then the rules
-    across stacks (names a shared cloud account holds once). Exit 2 on any violation."""
+    across stacks (names a shared cloud account holds once, quotas it has once), and what
+    each account holds. Exit 2 on any violation."""
     plans: dict[str, StackPlan] = {}
     errors: list[Violation] = []
     code = 0
@@ -228,6 +229,8 @@ def all_stacks_command(repo: Path, stdout: TextIO, stderr: TextIO) -> int:
         print(f"stack {plan.stack}: {len(plan.resources)} resources", file=stdout)
     across = [v for rule in STACKS_RULES for v in rule.violations(plans)]
     report(across, [], stderr)
+    for line in account_quotas.usage_lines(plans):
+        print(line, file=stdout)
     if errors or across:
         return 2
     if invalid:

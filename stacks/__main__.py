@@ -8,7 +8,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from infra import naming
-from infra.access import cluster_access
+from infra.access import cluster_access, secret_readers
 from infra.addons.argocd import ProjectScope
 from infra.addons.observability import HubSettings, runbook_url
 from infra.addons.traffic import ClientPolicy
@@ -24,6 +24,7 @@ from infra.components.shared_database import SharedDatabase, SharedDatabaseArgs
 from infra.components.workload_cluster import WorkloadCluster, WorkloadClusterArgs
 from infra.config import AppConfig
 from infra.credentials.origin_pulls import zone_origin_pulls
+from infra.entitlements import cloudflare as cloudflare_plan
 from infra.outputs import KnownLater
 from infra.placement import application_selector, cluster_labels
 from infra.stackconfig import from_running_program
@@ -156,7 +157,7 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
             SharedDatabaseArgs(
                 environment=config.environment,
                 database=config.database,
-                apps=where.database_apps,
+                apps=secret_readers(config, where),
                 clients=[
                     *FirewallSource.of([*config.admin_cidrs, *config.database.allowed_cidrs]),
                     *(
@@ -237,8 +238,13 @@ with KnownLater[list[str]]("the app namespaces' grants") as grants:
         )
     )
 
-balancers = {
-    app.name: GlobalLoadBalancer(
+
+def global_load_balancer(app: AppConfig) -> GlobalLoadBalancer:
+    """The app's Cloudflare load balancer, with what the account's plan allows
+    (infra.entitlements.cloudflare checked it and derives these)."""
+    placed = preference_order(config, where[app.name])
+    steering = config.steering_for(app)
+    return GlobalLoadBalancer(
         f"{app.name}-global",
         GlobalLoadBalancerArgs(
             environment=config.environment,
@@ -249,16 +255,24 @@ balancers = {
             zone_name=config.cloudflare.zone_name or config.domain,
             health_check_path=app.health_check_path,
             monitor=config.monitor_for(app),
-            steering_policy=config.steering_for(app),
+            steering_policy=steering,
             session_affinity=config.affinity_for(app),
-            clusters=preference_order(config, where[app.name]),
-            drained=[c for c in config.drain if c in where[app.name]],
+            clusters=placed,
+            check_regions=cloudflare_plan.check_regions(config, placed),
+            drained=[c for c in config.drain if c in placed],
+            region_pools=cloudflare_plan.region_pools(config, placed) if steering == "geo" else {},
+            coordinates=(
+                {c: cloudflare_plan.coordinates(config, c) for c in placed}
+                if steering == "proximity"
+                else {}
+            ),
+            session_affinity_headers=app.load_balancing.session_affinity_headers,
         ),
         opts=pulumi.ResourceOptions(depends_on=[apps[app.name]]),
     )
-    for app in config.apps
-    if app.public
-}
+
+
+balancers = {app.name: global_load_balancer(app) for app in config.apps if app.public}
 
 pulumi.export("argocdUrl", mgmt.argocd_url)
 pulumi.export("argocdAdminPassword", mgmt.admin_password)

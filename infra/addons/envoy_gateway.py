@@ -51,16 +51,17 @@ def envoy_proxy_spec(service_annotations: pulumi.Input[Mapping[str, str]]) -> di
 
 def client_traffic_policy_spec(gateway: str, policy: ClientPolicy) -> dict[str, Any]:
     """Envoy Gateway v1.9.0 ClientTrafficPolicy for a whole Gateway: expect the PROXY
-    header the load balancer sends (`proxyProtocol`, required: a connection without one is
-    closed); behind Cloudflare, take the client from `CF-Connecting-IP` and require the
+    header where the load balancer sends one (`proxyProtocol`, required: a connection
+    without one is closed); behind Cloudflare, take the client from `CF-Connecting-IP` and require the
     zone's client certificate on the TLS listener (a gateway-wide policy's TLS settings
     apply to TLS listeners only: internal/gatewayapi/clienttrafficpolicy.go
     `buildListenerTLSParameters`). A missing CA Secret makes every route answer 500
     (`translateClientTrafficPolicyForListener`), so the policy waits for it."""
     spec: dict[str, Any] = {
         "targetRefs": [{"group": GATEWAY_API.split("/")[0], "kind": "Gateway", "name": gateway}],
-        "proxyProtocol": {},
     }
+    if policy.proxy_protocol:
+        spec["proxyProtocol"] = {}
     if policy.behind_cloudflare:
         spec["clientIPDetection"] = {"customHeader": {"name": CLOUDFLARE_CLIENT_HEADER}}
         spec["tls"] = {
@@ -307,7 +308,11 @@ class EnvoyGateway:
             },
             depends_on=[proxy, self.gateway],
         )
-        self._client_traffic_policy(ctx, name, ClientPolicy())
+        # The cluster's backend puts the same proxy-protocol annotation on every load
+        # balancer it fronts a traffic controller with.
+        self._client_traffic_policy(
+            ctx, name, ClientPolicy(proxy_protocol=self.client_policy.proxy_protocol)
+        )
 
     def route(
         self, ctx: AddonContext, route: Route, depends_on: list[pulumi.Resource]

@@ -22,25 +22,31 @@ from infra.addons.traffic import (
     origin_pull_ca_secret,
     wildcard_secret_name,
 )
+from infra.rules.edge_rules import AUTH_TLS_SECRET, CROSS_NAMESPACE
 
 NAMESPACE = "ingress-nginx"
 INGRESS_CLASS = "nginx"
 
 
 # Annotations of controller v1.15.1 (docs/user-guide/nginx-configuration/annotations.md).
-CLIENT_CA = "nginx.ingress.kubernetes.io/auth-tls-secret"
+CLIENT_CA = AUTH_TLS_SECRET
 VERIFY_CLIENT = "nginx.ingress.kubernetes.io/auth-tls-verify-client"
 ALLOWED_SOURCES = "nginx.ingress.kubernetes.io/whitelist-source-range"
 
 
 def controller_config(policy: ClientPolicy) -> dict[str, str]:
-    """The controller's ConfigMap: read the PROXY header the load balancer sends; behind
-    Cloudflare, take the client's address from `CF-Connecting-IP`."""
-    config = {"use-proxy-protocol": "true"}
+    """The controller's ConfigMap: read the PROXY header where the load balancer sends one; behind
+    Cloudflare, take the client's address from `CF-Connecting-IP`, and let the apps'
+    Ingresses name the client CA kept in this namespace (otherwise the controller
+    refuses it and every host answers 403: the rule `nginx-reads-its-client-ca`). Only
+    the platform writes Ingresses: the apps' AppProject refuses the kind
+    (infra.addons.argocd), so no tenant can point an annotation at another namespace."""
+    config = {"use-proxy-protocol": "true"} if policy.proxy_protocol else {}
     if policy.behind_cloudflare:
         config |= {
             "use-forwarded-headers": "true",
             "forwarded-for-header": CLOUDFLARE_CLIENT_HEADER,
+            CROSS_NAMESPACE: "true",
         }
     return config
 

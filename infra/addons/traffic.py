@@ -21,6 +21,11 @@ GATEWAY_NAME = "platform"
 HTTPS_LISTENER = "https"
 HTTP_LISTENER = "http"
 PROXIED_ANNOTATION = "external-dns.alpha.kubernetes.io/cloudflare-proxied"
+# external-dns skips a route whose controller annotation is anything but "dns-controller"
+# (kubernetes-sigs/external-dns v0.21.0 source/annotations/processors.go
+# IsControllerMismatch, called in source/gateway.go L295 and source/ingress.go L152).
+CONTROLLER_ANNOTATION = "external-dns.alpha.kubernetes.io/controller"
+LOAD_BALANCER_OWNED = "cloudflare-load-balancer"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
@@ -38,12 +43,15 @@ class ClientPolicy:
     ``origin_pull_ca``: every TLS client must present a certificate this CA signed: the
     one this zone's Cloudflare presents (Authenticated Origin Pulls), which no other
     Cloudflare customer has. Then only Cloudflare connects, so the client's address is
-    the ``CF-Connecting-IP`` Cloudflare sets. The load balancer in front always passes
-    the TCP peer's address on with the proxy protocol (see ``infra.edge``)."""
+    the ``CF-Connecting-IP`` Cloudflare sets. ``proxy_protocol``: the load balancer in
+    front passes the TCP peer's address on with the proxy protocol (see ``infra.edge``),
+    so every connection starts with its header; the cluster's backend knows
+    (``ClusterHandle.sends_proxy_protocol``)."""
 
     origin_pull_ca: pulumi.Input[str] | None = None
     # Resources that must exist before clients are refused (the zone presenting its cert).
     after: Sequence[pulumi.Resource] = ()
+    proxy_protocol: bool = False
 
     @property
     def behind_cloudflare(self) -> bool:
@@ -73,10 +81,15 @@ class Route:
     # Longer than the controller's default, for slow backends (a Gateway API duration);
     # Envoy Gateway only: the metrics hub's routes, its one user, require it.
     request_timeout: str | None = None
+    # A public app's global host: its Cloudflare load balancer owns the name, so
+    # external-dns must publish no record for it.
+    global_host: bool = False
 
     @property
     def annotations(self) -> dict[str, str] | None:
-        # external-dns reads this on the route itself (HTTPRoute or Ingress).
+        # external-dns reads these on the route itself (HTTPRoute or Ingress).
+        if self.global_host:
+            return {CONTROLLER_ANNOTATION: LOAD_BALANCER_OWNED}
         return {PROXIED_ANNOTATION: "true"} if self.proxied else None
 
 

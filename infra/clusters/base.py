@@ -98,6 +98,10 @@ class ClusterHandle:
     load_balancer_annotations: pulumi.Output[dict[str, str]]
     # The same for each of ClusterRequest.dedicated_load_balancers, by name.
     dedicated_annotations: Mapping[str, pulumi.Output[dict[str, str]]] = field(default_factory=dict)
+    # Those load balancers prepend the proxy protocol (the backend puts its cloud's
+    # annotation on them), so the proxy behind must expect it; False where the platform
+    # does not own the load balancer and cannot know (an `existing` cluster).
+    sends_proxy_protocol: bool = False
 
 
 def exposure_annotation(request: ClusterRequest) -> dict[str, str]:

@@ -18,11 +18,13 @@ from infra.clusters.base import (
     sorted_cidrs,
 )
 from infra.config import CivoClusterSpec
-from infra.edge import CIVO_FIREWALL_ID, proxy_protocol
+from infra.edge import CIVO_FIREWALL_ID, proxy_protocol, proxy_protocol_enabled
 from infra.outputs import secret
 from infra.versions import CIVO_CLUSTER_TYPE
 
 ALL_TRAFFIC = ["0.0.0.0/0"]
+# On every load balancer in front of a traffic controller here (see infra.edge).
+PROXY_PROTOCOL = proxy_protocol("civo")
 
 
 def _ingress(
@@ -150,7 +152,7 @@ def create(
         load_balancer_annotations=lb_firewall.id.apply(
             lambda firewall_id: {
                 **exposure_annotation(request),
-                **proxy_protocol("civo"),
+                **PROXY_PROTOCOL,
                 CIVO_FIREWALL_ID: firewall_id,
             }
         ),
@@ -158,12 +160,13 @@ def create(
             lb: firewall.id.apply(
                 lambda firewall_id: {
                     **DEDICATED_EXPOSURE,
-                    **proxy_protocol("civo"),
+                    **PROXY_PROTOCOL,
                     CIVO_FIREWALL_ID: firewall_id,
                 }
             )
             for lb, firewall in dedicated.items()
         },
+        sends_proxy_protocol=proxy_protocol_enabled(PROXY_PROTOCOL),
     )
 
 

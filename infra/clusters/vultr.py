@@ -21,9 +21,18 @@ from infra.clusters.base import (
     sorted_cidrs,
 )
 from infra.config import VultrClusterSpec
-from infra.edge import VULTR_FIREWALL_RULES, VULTR_VPC, proxy_protocol, vultr_firewall_rules
+from infra.edge import (
+    VULTR_FIREWALL_RULES,
+    VULTR_VPC,
+    proxy_protocol,
+    proxy_protocol_enabled,
+    vultr_firewall_rules,
+)
 from infra.outputs import secret
 from infra.runbooks import RESIZE_NODE_POOL
+
+# On every load balancer in front of a traffic controller here (see infra.edge).
+PROXY_PROTOCOL = proxy_protocol("vultr")
 
 
 def _ip_type(cidr: pulumi.Input[str]) -> str:
@@ -131,13 +140,14 @@ def create(
             lb: sorted_cidrs(cidrs).apply(
                 lambda found: {
                     **DEDICATED_EXPOSURE,
-                    **proxy_protocol("vultr"),
+                    **PROXY_PROTOCOL,
                     VULTR_FIREWALL_RULES: vultr_firewall_rules([], False, found),
                     VULTR_VPC: "true",
                 }
             )
             for lb, cidrs in request.dedicated_load_balancers.items()
         },
+        sends_proxy_protocol=proxy_protocol_enabled(PROXY_PROTOCOL),
     )
 
 
@@ -149,7 +159,7 @@ def _load_balancer_annotations(request: ClusterRequest) -> pulumi.Output[dict[st
     return static.apply(
         lambda cidrs: {
             **exposure_annotation(request),
-            **proxy_protocol("vultr"),
+            **PROXY_PROTOCOL,
             VULTR_FIREWALL_RULES: vultr_firewall_rules(cidrs, cloudflare),
             VULTR_VPC: "true",
         }

@@ -220,6 +220,21 @@ class AppDeployment(pulumi.ComponentResource):
                 ),
                 namespace.after,
             )
+            if app.public:
+                # Visitors keep `<app>.<domain>`: the load balancer sends it to every
+                # origin unchanged, so every placed cluster serves it too.
+                target.traffic.route(
+                    ctx,
+                    Route(
+                        f"{app.name}-global",
+                        app.target_namespace,
+                        naming.app_host(app.name, args.domain),
+                        app.service.name,
+                        app.service.port,
+                        global_host=True,
+                    ),
+                    namespace.after,
+                )
             if app.database and args.database_secret_path:
                 ctx.custom_resource(
                     f"{app.name}-db-secret",

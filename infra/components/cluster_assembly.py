@@ -9,7 +9,7 @@ cluster's own AWS key; sealed-secrets; the weekly kube-bench CronJob. MgmtCluste
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 
@@ -161,13 +161,14 @@ def assemble_cluster(
                 settings.environment,
                 settings.aws_region,
                 key_rotation,
-                paths=access.secret_paths,
                 parent=parent,
             ),
             secret_namespaces=access.secret_namespaces,
             load_balancer_annotations=handle.load_balancer_annotations,
             sealing_keys=settings.sealing_keys,
-            client_policy=client_policy,
+            client_policy=replace(
+                client_policy or ClientPolicy(), proxy_protocol=handle.sends_proxy_protocol
+            ),
         ),
     )
     KubeBench(ctx, handle.provider_name)

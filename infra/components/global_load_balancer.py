@@ -5,16 +5,26 @@ by hand), and a proxied load balancer with a fallback pool and failover across p
 
 Each origin's address is `<app>-<cluster>.<domain>`: the record external-dns keeps on
 that cluster for the app's route, pointing at the cluster's traffic controller (the
-cloud load balancer in front of Envoy Gateway on Civo and on Vultr alike). The origin
-sends that name as its Host header, and Cloudflare's monitor uses an origin's Host
-header when it probes that origin, so one monitor checks each cluster under its own
-name and the wildcard certificate matches.
+cloud load balancer in front of Envoy Gateway on Civo and on Vultr alike). No origin
+overrides the Host header: an endpoint's Host override is what Cloudflare sends on
+visitors' requests too (https://developers.cloudflare.com/load-balancing/additional-options/override-http-host-headers/),
+so a visitor at `<app>.<domain>` would be redirected to a per-cluster name the origin
+lockdown keeps them from. Visitors' requests keep `<app>.<domain>`, which every placed
+cluster serves (the app's global route). The monitor sets no Host either, so Cloudflare
+probes each origin with its endpoint address as Host ("When no host header is
+specified, Cloudflare uses the Endpoint Address configured on the endpoints",
+https://developers.cloudflare.com/load-balancing/monitors/#host-header-prioritization):
+one monitor checks each cluster under its own name, and the wildcard certificate
+matches both names.
+
+What the account's plan and add-ons allow (check regions, steering, affinity headers) is
+checked in ``infra.entitlements.cloudflare``, which also derives what this sends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_cloudflare as cloudflare
@@ -38,8 +48,15 @@ class GlobalLoadBalancerArgs:
     session_affinity: SessionAffinity
     # Placed clusters, most preferred first: the default pools keep this order.
     clusters: Sequence[str]
+    # Where every pool is probed from: never unset, which means every data centre.
+    check_regions: Sequence[str]
     # Clusters taken out of rotation (origin disabled); the clusters themselves are untouched.
     drained: Sequence[str] = ()
+    # Geo steering: Cloudflare region -> its clusters. Proximity: cluster -> (lat, lon).
+    region_pools: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    coordinates: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    # Header session affinity: the headers sessions are keyed on.
+    session_affinity_headers: Sequence[str] = ()
 
 
 def detection_seconds(monitor: MonitorConfig) -> int:
@@ -57,14 +74,13 @@ def detection_formula(monitor: MonitorConfig) -> str:
 def _origin(
     cluster: str, args: GlobalLoadBalancerArgs, drained: bool
 ) -> cloudflare.LoadBalancerPoolOriginArgs:
-    """The app's host on one cluster, probed and reached under its own name."""
-    host = naming.app_cluster_host(args.app, cluster, args.domain)
+    """The app on one cluster: probed under its per-cluster name, serving visitors under
+    theirs (no Host override)."""
     return cloudflare.LoadBalancerPoolOriginArgs(
         name=cluster,
-        address=host,
+        address=naming.app_cluster_host(args.app, cluster, args.domain),
         enabled=not drained,
         weight=1,
-        header=cloudflare.LoadBalancerPoolOriginHeaderArgs(hosts=[host]),
     )
 
 
@@ -107,6 +123,9 @@ class GlobalLoadBalancer(pulumi.ComponentResource):
                 monitor=monitor.id,
                 minimum_origins=1,
                 origins=[_origin(cluster, args, drained=cluster in args.drained)],
+                check_regions=list(args.check_regions),
+                latitude=args.coordinates[cluster][0] if cluster in args.coordinates else None,
+                longitude=args.coordinates[cluster][1] if cluster in args.coordinates else None,
                 opts=child,
             )
             for cluster in args.clusters
@@ -124,7 +143,19 @@ class GlobalLoadBalancer(pulumi.ComponentResource):
             # would send visitors to the cluster taken out on purpose. Validation keeps one.
             fallback_pool=next(pools[c].id for c in args.clusters if c not in args.drained),
             steering_policy=args.steering_policy,
+            region_pools={
+                region: [pools[c].id for c in clusters]
+                for region, clusters in args.region_pools.items()
+            }
+            or None,
             session_affinity=args.session_affinity,
+            session_affinity_attributes=(
+                cloudflare.LoadBalancerSessionAffinityAttributesArgs(
+                    headers=list(args.session_affinity_headers)
+                )
+                if args.session_affinity_headers
+                else None
+            ),
             adaptive_routing=cloudflare.LoadBalancerAdaptiveRoutingArgs(failover_across_pools=True),
             opts=child,
         )

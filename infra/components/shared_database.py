@@ -4,7 +4,7 @@ receives the admin credentials."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -31,8 +31,9 @@ ADMIN_DATABASE = "postgres"
 class SharedDatabaseArgs:
     environment: str
     database: DatabaseConfig
-    # Apps that get their own database and role.
-    apps: Sequence[str]
+    # Apps that get their own database and role, each with the clusters that read its
+    # credentials (infra.access.secret_readers).
+    apps: Mapping[str, Sequence[str]]
     # Who may connect: the egress of clusters running those apps, and the admin CIDRs.
     clients: Sequence[FirewallSource]
     protect: bool
@@ -44,13 +45,6 @@ def connection_url(user: str, password: str, host: str, port: int, database: str
         f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
         f"{database}?sslmode=require"
     )
-
-
-def _offered(versions: Sequence[civo.outputs.GetDatabaseVersionVersionResult], wanted: str) -> str:
-    offered = sorted({v.version for v in versions})
-    if wanted not in offered:
-        raise RuntimeError(f"Civo does not offer PostgreSQL {wanted}; it offers {offered}")
-    return wanted
 
 
 def size_applied(wanted: str) -> Callable[[str], str]:
@@ -124,20 +118,16 @@ class SharedDatabase(pulumi.ComponentResource):
             ],
             opts=keep,
         )
-        # The static catalog catches typos at plan time; this catches what Civo withdrew since.
-        version = civo.get_database_version_output(
-            filters=[
-                civo.GetDatabaseVersionFilterArgs(
-                    key="engine", values=["(?i)postgres"], match_by="re"
-                )
-            ],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).versions.apply(lambda versions: _offered(versions, db.version))
+        # The version is checked where it matters, at creation: against the catalog at plan
+        # time, and against Civo's offer by `platform preflight` while the database does
+        # not exist yet. Never on an `up` of a live one: Civo withdraws versions for new
+        # databases while existing ones keep running, and the provider never sends the
+        # version on update (terraform-provider-civo v1.1.4 resource_database.go L217-234).
         instance = civo.Database(
             name,
             name=naming.database_cloud_name(args.environment, name),
             engine=CIVO_DB_SOFTWARE[db.engine],
-            version=version,
+            version=db.version,
             size=db.size,
             nodes=db.nodes,
             region=db.region,
@@ -294,6 +284,7 @@ class SharedDatabase(pulumi.ComponentResource):
             environment=args.environment,
             opts=guard,
             value_after=[role, database],
+            readers=args.apps[app],
         )
         return published, DatabaseLogin(database=app, user=active.user, password=app_password)
 

@@ -22,16 +22,21 @@ from infra.versions import DEPLOYMENTS_PYTHON
 EXECUTOR_IMAGE = f"pulumi/pulumi-python-{DEPLOYMENTS_PYTHON}:{importlib.metadata.version('pulumi')}"
 # Every `pulumi` flag can be set as PULUMI_OPTION_<FLAG> (Pulumi CLI 3.208.0 and later,
 # https://www.pulumi.com/blog/controlling-the-cli-through-environment-variables/): the
-# policy pack runs in every preview and update, and each starts from a refresh.
-OPERATION_ENVIRONMENT = {"PULUMI_OPTION_POLICY_PACK": "policy", "PULUMI_OPTION_REFRESH": "true"}
+# policy pack runs in every preview and update. No PULUMI_OPTION_REFRESH: it would apply
+# to updates too, which keep what the refresh reads, and the Civo provider reads any
+# failed lookup as "deleted" (terraform-provider-civo v1.1.4 resource_database.go
+# L255-260): one transient API error would forget the database. The drift schedule
+# refreshes without saving.
+OPERATION_ENVIRONMENT = {"PULUMI_OPTION_POLICY_PACK": "policy"}
 # Review the pushed commit against the one before it, as `platform review` does a pull
 # request (a shallow clone is deepened so the parent exists): `up` in a deployment stops
 # nowhere a review would, so a change the review refuses (exit 2 or 3) fails here, before
 # any step runs.
 REVIEW_GATE = [
     "git rev-parse --verify --quiet HEAD^ >/dev/null || git fetch --quiet --deepen=1",
-    ".venv/bin/platform review --base HEAD^ --head HEAD --out build/review.md"
-    " >/dev/null || test $? -le 1",
+    # Fail closed: a crash exits 1 like "changes", but writes no review.
+    "s=0; .venv/bin/platform review --base HEAD^ --head HEAD --out build/review.md"
+    " >/dev/null || s=$?; grep -q '<!-- platform-review -->' build/review.md && test $s -le 1",
 ]
 # How long a deployment's AWS session lasts ("XhYmZs"): as long as an `up` may run on
 # GitHub Actions (apply.yml timeout-minutes). The role's MaxSessionDuration must allow it.

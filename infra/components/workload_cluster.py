@@ -117,7 +117,7 @@ class WorkloadCluster(pulumi.ComponentResource):
             provider=handle.k8s_provider,
             traffic=baseline.traffic,
             secret_store=baseline.secrets.store,
-            admission=admission.binding,
+            admission=admission.ready,
         )
         self.api_endpoint = handle.api_endpoint
         self.egress_cidrs = handle.egress_cidrs

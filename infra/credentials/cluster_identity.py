@@ -4,7 +4,7 @@ on its cluster, and a Cloudflare token that edits DNS in this zone only."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -20,23 +20,20 @@ DNS_PERMISSION_GROUPS = ("DNS Write", "Zone Read")
 ZONE_SCOPE = "com.cloudflare.api.account.zone"
 
 
-def secret_read_policy(region: str, account_id: str, environment: str, paths: Sequence[str]) -> str:
-    """Read exactly ``paths``; never any database's admin credentials, whatever else
-    a later edit allows. A cluster with no database apps keeps the policy (so placing
-    one updates it in place) with only the denial."""
-    statements: list[dict[str, object]] = []
-    if paths:
-        statements.append(
-            {
-                "Sid": "ReadPlacedAppSecrets",
-                "Effect": "Allow",
-                "Action": SECRET_READ_ACTIONS,
-                "Resource": [
-                    naming.secret_arn_pattern(region, account_id, p) for p in sorted(paths)
-                ],
-            }
-        )
-    statements.append(
+def secret_read_policy(region: str, account_id: str, environment: str, cluster: str) -> str:
+    """Read the environment's secrets that carry this cluster's reader tag (the secrets
+    of the database apps placed on it), never any database's admin credentials. One
+    size for any number of apps, so it stays within IAM's 2,048 characters, and
+    placing an app changes its secret's tags, not this policy."""
+    tag = f"secretsmanager:ResourceTag/{naming.secret_reader_tag(cluster)}"
+    statements: list[dict[str, object]] = [
+        {
+            "Sid": "ReadSecretsTaggedForThisCluster",
+            "Effect": "Allow",
+            "Action": SECRET_READ_ACTIONS,
+            "Resource": naming.environment_secrets_arn(region, account_id, environment),
+            "Condition": {"StringEquals": {tag: naming.SECRET_READER_TAG_VALUE}},
+        },
         {
             "Sid": "NeverAdminSecrets",
             "Effect": "Deny",
@@ -44,8 +41,8 @@ def secret_read_policy(region: str, account_id: str, environment: str, paths: Se
             "Resource": naming.secret_arn_pattern(
                 region, account_id, naming.admin_secret_path(environment, "*")
             ),
-        }
-    )
+        },
+    ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
 
 
@@ -61,10 +58,9 @@ def aws_secret_reader(
     region: str,
     rotation: str,
     *,
-    paths: Sequence[str],
     parent: pulumi.Resource,
 ) -> AwsAccessKey:
-    """An IAM user of the cluster's own, allowed to read ``paths`` and nothing else.
+    """An IAM user of the cluster's own, allowed to read the secrets tagged for it.
 
     Changing ``rotation`` replaces the access key (the new key is created first).
     """
@@ -81,7 +77,7 @@ def aws_secret_reader(
         f"{cluster}-secret-reader",
         user=user.name,
         policy=account.account_id.apply(
-            lambda account_id: secret_read_policy(region, account_id, environment, paths)
+            lambda account_id: secret_read_policy(region, account_id, environment, cluster)
         ),
         opts=child,
     )

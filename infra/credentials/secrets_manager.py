@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from infra import naming
 from infra.outputs import secret
 
 
@@ -28,8 +29,11 @@ def json_secret(
     environment: str,
     opts: pulumi.ResourceOptions,
     value_after: Sequence[pulumi.Resource] = (),
+    readers: Sequence[str] = (),
 ) -> JsonSecret:
     """A Secrets Manager secret holding ``document`` as JSON; the value is a Pulumi secret.
+    ``readers`` are the clusters whose identities may read it (a tag each; changing them
+    updates the tags in place).
 
     ``opts`` apply to the secret only. Its value is a ``SecretVersion`` without protect or
     retainOnDelete: ``secret_string`` forces replacement (hashicorp/terraform-provider-aws
@@ -49,7 +53,7 @@ def json_secret(
         resource_name,
         name=path,
         recovery_window_in_days=0,
-        tags={"environment": environment, "managed-by": "pulumi"},
+        tags=naming.secret_tags(environment, readers),
         opts=opts,
     )
     version = aws.secretsmanager.SecretVersion(

@@ -200,15 +200,6 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         looked_up=True,
         note="Civo's offer and its default change over time",
     ),
-    ProviderOutput(
-        "civo:index/getDatabaseVersion:getDatabaseVersion",
-        "versions",
-        _civo("civo/database/datasource_database_version.go", "L31-66 (L45, L63)"),
-        Always(),
-        fields=("[].version",),
-        looked_up=True,
-        note="built from a Go map: in no stable order",
-    ),
     # --- Vultr -------------------------------------------------------------------------
     ProviderOutput(
         _VULTR_CLUSTER,
@@ -290,6 +281,20 @@ OUTPUTS: tuple[ProviderOutput, ...] = (
         fields=("[].id", "[].name", "[].scopes"),
         looked_up=True,
         note="truncated at max_items, 1000 by default (L65-69)",
+    ),
+    ProviderOutput(
+        "cloudflare:index/getAuthenticatedOriginPullsCertificate:"
+        "getAuthenticatedOriginPullsCertificate",
+        "status",
+        _cloudflare(
+            "internal/services/authenticated_origin_pulls_certificate/data_source.go",
+            "Read L51-89 (GET /zones/{zone_id}/origin_tls_client_auth/{certificate_id})",
+        ),
+        Always(),
+        note="read afresh on every run: `pending_deployment` for minutes after an upload "
+        "(the resource's Create returns after its POST, resource.go Create), then `active`; "
+        "the program waits for `active` and no input takes the value, so it is not a lookup "
+        "that decides an input",
     ),
     ProviderOutput(
         "cloudflare:index/getIpRanges:getIpRanges",

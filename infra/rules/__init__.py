@@ -9,6 +9,8 @@ those run in `platform plan` (and `platform plan --all-stacks`) only.
 from __future__ import annotations
 
 from infra.rules import (
+    account_quotas,
+    aws_limits,
     edge_rules,
     guardrails,
     hardening,
@@ -39,9 +41,11 @@ PLAN_RULES: list[PlanRule] = [
     *provider_outputs.PLAN_RULES,
     *reachability.PLAN_RULES,
     *lifecycle.PLAN_RULES,
+    *account_quotas.PLAN_RULES,
+    *aws_limits.PLAN_RULES,
     *edge_rules.PLAN_RULES,
 ]
-STACKS_RULES: list[StacksRule] = [*real_world.STACKS_RULES]
+STACKS_RULES: list[StacksRule] = [*real_world.STACKS_RULES, *account_quotas.STACKS_RULES]
 
 
 def violations(resource_type: str, props: Props, protect: bool) -> list[tuple[str, str]]:

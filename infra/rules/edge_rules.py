@@ -15,8 +15,16 @@ CLIENT_TRAFFIC_POLICY = "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTraffic
 RELEASE = "kubernetes:helm.sh/v3:Release"
 AOP_SETTINGS = "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings"
 MONITOR = "cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 RULE = "proxy-protocol-both-ends"
 PROBE_RULE = "monitors-probe-through-the-zone"
+NGINX_CA_RULE = "nginx-reads-its-client-ca"
+# ingress-nginx controller v1.15.1: the Secret (`namespace/name`) holding the CA that
+# client certificates must chain to, and the ConfigMap key that lets an annotation name
+# a Secret outside the Ingress's namespace (internal/ingress/controller/config/config.go
+# L97-100, default false at L766).
+AUTH_TLS_SECRET = "nginx.ingress.kubernetes.io/auth-tls-secret"
+CROSS_NAMESPACE = "allow-cross-namespace-resources"
 
 
 def _get(value: Any, *keys: str) -> Any:
@@ -117,6 +125,48 @@ def _monitors_probe_through_the_zone(plan: StackPlan) -> Findings:
             )
 
 
+def auth_tls_refusal(ingress_namespace: str, secret: str, config: Mapping[str, Any]) -> str | None:
+    """Why ingress-nginx v1.15.1 refuses an Ingress's auth-tls secret, or None. A refused
+    one makes the whole server (every path of the host) `return 403;`
+    (internal/ingress/annotations/authtls/main.go L157-167, annotations.go L200-215,
+    controller.go L762-764, nginx.tmpl L929-931)."""
+    parts = secret.split("/")
+    if len(parts) != 2:
+        # k8s.ParseNameNS: anything but exactly `namespace/name` is an error.
+        return f"{AUTH_TLS_SECRET} {secret!r} is not `namespace/name`"
+    namespace = parts[0] or ingress_namespace
+    if namespace != ingress_namespace and config.get(CROSS_NAMESPACE) != "true":
+        return (
+            f"{AUTH_TLS_SECRET} names {secret!r}, outside the Ingress's namespace "
+            f"{ingress_namespace!r}, and the controller's config does not set "
+            f'{CROSS_NAMESPACE}: "true" (default false)'
+        )
+    return None
+
+
+def _nginx_config(plan: StackPlan, ingress: PlannedResource) -> Mapping[str, Any]:
+    """The ConfigMap settings of the ingress-nginx release on the Ingress's cluster."""
+    for release in plan.of_type(RELEASE):
+        if (
+            release.provider == ingress.provider
+            and release.revealed_inputs.get("chart") == "ingress-nginx"
+        ):
+            return _get(release.revealed_inputs, "values", "controller", "config") or {}
+    return {}
+
+
+def _nginx_reads_its_client_ca(plan: StackPlan) -> Findings:
+    for ingress in plan.of_type(INGRESS):
+        metadata = ingress.revealed_inputs.get("metadata") or {}
+        secret = (metadata.get("annotations") or {}).get(AUTH_TLS_SECRET)
+        if secret is None:
+            continue
+        namespace = str(metadata.get("namespace") or "default")
+        problem = auth_tls_refusal(namespace, str(secret), _nginx_config(plan, ingress))
+        if problem:
+            yield ingress.name, f"{problem}: every request to its host answers 403"
+
+
 PLAN_RULES = [
     PlanRule(
         RULE,
@@ -137,5 +187,16 @@ PLAN_RULES = [
         "load_balancer_monitor/schema.go probe_zone; https://developers.cloudflare.com/"
         "load-balancing/monitors/create-monitor/ (Simulate Zone)",
         _monitors_probe_through_the_zone,
+    ),
+    PlanRule(
+        NGINX_CA_RULE,
+        "An Ingress's client CA (auth-tls-secret) is one ingress-nginx may read: in the "
+        "Ingress's namespace, or the controller allows cross-namespace resources. "
+        "Otherwise the controller denies the location and serves its host `return 403;`.",
+        "kubernetes/ingress-nginx controller-v1.15.1 internal/ingress/annotations/authtls/"
+        "main.go L157-167, internal/ingress/controller/config/config.go L97-100 and L766, "
+        "internal/ingress/annotations/annotations.go L200-215, internal/ingress/controller/"
+        "controller.go L762-764, rootfs/etc/nginx/template/nginx.tmpl L929-931",
+        _nginx_reads_its_client_ca,
     ),
 ]

@@ -160,9 +160,26 @@ def _exact_secret_access(resource_type: str, props: Props, _protect: bool) -> It
         actions = [str(a) for a in _as_list(statement.get("Action") or [])]
         if not any(fnmatchcase("secretsmanager:GetSecretValue", a) for a in actions):
             continue
+        if _tag_scoped(statement):
+            continue
         for resource in _as_list(statement.get("Resource") or []):
             if not EXACT_SECRET.match(str(resource)):
-                yield f"reads secrets by pattern {resource!r}: name each secret (…-??????)"
+                yield (
+                    f"reads secrets by pattern {resource!r}: name each secret (…-??????), "
+                    "or admit only secrets tagged for the reader"
+                )
+
+
+def _tag_scoped(statement: Mapping[str, Any]) -> bool:
+    """A statement that reads only secrets carrying a given tag value: each secret is then
+    granted by its own tags, one by one, as exactly as by name."""
+    equals = (statement.get("Condition") or {}).get("StringEquals") or {}
+    return any(
+        key.startswith(("secretsmanager:ResourceTag/", "aws:ResourceTag/"))
+        and isinstance(value, str)
+        and "*" not in value
+        for key, value in equals.items()
+    )
 
 
 def _pod_security_labels(resource_type: str, props: Props, _protect: bool) -> Iterator[str]:
@@ -233,7 +250,8 @@ RULES = [
     ),
     Guardrail(
         "exact-secret-access",
-        "IAM policies read Secrets Manager secrets by exact name, never by prefix.",
+        "IAM policies read Secrets Manager secrets by exact name or by the reader's own tag, "
+        "never by prefix alone.",
         "mandatory",
         _exact_secret_access,
     ),

@@ -500,6 +500,27 @@ def _one_zone_setting(plans: Mapping[str, StackPlan]) -> Iterator[tuple[str, str
                 )
 
 
+def _zone_under_another(plans: Mapping[str, StackPlan]) -> Iterator[tuple[str, str, str]]:
+    zones = {
+        stack: plan.config.cloudflare.zone_name or plan.config.domain
+        for stack, plan in plans.items()
+    }
+    for stack, zone in sorted(zones.items()):
+        if plans[stack].config.cloudflare.plan == "enterprise":
+            continue
+        for other, parent in sorted(zones.items()):
+            if zone.endswith(f".{parent}"):
+                yield (
+                    stack,
+                    zone,
+                    f"is a zone of its own under stack {other!r}'s zone {parent!r}: that needs "
+                    "Cloudflare's subdomain setup, which only Enterprise plans have "
+                    "(platform:cloudflare.plan is "
+                    f"{plans[stack].config.cloudflare.plan!r}); give the environment a "
+                    "registrable domain of its own",
+                )
+
+
 STACKS_RULES = [
     StacksRule(
         "unique-account-names-across-stacks",
@@ -514,5 +535,12 @@ STACKS_RULES = [
         "cloudflare/terraform-provider-cloudflare v5.19.1 internal/services/zone_setting/resource.go "
         "(Delete is a no-op; the setting is zone-wide)",
         _one_zone_setting,
+    ),
+    StacksRule(
+        "zone-under-another-stack",
+        "A stack's zone is not a subdomain of another stack's zone, unless on Enterprise.",
+        "https://developers.cloudflare.com/dns/zone-setups/subdomain-setup/ (Availability); "
+        "pulumi-cloudflare Zone docs (Subdomain Support entitlement)",
+        _zone_under_another,
     ),
 ]

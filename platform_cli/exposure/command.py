@@ -44,8 +44,10 @@ def edit_warnings(
     lookups or outputs: the other side's name the addresses."""
     (old_path, old_run), (new_path, new_run) = old, new
     matrices = []
+    synced: set[str] = set()
     for path, run in ((old_path, old_run), (new_path, new_run)):
         valid = read_valid(path, stack)[1]
+        synced |= {app.target_namespace for app in valid.config.apps}
         sources = Sources.of(
             valid.config,
             valid.placement.clusters_of,
@@ -62,7 +64,7 @@ def edit_warnings(
         )
         for c in changes
     ]
-    return [*widened(matrices[0], matrices[1]), *deleted_namespaces(deleted)]
+    return [*widened(matrices[0], matrices[1]), *deleted_namespaces(deleted, synced)]
 
 
 def exposure_of(path: Path, stack: str | None = None) -> Matrix:

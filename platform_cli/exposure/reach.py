@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import platform_cli.exposure.plan_facts as pf
 from infra import naming
+from infra.addons import admission
 from infra.config import PlatformConfig
 from platform_cli.exposure.matrix import Endpoint, Matrix
 from platform_cli.exposure.plan_facts import Plan, dig, meta
@@ -48,7 +49,14 @@ def matrix_of(
 
 
 # Rows of one cluster: its API, its load balancers, their routes, then each app's pods.
-KINDS = (" Kubernetes API ", " load balancer (", "https://", " Service on ", "a LoadBalancer ")
+KINDS = (
+    " Kubernetes API ",
+    " load balancer (",
+    "https://",
+    " Service on ",
+    "a LoadBalancer ",
+    "a Service with externalIPs ",
+)
 
 
 def _kind(name: str) -> int:
@@ -106,31 +114,53 @@ def _in_cluster(
                 via_routes=via_routes,
             )
         )
-        denied = any(_binding_denies(plan, cluster, b, namespace) for b in bindings)
-        found.append(
-            Endpoint(
+        for row, expression, opened in (
+            (
                 f"a LoadBalancer or NodePort Service {app} creates on {cluster}",
-                cluster,
-                frozenset() if denied else frozenset(sources.names),
-                note="refused at admission"
-                if denied
-                else "the cloud gives it a public load balancer without a firewall",
+                admission.SERVICE_TYPES_EXPRESSION,
+                "the cloud gives it a public load balancer without a firewall",
+            ),
+            (
+                f"a Service with externalIPs {app} creates on {cluster}",
+                admission.EXTERNAL_IPS_EXPRESSION,
+                "every node sends it the traffic for those addresses, the cluster's own "
+                "pods' included (CVE-2020-8554)",
+            ),
+        ):
+            denied = any(_denies(plan, cluster, b, namespace, expression) for b in bindings)
+            found.append(
+                Endpoint(
+                    row,
+                    cluster,
+                    frozenset() if denied else frozenset(sources.names),
+                    note="refused at admission" if denied else opened,
+                )
             )
-        )
     return found
 
 
-def _binding_denies(plan: Plan, cluster: str, binding: Registration, namespace: str) -> bool:
+def _denies(
+    plan: Plan, cluster: str, binding: Registration, namespace: str, expression: str
+) -> bool:
+    """The binding puts a policy that checks ``expression`` in force, denying, on the
+    namespace (its labels as the plan sets them)."""
     spec = binding.revealed_inputs.get("spec") or {}
     if "Deny" not in (spec.get("validationActions") or []):
         return False
     policy = plan.named(cluster, pf.ADMISSION_POLICY, str(spec.get("policyName")), None)
-    if policy is None:
+    checks = dig(policy.revealed_inputs, "spec", "validations") if policy else None
+    if not any(v.get("expression") == expression for v in checks or []):
         return False
     ns = plan.named(cluster, pf.NAMESPACE, namespace, None)
     labels = (meta(ns).get("labels") or {}) if ns else {}
-    wanted = dig(spec, "matchResources", "namespaceSelector", "matchLabels") or {}
-    return all(labels.get(k) == v for k, v in wanted.items())
+    selector = dig(spec, "matchResources", "namespaceSelector") or {}
+    expressions = selector.get("matchExpressions") or []
+    if any(e.get("operator") != "Exists" for e in expressions):
+        return False  # an operator this model does not read: counted as not matching
+    wanted = selector.get("matchLabels") or {}
+    return all(labels.get(k) == v for k, v in wanted.items()) and all(
+        e.get("key") in labels for e in expressions
+    )
 
 
 def _databases(plan: Plan, sources: Sources) -> list[Endpoint]:

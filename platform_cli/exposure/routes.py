@@ -16,6 +16,7 @@ from typing import Any
 import platform_cli.exposure.plan_facts as pf
 from infra import edge, naming
 from infra.addons import ingress_nginx as nginx
+from infra.rules.edge_rules import auth_tls_refusal
 from platform_cli.exposure.matrix import Endpoint
 from platform_cli.exposure.plan_facts import Plan, dig, meta
 from platform_cli.exposure.sources import ZONE, Sources
@@ -286,17 +287,38 @@ def nginx_routes(
     for ingress in plan.on(cluster, pf.INGRESS):
         marks = meta(ingress).get("annotations") or {}
         allow = marks.get(nginx.ALLOWED_SOURCES)
+        refusal = _unreadable_ca(plan, cluster, ingress, settings)
         listener = Listener(
-            direct=_admitted(sources, rules, "443"),
+            direct=frozenset() if refusal else _admitted(sources, rules, "443"),
             ports={p: _admitted(sources, rules, p) for p in pf.WEB_PORTS},
             zone_only_tls=bool(marks.get(nginx.CLIENT_CA)) and zone_cert,
             client_tls_unmet=bool(marks.get(nginx.CLIENT_CA)) and not zone_cert,
             peer_address=settings.get("use-proxy-protocol") == "true"
             and edge.proxy_protocol_enabled(annotations),
             cloudflare_client_address=settings.get("forwarded-for-header") == "CF-Connecting-IP",
+            note=f"answers 403 to everyone: {refusal}" if refusal else "",
         )
         allowed = frozenset(sources.admitted_by(allow.split(","))) if allow else None
         found += _route_rows(
             Served(ingress, listener, allowed), cluster, sources, proxied_records, ["/"]
         )
     return found
+
+
+def _unreadable_ca(
+    plan: Plan, cluster: str, ingress: Registration, settings: Mapping[str, Any]
+) -> str | None:
+    """Why ingress-nginx cannot use the client CA an Ingress names (it then serves the
+    host `return 403;`): in a namespace the controller may not read from, or no such
+    Secret in the plan."""
+    secret = (meta(ingress).get("annotations") or {}).get(nginx.CLIENT_CA)
+    if secret is None:
+        return None
+    namespace = str(meta(ingress).get("namespace"))
+    refusal = auth_tls_refusal(namespace, str(secret), settings)
+    if refusal is not None:
+        return refusal
+    secret_namespace, name = str(secret).split("/")
+    if plan.named(cluster, pf.SECRET, name, secret_namespace or namespace) is None:
+        return f"{nginx.CLIENT_CA} names {secret!r}, which the plan does not create"
+    return None

@@ -6,10 +6,12 @@ they find (``Findings``); the lifecycle scenarios in tests/lifecycle assert on t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from infra.edge import CIVO_FIREWALL_ID
 from infra.runbooks import REMOVE_CLUSTER
 from platform_cli.lifecycle.order import REMOVES, Graph, Order, Step, sits_in
 from platform_cli.runner import Registration
@@ -27,6 +29,8 @@ DATA_BEARING: dict[str, str] = {
 APPLICATION_SET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
 RELEASE = "kubernetes:helm.sh/v3:Release"
+CIVO_FIREWALL = "civo:index/firewall:Firewall"
+CIVO_CLUSTER = "civo:index/kubernetesCluster:KubernetesCluster"
 
 
 def _dig(inputs: dict[str, Any], *keys: str) -> Any:
@@ -129,6 +133,43 @@ def problems(order: Order, old: Sequence[Registration]) -> list[str]:
     return [*deleted_under_kept(order, old), *finalizer_waits(order, old)]
 
 
+def _attaches(r: Registration, firewall: str) -> bool:
+    """``r`` puts Civo's load-balancer firewall annotation, fed by ``firewall``, on a
+    Service (an EnvoyProxy's or ingress-nginx's)."""
+    fed = firewall in r.dependencies or any(
+        firewall in urns for urns in r.property_dependencies.values()
+    )
+    return fed and CIVO_FIREWALL_ID in json.dumps(r.revealed_inputs)
+
+
+def firewalls_still_in_use(order: Order, old: Sequence[Registration]) -> list[str]:
+    """Civo load-balancer firewalls deleted in the same `up` as the Service that attached
+    them, on a cluster that stays. The Service's load balancer goes only once Civo's
+    controller has deleted it, after the Service is gone (civo-cloud-controller-manager
+    v0.1.9 loadbalancer.go `EnsureLoadBalancerDeleted`, called as the Service's
+    finalizer is handled); Pulumi does not wait for that. Civo refuses to delete a
+    firewall in use (409, as for a cluster's: civo/terraform-provider-civo#160), and the
+    provider does not retry an API error (v1.1.4 civo/firewall/resource_firewall.go
+    L333-350)."""
+    removed = {s.urn for s in order.ran + order.alongside if s.verb in REMOVES}
+    found = []
+    for firewall in (r for r in old if r.urn in removed and r.type == CIVO_FIREWALL):
+        if any(
+            r.type == CIVO_CLUSTER and r.parent == firewall.parent and r.urn in removed for r in old
+        ):
+            continue  # the whole cluster goes: not modelled here
+        users = sorted(r.name for r in old if r.urn in removed and _attaches(r, firewall.urn))
+        if users:
+            found.append(
+                f"{firewall.name} is deleted in the same `up` as {', '.join(users)}, whose "
+                "cloud load balancer uses it and which Civo's controller deletes only after "
+                "the Service is gone: Civo may refuse the firewall's delete while it is "
+                "still in use (409); if `up` fails there, run `pulumi up` again once the "
+                "load balancer is gone (a minute or two)"
+            )
+    return found
+
+
 @dataclass(frozen=True)
 class Findings:
     """What `platform diff` and `platform review` say about one `up`'s deletes."""
@@ -137,10 +178,12 @@ class Findings:
     problems: list[str] = field(default_factory=list)
     # Deletes that destroy data: maybe intended, always shown.
     data_deleted: list[str] = field(default_factory=list)
+    # Deletes the cloud may refuse for a moment: the first `up` may fail, a rerun finishes.
+    may_fail: list[str] = field(default_factory=list)
 
     def caution(self) -> list[str]:
         """A Markdown CAUTION block, or nothing."""
-        if not self.problems and not self.data_deleted:
+        if not self.problems and not self.data_deleted and not self.may_fail:
             return []
         lines = ["> [!CAUTION]"]
         if self.problems:
@@ -151,11 +194,14 @@ class Findings:
                 "> `pulumi up` deletes data (back it up first, or keep it: README, Database credentials):"
             )
             lines += [f"> - `{d.split(':', 1)[0]}`:{d.split(':', 1)[1]}" for d in self.data_deleted]
+        if self.may_fail:
+            lines.append("> `pulumi up` may fail at these deletes; run it again:")
+            lines += [f"> - {m}" for m in self.may_fail]
         return [*lines, ""]
 
 
 def findings(order: Order, old: Sequence[Registration]) -> Findings:
-    return Findings(problems(order, old), data_deleted(order))
+    return Findings(problems(order, old), data_deleted(order), firewalls_still_in_use(order, old))
 
 
 class Located(Protocol):

@@ -122,8 +122,10 @@ def _problems(
         problems.append("previews a branch's code with production's credentials")
     if environment.get("PULUMI_OPTION_POLICY_PACK") != "policy":
         problems.append("previews and updates without the policy pack")
-    if environment.get("PULUMI_OPTION_REFRESH") != "true":
-        problems.append("previews and updates without a refresh")
+    if environment.get("PULUMI_OPTION_REFRESH", "false") != "false":
+        # It applies to updates too, which save what the refresh reads: a Civo read that
+        # fails for any reason forgets the resource (resource_database.go L255-260).
+        problems.append("updates save a refresh: one failed Civo read forgets the database")
     if aws.get("roleARN") != delivery.aws_role_arn or not aws.get("sessionName"):
         problems.append(f"no AWS credentials: the role {delivery.aws_role_arn} is not assumed")
     elif seconds(aws.get("duration", "")) < apply_seconds():
@@ -272,9 +274,11 @@ BROKEN: dict[str, Callable[[list[Registration]], None]] = {
     "no drift schedule": _drop_drift,
     "drift applied unreviewed": _edit("dev-drift", lambda i: i.update(autoRemediate=True)),
     "retained settings": _retained,
-    "no refresh": _edit(
+    "refresh saved by updates": _edit(
         "dev-settings",
-        lambda i: i["operationContext"]["environmentVariables"].pop("PULUMI_OPTION_REFRESH"),
+        lambda i: i["operationContext"]["environmentVariables"].update(
+            PULUMI_OPTION_REFRESH="true"
+        ),
     ),
     "no pip install": _edit(
         "dev-settings",

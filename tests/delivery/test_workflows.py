@@ -125,7 +125,7 @@ CHECKS: dict[str, Check] = {
     "drift told apart from a failed check": behaviour.drift_result_problems,
     "drift reported in one place": behaviour.drift_report_problems,
     "policy pack in previews": checks.policy_problems,
-    "a refresh before every preview and update": checks.refresh_problems,
+    "previews refresh, a stack's up saves none": checks.refresh_problems,
     "the SDK's CLI": lambda workflows: checks.cli_version_problems(workflows, SDK_VERSION),
     "no prod credential in a branch's reach": checks.credential_problems,
     "credentials outlast the job": checks.credential_lifetime_problems,
@@ -419,12 +419,12 @@ BREAKS: dict[str, tuple[str, Edit]] = {
         _set_input("review.yml", "preview", "pulumi/actions", "policyPacks", None),
     ),
     "preview without refresh": (
-        "a refresh before every preview and update",
+        "previews refresh, a stack's up saves none",
         _set_input("review.yml", "preview", "pulumi/actions", "refresh", None),
     ),
-    "up without refresh": (
-        "a refresh before every preview and update",
-        _set_input("apply.yml", "up", "pulumi/actions", "refresh", None),
+    "up saving a refresh": (
+        "previews refresh, a stack's up saves none",
+        _set_input("apply.yml", "up", "pulumi/actions", "refresh", True),
     ),
     "the latest CLI": (
         "the SDK's CLI",

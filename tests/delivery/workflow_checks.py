@@ -329,14 +329,23 @@ def policy_problems(workflows: list[Workflow]) -> list[str]:
 
 
 def refresh_problems(workflows: list[Workflow]) -> list[str]:
-    """Every preview and update starts from a refresh: without it a preview compares the
-    program with a stale state and an `up` overwrites changes it never read."""
-    return [
-        f"{where(workflow, name)}: `pulumi {inputs(step).get('command')}` without refresh: true"
-        for workflow, name, job in pulumi_jobs(workflows)
-        for step in pulumi_steps(job)
-        if not truthy(inputs(step).get("refresh"))
-    ]
+    """Every preview starts from a refresh, which it does not save: without it a preview
+    compares the program with a stale state. A stack's `up` never refreshes: it saves what
+    the refresh reads, and the Civo provider reads any failed lookup as "deleted"
+    (terraform-provider-civo v1.1.4 resource_database.go L255-260), so one transient API
+    error would forget the database. `deployments/` holds no Civo resource."""
+    problems = []
+    for workflow, name, job in pulumi_jobs(workflows):
+        for step in pulumi_steps(job):
+            command, refresh = inputs(step).get("command"), truthy(inputs(step).get("refresh"))
+            if command == "preview" and not refresh:
+                problems.append(f"{where(workflow, name)}: `pulumi preview` without refresh: true")
+            if command == "up" and refresh and inputs(step).get("work-dir") != "deployments":
+                problems.append(
+                    f"{where(workflow, name)}: `pulumi up` saves a refresh: one failed Civo "
+                    "read forgets the database"
+                )
+    return problems
 
 
 def cli_version_problems(workflows: list[Workflow], sdk_version: str) -> list[str]:

@@ -81,6 +81,9 @@ def answer(document):
 if NAME == "platform":
     log()
     if ARGS[:1] == ["review"]:
+        out = flag("--out")
+        if out and not ANSWERS.get("review_crash"):
+            Path(out).write_text(ANSWERS.get("review_body", "<!-- platform-review -->\n"))
         print(json.dumps(ANSWERS.get("touched", [])))
     elif ARGS[:1] == ["delivery"]:
         invalid = flag("--invalid")

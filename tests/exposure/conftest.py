@@ -22,21 +22,24 @@ def valid_config(path: Path) -> ValidConfig:
 
 
 @pytest.fixture(scope="session")
-def matrices(
-    stack_plans: dict[str, PlanView],
-    ingress_nginx_plan: PlanView,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, Matrix]:
+def exposure_configs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ValidConfig]:
+    """dev's, prod's and dev-with-ingress-nginx's validated configs."""
     nginx = stack_document("dev")
     nginx["config"]["platform:trafficController"] = "ingress-nginx"
     nginx_path = tmp_path_factory.mktemp("exposure") / "Pulumi.dev.yaml"
     nginx_path.write_text(yaml.safe_dump(nginx))
     stacks = {s: valid_config(PROJECT_DIR / f"Pulumi.{s}.yaml") for s in ("dev", "prod")}
-    return {
-        "dev": matrix_of_run(stacks["dev"], stack_plans["dev"].run),
-        "prod": matrix_of_run(stacks["prod"], stack_plans["prod"].run),
-        "ingress-nginx": matrix_of_run(valid_config(nginx_path), ingress_nginx_plan.run),
-    }
+    return {**stacks, "ingress-nginx": valid_config(nginx_path)}
+
+
+@pytest.fixture(scope="session")
+def matrices(
+    stack_plans: dict[str, PlanView],
+    ingress_nginx_plan: PlanView,
+    exposure_configs: dict[str, ValidConfig],
+) -> dict[str, Matrix]:
+    plans = {**stack_plans, "ingress-nginx": ingress_nginx_plan}
+    return {name: matrix_of_run(exposure_configs[name], plans[name].run) for name in plans}
 
 
 @pytest.fixture(params=["dev", "prod", "ingress-nginx"])

@@ -70,13 +70,23 @@ def test_origins_admit_only_this_zones_cloudflare(matrix: Matrix) -> None:
 
 def test_private_apps_answer_only_their_callers(matrix: Matrix) -> None:
     """`public: false`: the per-cluster name, published through Cloudflare so other
-    clusters can call it, answers only adminCidrs and the pods of the apps that depend
-    on it, by the client address Cloudflare reports."""
+    clusters can call it, answers exactly adminCidrs (the runner where it lies inside
+    them) and the pods of the clusters where an app that depends on it runs (every app
+    with pods there), by the client address Cloudflare reports: not any Cloudflare
+    customer, not every cluster's pods, not the internet."""
+    apps = stack_document(matrix.stack)["config"]["platform:apps"]
+    where = matrix.sources.apps
     published = rows(matrix, ending="(through Cloudflare)")
     assert published
     for endpoint in published:
-        assert INTERNET not in endpoint.reached_by, endpoint
-        assert ADMIN in endpoint.reached_by, endpoint
+        app = next(a for a in apps if f"https://{a['name']}-{endpoint.cluster}." in endpoint.name)
+        assert not app.get("public", False), endpoint
+        callers = {
+            c for a in apps if app["name"] in a.get("dependsOn", []) for c in where[a["name"]]
+        }
+        expected = operators(matrix) | {pods(c) for c in callers}
+        expected |= {pods(a) for a, clusters in where.items() if callers & set(clusters)}
+        assert endpoint.reached_by == expected, endpoint
 
 
 def test_apps_cannot_open_load_balancers(matrix: Matrix) -> None:
@@ -84,6 +94,17 @@ def test_apps_cannot_open_load_balancers(matrix: Matrix) -> None:
     assert found
     for endpoint in found:
         assert endpoint.reached_by == frozenset(), endpoint
+
+
+def test_apps_cannot_claim_external_addresses(matrix: Matrix) -> None:
+    """A Service's `externalIPs` makes kube-proxy on every node send traffic for those
+    addresses to the app, other pods' traffic to them included (CVE-2020-8554): refused
+    at admission in every app namespace."""
+    found = rows(matrix, containing="a Service with externalIPs")
+    assert len(found) == len(rows(matrix, containing="a LoadBalancer or NodePort Service"))
+    for endpoint in found:
+        assert endpoint.reached_by == frozenset(), endpoint
+        assert endpoint.note == "refused at admission", endpoint
 
 
 def test_dependency_urls_are_admitted_and_isolation_kept(matrix: Matrix) -> None:

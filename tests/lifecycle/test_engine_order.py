@@ -20,6 +20,7 @@ from platform_cli.lifecycle.order import Graph, engine_order
 from platform_cli.review import review_stack
 from platform_cli.runner import PROJECT_DIR, Registration
 from tests.conftest import stack_document
+from tests.delivery.workflow_behaviour import sandbox
 from tests.lifecycle.scenario import Scenario
 from tests.planview import PlanView, registration
 
@@ -101,21 +102,42 @@ def test_a_base_config_that_fails_to_plan_is_an_error_not_a_new_stack(tmp_path: 
     assert result.errors and all(line.startswith("error: base HEAD: ") for line in result.errors)
 
 
-def test_the_delivery_paths_apply_nothing_the_review_refuses() -> None:
+def _gate_run(answers: dict[str, Any]) -> Any:
+    """apply.yml's gate step, run with stand-ins for gh and `platform`."""
     workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "apply.yml").read_text())
-    gate = [
-        step.get("run", "")
+    (gate,) = [
+        step
         for step in workflow["jobs"]["stacks"]["steps"]
         if "platform review --base" in step.get("run", "") and "--list" not in step.get("run", "")
     ]
-    assert gate and 'test "$status" -le 1' in gate[0]
+    with sandbox(answers) as box:
+        return box.run(gate, {"github.token": "t", "github.repository": "o/r"})
+
+
+def test_the_delivery_paths_apply_nothing_the_review_refuses() -> None:
+    applied = {"runs": {"": [{"headSha": "c0ffee"}]}}
+    # Reviewed against what the stacks are at: the last successful apply's commit.
+    refused = _gate_run({**applied, "platform_exit": 3})
+    assert refused.code != 0
+    (review,) = refused.called("platform", "review")
+    assert review["args"][review["args"].index("--base") + 1] == "c0ffee"
+    assert _gate_run({**applied, "platform_exit": 2}).code != 0
+    assert _gate_run({**applied, "platform_exit": 1}).code == 0
+    # Fails closed: a crash exits 1 like "changes", but writes no review.
+    assert _gate_run({**applied, "platform_exit": 1, "review_crash": True}).code != 0
+    # Before any apply succeeded there is nothing applied to review against.
+    first = _gate_run({"platform_exit": 3})
+    assert first.code == 0 and first.called("platform", "review") == []
     # `up` waits for the gate's job, and runs only when it passed.
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "apply.yml").read_text())
     needs = workflow["jobs"]["up"]["needs"]
     assert "stacks" in ([needs] if isinstance(needs, str) else needs)
     assert "needs.stacks.result == 'success'" in workflow["jobs"]["up"]["if"]
     # Pulumi Deployments runs the same review before `up` (tests/delivery/test_deployments
     # checks the settings carry these commands).
-    assert any("platform review" in c and "test $? -le 1" in c for c in REVIEW_GATE)
+    assert any(
+        "platform review" in c and "grep -q '<!-- platform-review -->'" in c for c in REVIEW_GATE
+    )
 
 
 # What DeleteStep.Apply makes of a replacement's delete (pulumi/pulumi step.go L644-665):

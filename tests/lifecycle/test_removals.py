@@ -11,7 +11,7 @@ import pytest
 
 from platform_cli import main
 from platform_cli.diff import diff_runs
-from platform_cli.lifecycle.checks import finalizer_waits, in_cloud
+from platform_cli.lifecycle.checks import finalizer_waits, firewalls_still_in_use, in_cloud
 from platform_cli.lifecycle.order import Graph
 from tests.conftest import stack_document
 from tests.lifecycle.scenario import Edit, Scenario
@@ -272,3 +272,23 @@ def test_no_runbook_runs_a_refresh_that_can_forget_the_database() -> None:
                 # civogo v0.3.89 GetDatabase returns nil on any error; the provider then
                 # clears the id (resource_database.go L255-260): refresh forgets it.
                 assert "--preview-only" in line or "--target" in line, f"{page.name}: {line}"
+
+
+def test_removing_observability_says_the_hubs_firewall_may_still_be_in_use(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    """Turning observability off deletes the hub's gateway and, in the same `up`, the Civo
+    firewall its load balancer uses; Civo's controller deletes that load balancer only
+    once the Service is gone, so the firewall may still be in use: the diff says so and
+    what to do. A whole-stack destroy is not flagged (the cluster goes too)."""
+    scenario = Scenario(tmp_path, "prod", planned=stack_plans["prod"].run)
+
+    def off(config: dict[str, Any]) -> None:
+        config["platform:observability"] = False
+        config["platform:cost"] = False
+
+    up = scenario.up("observability off", off)
+    in_use = firewalls_still_in_use(up.order, stack_plans["prod"].run.registrations)
+    assert [p.split(" ", 1)[0] for p in in_use] == ["mgmt-metrics-lb-firewall"], in_use
+    assert "run `pulumi up` again" in in_use[0]
+    assert up.problems == []  # a rerun finishes it: not a delete `up` cannot finish

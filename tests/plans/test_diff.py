@@ -98,6 +98,9 @@ def test_removing_a_region_removes_its_resources_and_only_implied_updates(
     }
     # chicago states its egress, which the hub and every locked-down cluster admitted.
     locked = {f"{c}-{f}" for c in ("london", "frankfurt", "newyork") for f in FIREWALLS}
+    # hello-world's pools were probed from chicago's region (ENAM), its most preferred
+    # cluster's; now from frankfurt's (WEU).
+    probed = {f"hello-world-global-{c}" for c in ("frankfurt", "london", "newyork")}
     assert names(changes, "update") == {
         "hello-world-applicationset",
         "hello-world-global-lb",
@@ -107,6 +110,7 @@ def test_removing_a_region_removes_its_resources_and_only_implied_updates(
         # ...and the alert routes that named it.
         "mgmt-secret-monitoring-platform-alertmanager-config",
         *locked,
+        *probed,
     }
 
 
@@ -137,7 +141,7 @@ def test_moving_an_app_between_clusters(
     changes = diff_runs(prod.run, plan_config("prod", move_weather).run)
     assert names(changes, "replace") == set()
     namespace = {"ns-weather", "route-weather", "isolate-weather", "argocd-manager-weather"}
-    namespace.add("argocd-manager-weather-binding")
+    namespace |= {"argocd-manager-weather-binding", "route-weather-global"}
     assert names(changes, "remove") == {f"london-{n}" for n in namespace} | {
         "weather-global-london"
     }

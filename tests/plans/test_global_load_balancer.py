@@ -1,5 +1,6 @@
-"""GlobalLoadBalancer: pools from placement, fallback and affinity, plan limits, drain,
-and origin lockdown on the cluster firewalls."""
+"""GlobalLoadBalancer: pools from placement, fallback and affinity, the global host on
+every origin, drain, and origin lockdown on the cluster firewalls. What the account's
+plan allows: tests/plans/test_entitlements.py."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_every_public_app_has_a_proxied_balancer_with_a_pool_per_cluster(
     assert lb["name"] == f"{app}.example.com"
     assert lb["proxied"] is True
     assert lb["adaptiveRouting"] == {"failoverAcrossPools": True}
-    assert lb["steeringPolicy"] == "dynamic_latency"
+    assert lb["steeringPolicy"] == "random"
     pools = pools_of(prod, app)
     assert sorted(pools) == sorted(PUBLIC[app])
     assert lb["fallbackPool"] in lb["defaultPools"]
@@ -53,12 +54,46 @@ def test_every_public_app_has_a_proxied_balancer_with_a_pool_per_cluster(
     for cluster, pool in pools.items():
         (origin,) = pool["origins"]
         assert origin["address"] == f"{app}-{cluster}.example.com"
-        assert origin["header"] == {"hosts": [f"{app}-{cluster}.example.com"]}
         assert origin["enabled"] is True
         assert pool["name"] == f"prod-{app}-{cluster}"
     monitor = prod.one(":LoadBalancerMonitor", f"{app}-global-monitor").inputs
     assert monitor["type"] == "https" and monitor["port"] == 443
-    assert "header" not in monitor, "the per-cluster Host comes from each origin"
+
+
+def routes_for(plan: PlanView, host: str) -> dict[str, dict[str, Any]]:
+    """Each cluster's HTTPRoute serving ``host``, by cluster."""
+    return {
+        route.name.split("-route-")[0]: route.inputs
+        for route in plan.of_type("gateway.networking.k8s.io/v1:HTTPRoute")
+        if host in route.inputs["spec"].get("hostnames", [])
+    }
+
+
+@pytest.mark.parametrize("app", sorted(PUBLIC))
+def test_visitors_keep_the_global_host_and_each_cluster_is_probed_under_its_own(
+    prod: PlanView, app: str
+) -> None:
+    """edge.md B1: an origin's Host override is sent on visitors' requests too, so the
+    HTTPS redirect (and any absolute URL the app builds) took visitors to the per-cluster
+    name, which the origin lockdown keeps them from."""
+    for cluster, pool in pools_of(prod, app).items():
+        (origin,) = pool["origins"]
+        assert "header" not in origin, f"{cluster}: visitors would get another Host"
+    monitor = prod.one(":LoadBalancerMonitor", f"{app}-global-monitor").inputs
+    # Without a Host anywhere, Cloudflare probes each origin with its address as Host.
+    assert "header" not in monitor
+    # Every placed cluster serves the global host, which the load balancer owns in DNS...
+    serving = routes_for(prod, f"{app}.example.com")
+    assert sorted(serving) == sorted(PUBLIC[app])
+    for route in serving.values():
+        assert route["metadata"]["annotations"] == {
+            "external-dns.alpha.kubernetes.io/controller": "cloudflare-load-balancer"
+        }
+        assert route["spec"]["parentRefs"][0]["sectionName"] == "https"
+    # ...and still its per-cluster name, which the health checks ask for, in DNS.
+    for cluster in PUBLIC[app]:
+        (probed,) = routes_for(prod, f"{app}-{cluster}.example.com").values()
+        assert "annotations" not in probed["metadata"]
 
 
 def test_private_apps_have_no_balancer(prod: PlanView) -> None:
@@ -125,7 +160,7 @@ def test_detection_time_is_printed(capsys: pytest.CaptureFixture[str], tmp_path:
     assert main(["plan", "--stack", "prod", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "load balancers, worst-case failure detection:" in out
-    assert "  blog.example.com: 45 s = interval 30 s + (retries 2 + 1) x timeout 5 s" in out
+    assert "  blog.example.com: 75 s = interval 60 s + (retries 2 + 1) x timeout 5 s" in out
 
 
 def web_cidrs(plan: PlanView, cluster: str) -> list[str]:
@@ -195,20 +230,6 @@ def _set_lb(**fields: Any) -> Callable[[dict[str, Any]], None]:
     ("edit", "expected"),
     [
         (
-            _set_lb(monitor={"interval": 10}),
-            [
-                "error: platform:loadBalancing.monitor.interval: 10s is below the plan's minimum of 15s (loadBalancing.planLimits.minMonitorInterval)"
-            ],
-        ),
-        (
-            _set_lb(planLimits={"maxOrigins": 1}),
-            [
-                "error: platform:apps[0](hello-world).placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
-                "error: platform:apps[1](blog).placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
-                "error: platform:apps[5](dashboard).placement: places the app on 2 clusters, more origins than the plan's 1 (loadBalancing.planLimits.maxOrigins)",
-            ],
-        ),
-        (
             lambda c: c.update({"platform:drain": ["london", "frankfurt"]}),
             [
                 "error: platform:drain: drains every cluster of public app 'blog' (frankfurt, london)",
@@ -229,8 +250,6 @@ def _set_lb(**fields: Any) -> Callable[[dict[str, Any]], None]:
         ),
     ],
     ids=[
-        "interval below plan",
-        "too many origins",
         "drain everything",
         "drain unknown",
         "bad steering",

@@ -37,32 +37,47 @@ def statements(plan: PlanView, cluster: str) -> list[dict[str, Any]]:
     return found
 
 
-def readable(plan: PlanView, cluster: str, secret_arn: str) -> bool:
-    """IAM's answer for GetSecretValue: an explicit Deny wins, else any Allow."""
+def readable(plan: PlanView, cluster: str, secret_arn: str, tags: dict[str, str]) -> bool:
+    """IAM's answer for GetSecretValue on a secret with these tags: an explicit Deny wins,
+    else an Allow whose resource matches and whose tag condition holds."""
 
     def matches(statement: dict[str, Any]) -> bool:
         resources = statement["Resource"]
         resources = [resources] if isinstance(resources, str) else resources
         return any(fnmatch.fnmatchcase(secret_arn, r) for r in resources)
 
+    def holds(statement: dict[str, Any]) -> bool:
+        equals = statement.get("Condition", {}).pop("StringEquals", {})
+        assert not statement.get("Condition"), "a condition this evaluator does not know"
+        return all(
+            tags.get(key.removeprefix("secretsmanager:ResourceTag/")) == value
+            for key, value in equals.items()
+        )
+
     found = statements(plan, cluster)
     if any(s["Effect"] == "Deny" and matches(s) for s in found):
         return False
-    return any(s["Effect"] == "Allow" and matches(s) for s in found)
+    return any(s["Effect"] == "Allow" and matches(s) and holds(s) for s in found)
 
 
-def allowed_paths(plan: PlanView, cluster: str) -> list[str]:
-    return [
-        resource.removeprefix(ARN).removesuffix("-??????")
-        for s in statements(plan, cluster)
-        if s["Effect"] == "Allow"
-        for resource in s["Resource"]
-    ]
+def secrets(plan: PlanView) -> dict[str, dict[str, str]]:
+    """Every secret the plan creates, by path, with its tags."""
+    return {
+        r.inputs["name"]: r.inputs["tags"] for r in plan.of_type("aws:secretsmanager/secret:Secret")
+    }
+
+
+def readable_paths(plan: PlanView, cluster: str) -> list[str]:
+    return sorted(
+        path
+        for path, tags in secrets(plan).items()
+        if readable(plan, cluster, f"{ARN}{path}-AbCdEf", tags)
+    )
 
 
 @pytest.mark.parametrize("cluster", sorted(PROD_SECRETS))
 def test_each_identity_reads_only_its_placed_apps_secrets(prod: PlanView, cluster: str) -> None:
-    assert allowed_paths(prod, cluster) == PROD_SECRETS[cluster]
+    assert readable_paths(prod, cluster) == PROD_SECRETS[cluster]
     for s in statements(prod, cluster):
         if s["Effect"] == "Allow":
             assert s["Action"] == [
@@ -80,13 +95,20 @@ def test_no_identity_can_read_the_admin_credentials(prod: PlanView) -> None:
         if p.name != "database-backups-writer"  # S3 only: tests/plans/test_backups.py
     ]
     assert len(identities) == len(PROD_SECRETS) + 1  # and the management cluster's
+    tags = secrets(prod)
     for name in identities:
         cluster = name.removesuffix("-secret-reader")
-        assert not readable(prod, cluster, admin_arn), cluster
-    # Another app's secret is out of reach too, and so is a name that merely starts alike.
-    assert readable(prod, "london", f"{ARN}platform/prod/shared/blog-AbCdEf")
-    assert not readable(prod, "newyork", f"{ARN}platform/prod/shared/blog-AbCdEf")
-    assert not readable(prod, "london", f"{ARN}platform/prod/shared/blog-extra-AbCdEf")
+        assert not readable(prod, cluster, admin_arn, tags[ADMIN]), cluster
+        # Not even were the admin secret ever tagged for the cluster: the denial wins.
+        tagged = {**tags[ADMIN], f"platform-reader-{cluster}": "read"}
+        assert not readable(prod, cluster, admin_arn, tagged), cluster
+    # Another cluster's app secret is out of reach, and so is any untagged secret.
+    blog = tags["platform/prod/shared/blog"]
+    assert readable(prod, "london", f"{ARN}platform/prod/shared/blog-AbCdEf", blog)
+    assert not readable(prod, "newyork", f"{ARN}platform/prod/shared/blog-AbCdEf", blog)
+    assert not readable(prod, "london", f"{ARN}platform/prod/shared/blog-extra-AbCdEf", {})
+    # Nor another environment's secret, whatever its tags.
+    assert not readable(prod, "london", f"{ARN}platform/dev/shared/blog-AbCdEf", blog)
 
 
 @pytest.mark.parametrize("cluster", sorted(PROD_SECRETS))
@@ -119,12 +141,14 @@ def test_moving_a_database_app_updates_access_in_place(
     changes = diff_runs(prod.run, moved.run)
     assert [c.resource.name for c in changes if c.kind == "replace"] == []
     updates = {c.resource.name for c in changes if c.kind == "update"}
+    # The secret is retagged; no identity's policy changes.
+    assert "shared-blog-credentials" in updates
+    assert not any(name.endswith("-secret-reader") for name in updates)
     for cluster in ("london", "frankfurt", "newyork"):
-        assert f"{cluster}-secret-reader" in updates  # the UserPolicy
         assert f"{cluster}-cluster-secret-store" in updates
         assert f"{cluster}-argocd-cluster" in updates
-    assert allowed_paths(moved, "newyork") == ["platform/prod/shared/blog"]
-    assert allowed_paths(moved, "london") == []
+    assert readable_paths(moved, "newyork") == ["platform/prod/shared/blog"]
+    assert readable_paths(moved, "london") == []
 
 
 def test_no_credential_is_plaintext_in_inputs_or_outputs(prod: PlanView) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from infra.rules import StackPlan, plan_violations
 from platform_cli import main
-from platform_cli.plan import plan_stack_file
+from platform_cli.exposure.command import matrix_of_run
+from platform_cli.plan import plan_stack_file, read_valid
 from platform_cli.runner import SECRET
 from tests.conftest import stack_document
 from tests.planview import PlanView
@@ -89,7 +92,7 @@ def test_every_credential_output_is_secret(backend_plan: tuple[str, PlanView]) -
     outputs = plan.run.component_outputs[mgmt.urn]
     assert outputs["kubeconfig"] == SECRET
     assert outputs["adminPassword"] == SECRET
-    assert outputs["argocdUrl"] == "https://argocd.dev.example.com"
+    assert outputs["argocdUrl"] == "https://argocd.example.net"
     assert plan.run.stack_outputs["argocdAdminPassword"] == SECRET
     assert plan.run.stack_outputs["mgmtKubeconfig"] == SECRET
 
@@ -133,7 +136,7 @@ def test_argocd_is_served_only_over_https(backend_plan: tuple[str, PlanView]) ->
     _, plan = backend_plan
     routes = {r.name: r.inputs for r in plan.of_type("gateway.networking.k8s.io/v1:HTTPRoute")}
     argocd = routes["mgmt-route-argocd"]
-    assert argocd["spec"]["hostnames"] == ["argocd.dev.example.com"]
+    assert argocd["spec"]["hostnames"] == ["argocd.example.net"]
     assert [p["sectionName"] for p in argocd["spec"]["parentRefs"]] == ["https"]
     redirect = routes["mgmt-https-redirect"]["spec"]
     assert redirect["parentRefs"][0]["sectionName"] == "http"
@@ -150,7 +153,7 @@ def test_argocd_is_served_only_over_https(backend_plan: tuple[str, PlanView]) ->
     certificate = plan.one("cert-manager.io/v1:Certificate", "mgmt-wildcard-certificate").inputs[
         "spec"
     ]
-    assert "argocd.dev.example.com" in certificate["dnsNames"]
+    assert "argocd.example.net" in certificate["dnsNames"]
 
 
 def test_default_project_is_closed(backend_plan: tuple[str, PlanView]) -> None:
@@ -166,3 +169,24 @@ def test_resources_json_lists_the_component(tmp_path: Any) -> None:
     assert [r["type"] for r in resources].count(MGMT) == 1
     keys = {"urn", "type", "name", "parent", "provider", "dependencies", "protect", "inputs"}
     assert all(keys <= r.keys() for r in resources)
+
+
+def test_every_backend_breaks_no_rule_and_keeps_the_client_address_where_it_can(
+    backend_plan: tuple[str, PlanView], tmp_path: Path
+) -> None:
+    """Envoy expects the proxy protocol only where the platform's load balancer sends it:
+    an `existing` cluster's load balancer is its owner's and sends none, so requiring the
+    header there would close every connection (rule proxy-protocol-both-ends); the
+    matrix then says the client's address is lost there."""
+    backend, plan = backend_plan
+    document = stack_document("dev")
+    mgmt_on(backend)(document["config"])
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+    valid = read_valid(tmp_path / "Pulumi.dev.yaml")[1]
+    errors, _ = plan_violations(StackPlan("dev", valid.config, plan.resources))
+    assert errors == [], [str(e) for e in errors]
+    argocd = matrix_of_run(valid, plan.run).row("https://argocd.dev.example.com (origin)")
+    kept = backend != "existing"
+    assert ("client address kept" if kept else "client address lost at the load balancer") in (
+        argocd.note
+    ), argocd

@@ -167,13 +167,16 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
     assert len(hub) == len(HUB_PER_CLUSTER)
     assert set(before) - set(after) == _cluster_urns(prod, "chicago") | apps_there | {pool} | hub
     changed = sorted(after[urn].name for urn in after if after[urn].inputs != before[urn].inputs)
-    # The updates it implies: Argo CD stops targeting it, the load balancer drops its pool,
-    # its stated egress leaves the hub's and the locked-down clusters' firewalls, and the
-    # hub's alerts stop expecting it to report.
+    # The updates it implies: Argo CD stops targeting it, the load balancer drops its pool
+    # (and the other pools, probed from chicago's region, now from frankfurt's), its
+    # stated egress leaves the hub's and the locked-down clusters' firewalls, and the hub's
+    # alerts stop expecting it to report.
     locked = [f"{c}-{f}" for c in ("frankfurt", "london") for f in ("firewall", "lb-firewall")]
+    probed = [f"hello-world-global-{c}" for c in ("frankfurt", "london", "newyork")]
     assert changed == sorted(
         [
             *locked,
+            *probed,
             "hello-world-applicationset",
             "hello-world-global-lb",
             "mgmt-appproject-prod",

@@ -76,6 +76,17 @@ def test_a_stack_that_reuses_another_stacks_names_fails(
     ) in errors
 
 
+def test_the_ingress_nginx_variant_breaks_no_rule(
+    ingress_nginx_plan: PlanView, tmp_path: Path
+) -> None:
+    document = stack_document("dev")
+    document["config"]["platform:trafficController"] = "ingress-nginx"
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+    config = read_valid(tmp_path / "Pulumi.dev.yaml")[1].config
+    errors, _ = plan_violations(StackPlan("dev", config, ingress_nginx_plan.resources))
+    assert errors == [], [str(e) for e in errors]
+
+
 @pytest.mark.parametrize(
     ("filters", "zone", "found"),
     [

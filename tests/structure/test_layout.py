@@ -74,6 +74,10 @@ NOT_HOST_NAMES = {
     ("infra/credentials/cluster_identity.py", "com.cloudflare.api.account.zone.{}"): (
         "a Cloudflare token's resource scope"
     ),
+    ("infra/entitlements/cloudflare.py", "{}.{}"): "a config path such as apps[0].loadBalancing",
+    ("infra/entitlements/cloudflare.py", "cloudflare.addOns.loadBalancing.{}"): "a config path",
+    ("infra/entitlements/quotas.py", "{}.{}"): "a config key such as platform:civoAccount.quota",
+    ("platform_cli/preflight/aws.py", "ActionNames.member.{}"): "an AWS query API parameter",
 }
 # The offline mocks answer as the clouds would, with host names the clouds choose.
 CLOUD_ANSWERS = "platform_cli/mocks.py"

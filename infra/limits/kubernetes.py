@@ -1,0 +1,56 @@
+"""Label keys, label values and selector requirements, judged as the API server and
+Argo CD's cluster generator judge them.
+
+Source: kubernetes/apimachinery v0.34.0 (the version argo-cd v3.4.4's go.mod pins):
+``pkg/util/validation/validation.go`` ``IsQualifiedName`` (L41-70), ``IsValidLabelValue``
+(L154-173), ``IsDNS1123Subdomain`` (L211-227); ``pkg/labels/selector.go``
+``NewRequirement`` (L184-224), which ``metav1.LabelSelectorAsSelector`` calls for every
+requirement, so a selector it refuses makes the ApplicationSet generate nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+NAME_MAX = 63  # qualifiedNameMaxLength, LabelValueMaxLength
+PREFIX_MAX = 253  # DNS1123SubdomainMaxLength
+_NAME_RULE = (
+    "alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric "
+    f"character, at most {NAME_MAX}"
+)
+
+
+def label_key_problem(key: str) -> str | None:
+    """Why the API server refuses ``key`` as a label key, or None."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and (
+        not prefix or "/" in prefix or len(prefix) > PREFIX_MAX or not _DNS_SUBDOMAIN.match(prefix)
+    ):
+        return (
+            f"label key {key!r}: the prefix before '/' must be a lowercase DNS subdomain "
+            f"of at most {PREFIX_MAX} characters (apimachinery IsQualifiedName)"
+        )
+    if len(name) > NAME_MAX or not _NAME.match(name):
+        return f"label key {key!r}: the name must be {_NAME_RULE} (apimachinery IsQualifiedName)"
+    return None
+
+
+def label_value_problem(value: str) -> str | None:
+    """Why the API server refuses ``value`` as a label value, or None (empty is valid)."""
+    if value and (len(value) > NAME_MAX or not _NAME.match(value)):
+        return (
+            f"label value {value!r} must be empty or {_NAME_RULE} (apimachinery IsValidLabelValue)"
+        )
+    return None
+
+
+def requirement_problem(operator: str, values: Sequence[str]) -> str | None:
+    """Why ``NewRequirement`` refuses an operator with these values, or None."""
+    if operator in ("In", "NotIn") and not values:
+        return f"{operator} needs at least one value (apimachinery NewRequirement)"
+    if operator in ("Exists", "DoesNotExist") and values:
+        return f"{operator} takes no values (apimachinery NewRequirement)"
+    return None
