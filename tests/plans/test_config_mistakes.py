@@ -77,6 +77,22 @@ def _database(**fields: Any) -> Edit:
     return edit
 
 
+def _rename_cluster(old: str, new: str) -> Edit:
+    """Rename a cluster, and every mention of it (placement, alert routes)."""
+
+    def renamed(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        return new if value == old else value
+
+    def edit(c: dict[str, Any]) -> None:
+        c.update(renamed(c))
+
+    return edit
+
+
 # Each: (kind: case, edit of prod's config, the exact stderr lines of `platform plan`).
 CASES: list[tuple[str, Edit, list[str]]] = [
     # --- keys: misspelt, misplaced, or secret where nothing is -------------------------
@@ -198,6 +214,28 @@ CASES: list[tuple[str, Edit, list[str]]] = [
         [
             "error: platform:drain[0]: 'chicago' is disabled (enabled: false), so no pool has "
             "it; remove it from drain"
+        ],
+    ),
+    (
+        "names: a cluster name that makes its IAM user name too long",
+        _rename_cluster("london", "london-docklands-primary-cluster-one-x"),
+        [
+            "error: platform:clusters[0](london-docklands-primary-cluster-one-x).name: the "
+            "cluster's IAM user name "
+            "'platform-prod-london-docklands-primary-cluster-one-x-secret-reader' is 66 "
+            "characters, more than the 64 IAM allows "
+            "(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html); "
+            "shorten the cluster or environment name"
+        ],
+    ),
+    (
+        "names: a label key the API server refuses",
+        _cluster(0, labels={"tier": "standard", "geo": "europe", "Cost Centre": "web"}),
+        [
+            "error: platform:clusters[0](london).labels: label key 'Cost Centre': the name "
+            "must be alphanumeric characters, '-', '_' or '.', starting and ending with an "
+            "alphanumeric character, at most 63 (apimachinery IsQualifiedName); rename it, as "
+            "in 'cost-centre'"
         ],
     ),
     # --- sizes that contradict each other ----------------------------------------------
