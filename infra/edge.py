@@ -56,7 +56,13 @@ def vultr_firewall_rules(
     is."""
     sources = [*([CLOUDFLARE] if cloudflare else []), *dict.fromkeys(cidrs)]
     rules = [f"{source},{port}" for source in sources for port in WEB_PORTS]
-    return ";".join([*rules, *(f"{source},443" for source in https_only)])
+    rules += [f"{source},443" for source in https_only]
+    if not rules:
+        raise ValueError(
+            "a Vultr load balancer needs at least one source: an empty firewall-rules "
+            "annotation gives it no firewall, open to everyone"
+        )
+    return ";".join(rules)
 
 
 def proxy_protocol(cloud: str) -> dict[str, str]:
@@ -82,3 +88,18 @@ def proxy_protocol_enabled(annotations: Mapping[str, str]) -> bool:
 def vultr_sources(rules: str) -> list[str]:
     """The sources of a firewall-rules annotation."""
     return [entry.split(",", 1)[0] for entry in rules.split(";") if entry]
+
+
+# An empty source list is not "nobody" on either cloud. Civo's API: a firewall rule's
+# `cidr` "defaults to being globally applied, i.e. 0.0.0.0/0" (https://www.civo.com/api/
+# firewall; terraform-provider-civo civo_firewall_rule). Vultr's controller turns an empty
+# firewall-rules annotation into a load balancer with no firewall rules
+# (vultr-cloud-controller-manager v0.18.0 vultr/loadbalancers.go buildFirewallRules), and
+# a Vultr load balancer without rules admits everyone (docs.vultr.com, Load Balancer
+# feature reference: firewall rules are optional, added "to restrict" traffic).
+EMPTY_MEANS_EVERYONE = ["0.0.0.0/0"]
+
+
+def civo_rule_sources(cidrs: Sequence[str] | None) -> list[str]:
+    """The CIDRs a Civo firewall rule admits, as Civo reads them."""
+    return list(cidrs or []) or EMPTY_MEANS_EVERYONE

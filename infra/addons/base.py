@@ -89,7 +89,11 @@ class AddonContext:
         return Namespace(name, resource)
 
     def secret(
-        self, name: str, namespace: Namespace, string_data: Mapping[str, pulumi.Input[str]]
+        self,
+        name: str,
+        namespace: Namespace,
+        string_data: Mapping[str, pulumi.Input[str]],
+        depends_on: Sequence[pulumi.Resource] = (),
     ) -> k8s.core.v1.Secret:
         return k8s.core.v1.Secret(
             self.name("secret", namespace.name, name),
@@ -97,7 +101,8 @@ class AddonContext:
             type="Opaque",
             string_data=dict(string_data),
             opts=self.opts(
-                depends_on=namespace.after, additional_secret_outputs=["data", "stringData"]
+                depends_on=[*namespace.after, *depends_on],
+                additional_secret_outputs=["data", "stringData"],
             ),
         )
 

@@ -11,12 +11,17 @@ Automatic renewal is off (chart 2.18.5 `keyrenewperiod: "0"`, main.go L160: a ke
 controller made itself would be lost with the cluster); keys are rotated in config
 (`platform:sealedSecrets.keys`). The controller seals with the key whose certificate is
 newest (`--key-order-priority` CertNotBefore by default, main.go L115-125): the key added
-last. It reads keys only at start-up, so the key names ride on a pod annotation and a
-change of keys restarts it.
+last. It reads keys only at start-up: `--watch-for-secrets` (off in chart 2.18.5) would
+register added key Secrets, but never an updated one (pkg/controller/controller.go
+`watchKeySecrets` has an AddFunc only). So a digest of every key's name and certificate
+rides on a pod annotation: a key added, removed, or whose certificate changed under the
+same name (renewed, or replaced in the state) changes the pod template and Helm's upgrade
+rolls the controller, which then loads the Secrets as they are.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +36,7 @@ NAMESPACE = "kube-system"
 KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key"
 # The chart's `secretName`, the controller's --key-prefix (its own keys' names start so).
 KEY_PREFIX = "sealed-secrets-key"
-KEYS_ANNOTATION = "platform/sealing-keys"
+KEYS_ANNOTATION = "platform/sealing-keys-sha256"
 
 
 @dataclass(frozen=True)
@@ -47,11 +52,22 @@ def key_secret_name(key: str) -> str:
     return f"{KEY_PREFIX}-{key}"
 
 
-def values(keys: Sequence[str]) -> dict[str, Any]:
+def keys_digest(certificates: Sequence[tuple[str, str]]) -> str:
+    """SHA-256 of each key's name and certificate, in order (public: no private key)."""
+    digest = hashlib.sha256()
+    for name, certificate in certificates:
+        digest.update(f"{name}\n{certificate}\n".encode())
+    return digest.hexdigest()
+
+
+def values(keys: Sequence[SealingKey]) -> dict[str, Any]:
+    certificates = pulumi.Output.all(*(k.certificate_pem for k in keys)).apply(
+        lambda pems: keys_digest(list(zip([k.name for k in keys], pems, strict=True)))
+    )
     return {
         "fullnameOverride": "sealed-secrets-controller",
         "keyrenewperiod": "0",
-        "podAnnotations": {KEYS_ANNOTATION: ",".join(keys)},
+        "podAnnotations": {KEYS_ANNOTATION: certificates},
         # The chart's defaults (non-root user 1001, read-only root, all capabilities
         # dropped; values.yaml `containerSecurityContext`) plus what they leave out. The
         # block is rendered whole, minus `enabled` (helm-v2.18.5 templates/deployment.yaml).
@@ -87,6 +103,6 @@ class SealedSecrets:
         self.release = ctx.release(
             "sealed-secrets",
             Namespace(NAMESPACE),
-            values([k.name for k in keys]),
+            values(keys),
             depends_on=installed,
         )

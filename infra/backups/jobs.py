@@ -34,6 +34,16 @@ RUNS_KEPT = 3
 # Addresses a dump never goes to: private ranges, the shared range, link-local (the
 # clouds' metadata services).
 NOT_S3 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"]
+# What each container asks for, and the memory it may not pass. pg_dump streams rows to
+# the file; its memory grows with the number of objects it describes, not the data. The
+# AWS CLI uploads in parts (8 MiB each, 10 at a time by default), so a few hundred MiB
+# cover it. No CPU limit: throttling a dump only lengthens it towards its deadline.
+DUMP_RESOURCES = k8s.core.v1.ResourceRequirementsArgs(
+    requests={"cpu": "100m", "memory": "256Mi"}, limits={"memory": "1Gi"}
+)
+UPLOAD_RESOURCES = k8s.core.v1.ResourceRequirementsArgs(
+    requests={"cpu": "100m", "memory": "128Mi"}, limits={"memory": "512Mi"}
+)
 DNS_PORT = 53
 HTTPS_PORT = 443
 
@@ -151,6 +161,7 @@ def pod_spec(app: str, storage: BackupStorage) -> k8s.core.v1.PodSpecArgs:
                     )
                 ],
                 volume_mounts=[scratch],
+                resources=DUMP_RESOURCES,
                 security_context=_restricted(),
             )
         ],
@@ -181,6 +192,7 @@ def pod_spec(app: str, storage: BackupStorage) -> k8s.core.v1.PodSpecArgs:
                     ),
                     k8s.core.v1.VolumeMountArgs(name="home", mount_path="/tmp"),
                 ],
+                resources=UPLOAD_RESOURCES,
                 security_context=_restricted(),
             )
         ],
@@ -216,7 +228,8 @@ def login_secret(
     host: pulumi.Input[str],
     port: pulumi.Input[int],
 ) -> k8s.core.v1.Secret:
-    """The app's own login, as libpq's environment; the admin's never comes here."""
+    """The app's own login, as libpq's environment; the admin's never comes here. Written
+    only once the database accepts it (a rotation renews the role's password first)."""
     return ctx.secret(
         credentials_secret(app),
         namespace,
@@ -229,6 +242,7 @@ def login_secret(
             # Civo's databases take TLS; so does every other connection the platform makes.
             "PGSSLMODE": "require",
         },
+        depends_on=login.ready,
     )
 
 

@@ -14,7 +14,10 @@ Why S3 and not a Civo object store in another region, or Civo's own database bac
   database cannot be brought back to a point without rolling back every other app.
 
 The bucket is protected in production like the database, and Pulumi never empties it
-(`force_destroy` stays false: deleting a bucket that holds objects fails).
+(`force_destroy` stays false: deleting a bucket that holds objects fails, and leaves it
+with its public-access block and lifecycle rule, which go only with it). It follows the
+database's `protect` and `retainOnDelete`: a bucket that outlived a deleted database
+would hold the same name a re-created stack asks for.
 """
 
 from __future__ import annotations
@@ -93,9 +96,14 @@ def backup_storage(
     )
     # Kept with the bucket, as the database keeps its network and firewall: a retained
     # bucket whose public-access block went would be open to a bucket policy, and one
-    # whose lifecycle rule went would keep every dump for ever.
+    # whose lifecycle rule went would keep every dump for ever. For the same reason they
+    # go only with the bucket (AWS deletes a bucket's settings with it): deleted first as
+    # its dependants, they would be gone when the delete of a bucket holding dumps fails.
     after_bucket = pulumi.ResourceOptions(
-        parent=parent, depends_on=[bucket], retain_on_delete=retain_on_delete
+        parent=parent,
+        depends_on=[bucket],
+        retain_on_delete=retain_on_delete,
+        deleted_with=bucket,
     )
     private = aws.s3.BucketPublicAccessBlock(
         f"{name}-bucket-private",

@@ -81,6 +81,9 @@ class DatabaseLogin:
     database: str
     user: str
     password: pulumi.Output[str]
+    # What must exist before anyone is handed this login: the role with this password,
+    # and the database. The app's AWS secret waits for them; so must every other copy.
+    ready: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)

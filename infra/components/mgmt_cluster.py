@@ -73,11 +73,17 @@ class MgmtCluster(pulumi.ComponentResource):
         super().__init__("platform:index:MgmtCluster", name, None, opts)
         domain = args.settings.domain
         argocd_host = naming.argocd_host(domain)
-        extra_hosts = (
-            [naming.grafana_host(domain), naming.metrics_write_host(name, domain)]
-            if args.observability is not None
-            else []
-        )
+        # The hub's own door and load balancer, only while a workload cluster writes to
+        # it: a load balancer admitting no source is open to everyone on Vultr (an empty
+        # firewall-rules annotation is no firewall) and on Civo (a rule without CIDRs is
+        # 0.0.0.0/0), so none is ever built for an empty list.
+        writers = args.metrics_writers if args.observability is not None else ()
+        if writers and args.metrics_writer_cidrs is None:
+            raise ValueError("metrics_writers need metrics_writer_cidrs, the egress to admit")
+        extra_hosts = [
+            *([naming.grafana_host(domain)] if args.observability is not None else []),
+            *([naming.metrics_write_host(name, domain)] if writers else []),
+        ]
         cluster = assemble_cluster(
             ClusterRequest(
                 name=name,
@@ -87,9 +93,7 @@ class MgmtCluster(pulumi.ComponentResource):
                 web_sources=args.web_sources,
                 dedicated_load_balancers=(
                     {METRICS_GATEWAY: args.metrics_writer_cidrs}
-                    if args.observability is not None
-                    and args.metrics_writers
-                    and args.metrics_writer_cidrs
+                    if writers and args.metrics_writer_cidrs is not None
                     else {}
                 ),
                 tags=("platform", args.settings.environment, "management"),
@@ -127,7 +131,7 @@ class MgmtCluster(pulumi.ComponentResource):
                 ctx,
                 baseline.traffic,
                 args.observability,
-                args.metrics_writers,
+                writers,
                 baseline.cert_manager.release,
             )
         self.operations_target = OperationsTarget(

@@ -286,7 +286,10 @@ class SharedDatabase(pulumi.ComponentResource):
             value_after=[role, database],
             readers=args.apps[app],
         )
-        return published, DatabaseLogin(database=app, user=active.user, password=app_password)
+        login = DatabaseLogin(
+            database=app, user=active.user, password=app_password, ready=[role, database]
+        )
+        return published, login
 
 
 def _password(

@@ -64,22 +64,45 @@ class CertificateNotActiveError(RuntimeError):
 def until_active(zone_id: str) -> Callable[[str], Awaitable[str]]:
     """Waits until Cloudflare reports the uploaded certificate ``active`` and returns its
     status; fails the run, before anything requires the certificate, when it does not get
-    there. A preview reads the status once and does not wait."""
+    there. A preview reads the status once and does not wait: it warns of a pending upload and fails on a dead one."""
 
     async def wait(certificate_id: str) -> str:
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
-            found = await cloudflare.get_authenticated_origin_pulls_certificate_output(
-                certificate_id=certificate_id, zone_id=zone_id
-            ).future()
-            status = found.status if found is not None else ""
-            if status == ACTIVE or pulumi.runtime.is_dry_run():
+            status = await _status(zone_id, certificate_id)
+            if status == ACTIVE:
                 return status
             if status in NEVER_ACTIVE or time.monotonic() >= deadline:
                 raise CertificateNotActiveError(_not_active(certificate_id, status))
+            if pulumi.runtime.is_dry_run():
+                # A preview does not wait, but says that `up` will.
+                pulumi.log.warn(
+                    f"Cloudflare reports the zone's origin-pull certificate {certificate_id} "
+                    f"{status!r}: `pulumi up` waits up to {WAIT_SECONDS // 60} minutes for "
+                    "it to be active before the zone setting and the origins require it"
+                )
+                return status
             await asyncio.sleep(POLL_SECONDS)
 
     return wait
+
+
+async def _status(zone_id: str, certificate_id: str) -> str:
+    try:
+        found = await cloudflare.get_authenticated_origin_pulls_certificate_output(
+            certificate_id=certificate_id, zone_id=zone_id
+        ).future()
+    except Exception as failed:
+        # A 404 here is an upload deleted outside Pulumi (the dashboard, the API): the
+        # resource's own read drops it from the state on a refresh (terraform-provider-
+        # cloudflare v5.22.0 resource.go Read, 404 -> RemoveResource), and `up` uploads anew.
+        raise CertificateNotActiveError(
+            f"reading the zone's origin-pull certificate {certificate_id} failed ({failed}); "
+            "if Cloudflare no longer has it (deleted outside Pulumi), run `pulumi refresh "
+            "--target <urn of origin-pulls-upload>` so the state forgets it, then `pulumi up` "
+            "uploads a new one and waits for it"
+        ) from failed
+    return found.status if found is not None else ""
 
 
 def _not_active(certificate_id: str, status: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from infra.edge import proxy_protocol_enabled
+from infra.edge import VULTR_FIREWALL_RULES, proxy_protocol_enabled
+from infra.rules.base import Guardrail, Props
+from infra.rules.hardening import load_balancer_annotations
 from infra.rules.plan_rules import Findings, PlannedResource, PlanRule, StackPlan
 
 ENVOY_PROXY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"
@@ -16,6 +18,8 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 AOP_SETTINGS = "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings"
 MONITOR = "cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+CIVO_FIREWALL = "civo:index/firewall:Firewall"
+CIVO_FIREWALL_RULE = "civo:index/firewallRule:FirewallRule"
 RULE = "proxy-protocol-both-ends"
 PROBE_RULE = "monitors-probe-through-the-zone"
 NGINX_CA_RULE = "nginx-reads-its-client-ca"
@@ -165,6 +169,53 @@ def _nginx_reads_its_client_ca(plan: StackPlan) -> Findings:
         problem = auth_tls_refusal(namespace, str(secret), _nginx_config(plan, ingress))
         if problem:
             yield ingress.name, f"{problem}: every request to its host answers 403"
+
+
+def _no_source(value: Any) -> bool:
+    """A source list that is absent or empty; a value still unknown (a string in the
+    offline plan, an error CrossGuard handles) is not judged."""
+    if value is None:
+        return True
+    return isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 0
+
+
+def _no_empty_firewall_sources(resource_type: str, props: Props, _protect: bool) -> Iterator[str]:
+    if resource_type == CIVO_FIREWALL:
+        rules = [r for r in props.get("ingressRules") or [] if isinstance(r, Mapping)]
+    elif resource_type == CIVO_FIREWALL_RULE and props.get("direction", "ingress") == "ingress":
+        rules = [props]
+    else:
+        rules = []
+    for rule in rules:
+        if rule.get("action", "allow") == "allow" and _no_source(rule.get("cidrs")):
+            label = rule.get("label") or rule.get("portRange") or rule.get("startPort")
+            yield (
+                f"ingress rule {label!r} lists no CIDRs: Civo applies it to 0.0.0.0/0, "
+                "everyone; leave the rule out instead"
+            )
+    annotations = load_balancer_annotations(resource_type, props)
+    if annotations is not None and annotations.get(VULTR_FIREWALL_RULES) == "":
+        yield (
+            f"an empty {VULTR_FIREWALL_RULES} annotation gives the Vultr load balancer no "
+            "firewall, open to everyone; list its sources, or leave the load balancer out"
+        )
+
+
+RULES = [
+    Guardrail(
+        "no-empty-firewall-sources",
+        "No firewall rule or load-balancer firewall is built from an empty source list, "
+        "which both clouds read as everyone: Civo applies a rule without CIDRs to 0.0.0.0/0 "
+        "(https://www.civo.com/api/firewall, `cidr`; terraform-provider-civo "
+        "civo/firewall/resource_firewall_rule.go), and Vultr's controller turns an empty "
+        "firewall-rules annotation into a load balancer without firewall rules "
+        "(vultr/vultr-cloud-controller-manager v0.18.0 vultr/loadbalancers.go "
+        "buildFirewallRules), which admits all traffic "
+        "(https://docs.vultr.com/vultr-load-balancer-feature-reference, Firewall Rules).",
+        "mandatory",
+        _no_empty_firewall_sources,
+    ),
+]
 
 
 PLAN_RULES = [

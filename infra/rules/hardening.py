@@ -44,7 +44,7 @@ CREDENTIAL_KINDS = [
 ]
 
 
-def _load_balancer_annotations(resource_type: str, props: Props) -> Mapping[str, Any] | None:
+def load_balancer_annotations(resource_type: str, props: Props) -> Mapping[str, Any] | None:
     """The annotations a cloud load balancer is created from, or None if the resource
     makes no load balancer (or its annotations are still unknown)."""
     service: Mapping[str, Any]
@@ -72,7 +72,7 @@ def _load_balancer_annotations(resource_type: str, props: Props) -> Mapping[str,
 
 
 def _restricted_load_balancers(resource_type: str, props: Props, _protect: bool) -> Iterator[str]:
-    annotations = _load_balancer_annotations(resource_type, props)
+    annotations = load_balancer_annotations(resource_type, props)
     if annotations is None:
         return
     exposure = annotations.get(edge.EXPOSURE)

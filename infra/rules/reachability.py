@@ -13,6 +13,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from infra import edge
 from infra.rules.plan_rules import Findings, PlannedResource, PlanRule, StackPlan
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -49,7 +50,9 @@ def _civo_admitted(firewall: PlannedResource, port: int) -> list[Network] | None
     ]
     if not rules:
         return None
-    return [ipaddress.ip_network(c) for rule in rules for c in rule.get("cidrs") or []]
+    return [
+        ipaddress.ip_network(c) for rule in rules for c in edge.civo_rule_sources(rule.get("cidrs"))
+    ]
 
 
 def _vultr_groups(plan: StackPlan, port: int) -> Iterator[tuple[str, list[Network]]]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from infra.rules.base import Guardrail, Props
+from infra.rules.edge_rules import RULES as EDGE_RULES
 from infra.rules.plan_rules import (
     Findings,
     PlannedResource,
@@ -139,6 +140,7 @@ RULES = [
         "mandatory",
         _protected_credentials,
     ),
+    *EDGE_RULES,
 ]
 
 

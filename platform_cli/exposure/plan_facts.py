@@ -94,7 +94,8 @@ def civo_rules(firewall: Registration) -> dict[str, list[str]]:
     ports: dict[str, list[str]] = {}
     for rule in firewall.revealed_inputs.get("ingressRules") or []:
         if rule.get("action", "allow") == "allow":
-            ports.setdefault(str(rule.get("portRange")), []).extend(rule.get("cidrs") or [])
+            cidrs = edge.civo_rule_sources(rule.get("cidrs"))
+            ports.setdefault(str(rule.get("portRange")), []).extend(cidrs)
     return ports
 
 
@@ -111,9 +112,10 @@ def vultr_rules(plan: Plan, cluster: str) -> dict[str, list[str]]:
 
 
 def annotation_rules(annotations: Mapping[str, str]) -> dict[str, list[str]] | None:
-    """port -> sources of a Vultr firewall-rules annotation; None without one."""
+    """port -> sources of a Vultr firewall-rules annotation; None without one, or with
+    an empty one (no firewall either way)."""
     rules = annotations.get(edge.VULTR_FIREWALL_RULES)
-    if rules is None:
+    if not rules:
         return None
     ports: dict[str, list[str]] = {}
     for entry in rules.split(";"):

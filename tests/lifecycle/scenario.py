@@ -226,6 +226,13 @@ class Scenario:
         self.cloud.forget(gone)
         return sorted(gone, key=graph.index.__getitem__)
 
+    def delete_by_hand(self, urns: Iterable[str]) -> None:
+        """Objects left in the cloud, deleted there (kubectl delete, the cloud's console)."""
+        for urn in urns:
+            if self.cloud.objects.get(urn) != "left":
+                raise StateError(f"{urn} is not left in the cloud")
+            del self.cloud.objects[urn]
+
     def state_unprotect(self, urn: str) -> None:
         """`pulumi state unprotect`."""
         if urn not in {r.urn for r in self.state}:

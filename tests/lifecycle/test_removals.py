@@ -13,6 +13,7 @@ from platform_cli import main
 from platform_cli.diff import diff_runs
 from platform_cli.lifecycle.checks import finalizer_waits, firewalls_still_in_use, in_cloud
 from platform_cli.lifecycle.order import Graph
+from platform_cli.runner import Registration
 from tests.conftest import stack_document
 from tests.lifecycle.scenario import Edit, Scenario
 from tests.planview import PlanView
@@ -164,9 +165,11 @@ def test_the_readme_keep_the_data_recipe_removes_an_app_and_leaves_only_its_data
     ups = []
     if "`public: false`" in recipe:
         ups.append(scenario.up("blog private", _edit_blog(public=False)))
-    scenario.state_delete(
+    gone = scenario.state_delete(
         scenario.urn(PG[0], "shared-blog-role"), target_dependents=True, force=True
     )
+    if "delete cronjob/<app>\n  secret/<app>-database" in recipe:
+        scenario.delete_by_hand(u for u in gone if _backup_object_of_blog(scenario.seen[u]))
     if "pulumi state unprotect" in recipe and "shared-<app>-credentials" in recipe:
         scenario.state_unprotect(scenario.urn(SECRET, "shared-blog-credentials"))
     ups.append(scenario.up("remove blog", _edit_blog(remove=True)))
@@ -185,6 +188,17 @@ def test_the_readme_keep_the_data_recipe_removes_an_app_and_leaves_only_its_data
         "shared-blog-database",
         "shared-blog-revoke-public",
     }
+
+
+def _backup_object_of_blog(r: Registration) -> bool:
+    """The blog's backup CronJob and login Secret on the management cluster."""
+    wanted = {"kubernetes:batch/v1:CronJob": "blog", "kubernetes:core/v1:Secret": "blog-database"}
+    metadata = r.revealed_inputs.get("metadata") or {}
+    return (
+        r.type in wanted
+        and metadata.get("name") == wanted[r.type]
+        and metadata.get("namespace") == "database-backups"
+    )
 
 
 def _edit_blog(*, public: bool = True, remove: bool = False) -> Edit:

@@ -176,3 +176,75 @@ def test_bad_backup_settings_are_refused_naming_the_field(
     code, lines = plan_errors(edit, stack="prod")
     assert code == 2
     assert any(error in line for line in lines), lines
+
+
+@pytest.fixture(scope="module")
+def rotated(tmp_path_factory: pytest.TempPathFactory) -> PlanView:
+    """prod with the blog's password rotated once: the jobs move to the alternate login."""
+    from platform_cli.plan import plan_stack_file  # noqa: PLC0415
+    from tests.conftest import stack_document  # noqa: PLC0415
+
+    document = stack_document("prod")
+    document["config"]["platform:database"]["rotations"] = {"blog": 1}
+    path = tmp_path_factory.mktemp("rotated") / "Pulumi.prod.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return PlanView(plan_stack_file(path)[1])
+
+
+@pytest.mark.parametrize(
+    ("stack", "role"), [("prod", "shared-blog-role"), ("rotated", "shared-blog-alternate-role")]
+)
+def test_a_jobs_login_reaches_its_secret_only_after_the_database_accepts_it(
+    stack: str, role: str, request: pytest.FixtureRequest
+) -> None:
+    """A rotation renews the password of the login the app moves to; were the job's Secret
+    written before that role's new password, a run in between would be refused. The Secret
+    waits for the same role and database as the app's AWS secret does."""
+    plan: PlanView = request.getfixturevalue(stack)
+    (secret,) = [
+        r
+        for r in plan.of_type("core/v1:Secret")
+        if r.revealed_inputs["metadata"]
+        == {"name": "blog-database", "namespace": "database-backups"}
+    ]
+    user = secret.revealed_inputs["stringData"]["PGUSER"]
+    (login,) = [r for r in plan.of_type("postgresql:index/role:Role") if r.name == role]
+    assert login.inputs["name"] == user
+    (database,) = [
+        r
+        for r in plan.of_type("postgresql:index/database:Database")
+        if r.name == "shared-blog-database"
+    ]
+    assert {login.urn, database.urn} <= set(secret.dependencies), secret.dependencies
+
+
+def test_each_job_container_states_what_it_needs_and_a_memory_ceiling(prod: PlanView) -> None:
+    """Without requests the scheduler places a dump anywhere and it is first to be
+    evicted; without a memory limit a runaway dump can starve the management cluster's
+    Argo CD and Prometheus on the same node."""
+    (job,) = [r for r in prod.of_type("batch/v1:CronJob") if r.name == "mgmt-backup-blog"]
+    pod = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    for container in [*pod["initContainers"], *pod["containers"]]:
+        resources = container.get("resources", {})
+        assert set(resources.get("requests", {})) == {"cpu", "memory"}, container["name"]
+        assert set(resources.get("limits", {})) == {"memory"}, container["name"]
+
+
+def test_the_buckets_settings_go_only_with_the_bucket(prod: PlanView) -> None:
+    """Deleting a bucket that holds dumps fails (`force_destroy` is false); the public-
+    access block and the lifecycle rule, deleted first as its dependants, would be gone
+    already, leaving the dumps in a bucket open to a public policy and kept for ever. Both
+    go with the bucket instead (AWS deletes a bucket's settings with it), so a failed
+    delete leaves the bucket as it was."""
+    bucket = prod.one("aws:s3/bucket:Bucket", "database-backups-bucket")
+    for type_token, name in [
+        (
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "database-backups-bucket-private",
+        ),
+        (
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "database-backups-bucket-retention",
+        ),
+    ]:
+        assert prod.one(type_token, name).deleted_with == bucket.urn, name

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra import edge
 from infra.rules import violations
 from platform_cli.mocks import CLOUDFLARE_IPV4, mock_ip
 from tests.planview import PlanView
@@ -165,3 +166,14 @@ def test_ingress_nginx_service_carries_the_firewall(ingress_nginx_plan: PlanView
         if rail == "restricted-load-balancers"
     ]
     assert broken == []
+
+
+def test_a_vultr_load_balancer_is_never_given_an_empty_firewall() -> None:
+    """Vultr's controller reads an empty firewall-rules annotation as no firewall
+    (vultr-cloud-controller-manager v0.18.0 buildFirewallRules): open to everyone. The
+    annotation is refused before it can be written, on every path that builds one."""
+    assert edge.vultr_firewall_rules([], False, ["192.0.2.1/32"]) == "192.0.2.1/32,443"
+    with pytest.raises(ValueError, match="at least one source"):
+        edge.vultr_firewall_rules([], False)
+    with pytest.raises(ValueError, match="at least one source"):
+        edge.vultr_firewall_rules([], False, [])

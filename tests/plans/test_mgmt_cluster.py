@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from infra import naming
 from infra.rules import StackPlan, plan_violations
 from platform_cli import main
 from platform_cli.exposure.command import matrix_of_run
@@ -185,7 +186,8 @@ def test_every_backend_breaks_no_rule_and_keeps_the_client_address_where_it_can(
     valid = read_valid(tmp_path / "Pulumi.dev.yaml")[1]
     errors, _ = plan_violations(StackPlan("dev", valid.config, plan.resources))
     assert errors == [], [str(e) for e in errors]
-    argocd = matrix_of_run(valid, plan.run).row("https://argocd.dev.example.com (origin)")
+    argocd_url = naming.https_url(naming.argocd_host(valid.config.domain))
+    argocd = matrix_of_run(valid, plan.run).row(f"{argocd_url} (origin)")
     kept = backend != "existing"
     assert ("client address kept" if kept else "client address lost at the load balancer") in (
         argocd.note

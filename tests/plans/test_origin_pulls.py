@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from infra.credentials import origin_pulls
@@ -93,3 +94,45 @@ def test_a_certificate_that_is_not_active_stops_up_before_the_origins_require_it
     with pytest.raises(Exception, match="origin-pull certificate") as failed:
         _plan_with_statuses([status], tmp_path, monkeypatch)
     assert status in str(failed.value) and says in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "fails"),
+    [("pending_deployment", False), ("deployment_timed_out", True)],
+)
+def test_a_preview_says_what_up_will_do_with_a_certificate_not_active(
+    status: str, fails: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A preview reads the status once and does not wait, but it does not keep quiet:
+    `up` would wait for a pending upload (a warning) and can never use a dead one (an
+    error), so `pulumi preview` says so."""
+    warned: list[str] = []
+    monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: True)
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_a, **_k: warned.append(message))
+    if fails:
+        with pytest.raises(Exception, match="upload another with `pulumi up --replace`"):
+            _plan_with_statuses([status], tmp_path, monkeypatch)
+        return
+    asked, _ = _plan_with_statuses([status], tmp_path, monkeypatch)
+    assert len(asked) == 1
+    assert any(status in w and "`pulumi up` waits" in w for w in warned), warned
+
+
+def test_a_certificate_deleted_outside_pulumi_says_to_refresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data source fails with Cloudflare's 404 once the upload is gone (deleted in the
+    dashboard); the resource's own read drops it from the state on a refresh, after which
+    `up` uploads a new one. The error says that, not only the HTTP status."""
+
+    def gone(_name: str, _args: dict[str, Any]) -> str:
+        raise RuntimeError(
+            'failed to make http request: GET ".../origin_tls_client_auth/x": 404 Not Found'
+        )
+
+    monkeypatch.setitem(mocks.ANSWERS, (LOOKUP, "status"), gone)
+    program = tmp_path / "origin_pulls.py"
+    program.write_text(PROGRAM)
+    with pytest.raises(Exception, match="pulumi refresh") as failed:
+        run_program(read_stack_file(PROJECT_DIR / "Pulumi.dev.yaml"), program)
+    assert "404 Not Found" in str(failed.value)

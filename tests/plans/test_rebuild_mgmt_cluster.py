@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from infra.addons.sealed_secrets import keys_digest
 from platform_cli.diff import Change, diff_runs
+from platform_cli.runner import PROJECT_DIR
 from tests.planview import PlanView
 
 SEALING_KEY = "kubernetes:core/v1:Secret"
@@ -96,7 +98,15 @@ def test_the_controller_starts_after_its_keys_and_never_renews_them(after: PlanV
     assert secret.urn in release.dependencies
     values = release.inputs["values"]
     assert values["keyrenewperiod"] == "0"
-    assert values["podAnnotations"] == {"platform/sealing-keys": "1"}
+    # The pods carry a digest of the keys they must load, so a change of key restarts them.
+    (certificate,) = [
+        r
+        for r in after.of_type("tls:index/selfSignedCert:SelfSignedCert")
+        if r.name == "sealing-key-1"
+    ]
+    assert values["podAnnotations"] == {
+        "platform/sealing-keys-sha256": keys_digest([("1", certificate.outputs["certPem"])])
+    }
 
 
 def test_what_a_rebuild_recreates_and_what_it_keeps(prod: PlanView, changes: list[Change]) -> None:
@@ -138,3 +148,74 @@ def test_what_a_rebuild_recreates_and_what_it_keeps(prod: PlanView, changes: lis
         "london-argocd-cluster",
         "frankfurt-argocd-cluster",
     }
+
+
+def test_a_new_certificate_under_the_same_key_name_restarts_every_controller(
+    prod: PlanView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The controller reads its keys at start-up and, even with --watch-for-secrets, only
+    registers key Secrets that are added (bitnami-labs/sealed-secrets v0.36.6
+    pkg/controller/controller.go watchKeySecrets: an AddFunc, no UpdateFunc). A certificate
+    that changes under the same name (a renewal, a key replaced in the state) updates the
+    Secret in place, so the pods must roll with it."""
+    from platform_cli import mocks  # noqa: PLC0415
+    from platform_cli.plan import plan_stack_file  # noqa: PLC0415
+
+    cert = ("tls:index/selfSignedCert:SelfSignedCert", "certPem")
+    issued = mocks.ANSWERS[cert]
+    monkeypatch.setitem(mocks.ANSWERS, cert, lambda name, inputs: issued(f"{name}-renewed", inputs))
+    renewed = PlanView(plan_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")[1])
+    changed = {
+        (c.resource.type, c.resource.name): c.paths
+        for c in diff_runs(prod.run, renewed.run)
+        if c.kind == "update"
+    }
+    # The key Secrets change in place (same names), on every cluster...
+    assert (SEALING_KEY, "mgmt-sealing-key-1") in changed
+    # ...and so does each controller's pod template, which makes the Deployment roll.
+    releases = {
+        r.name for r in prod.of_type("helm.sh/v3:Release") if r.name.endswith("-sealed-secrets")
+    }
+    assert len(releases) == 1 + len(prod.components("platform:index:WorkloadCluster"))
+    for release in releases:
+        assert any(
+            p.startswith("values.podAnnotations")
+            for p in changed.get(("kubernetes:helm.sh/v3:Release", release), [])
+        ), (release, changed.get(("kubernetes:helm.sh/v3:Release", release)))
+
+
+RUNBOOK = PROJECT_DIR / "docs" / "runbooks" / "rebuild-management-cluster.md"
+
+
+def _row(first_cell: str) -> str:
+    (row,) = [
+        line for line in RUNBOOK.read_text().splitlines() if line.startswith(f"| {first_cell}")
+    ]
+    return row
+
+
+def test_the_runbook_says_the_clusters_credentials_are_kept_as_the_plan_keeps_them(
+    prod: PlanView, changes: list[Change]
+) -> None:
+    touched = {(c.resource.type, c.resource.name) for c in changes}
+    for kept in [
+        ("aws:iam/accessKey:AccessKey", "mgmt-secret-reader"),
+        ("cloudflare:index/apiToken:ApiToken", "mgmt-dns-token"),
+    ]:
+        assert kept in {(r.type, r.name) for r in prod.resources}, kept
+        assert kept not in touched, kept
+    row = _row("the management cluster's AWS key and DNS token")
+    assert "**kept**" in row and "installed again" in row, row
+
+
+def test_the_runbook_says_no_backup_alert_fires_while_the_hub_is_gone(prod: PlanView) -> None:
+    """The backup alerts are evaluated by the management cluster's own Prometheus: with the
+    cluster gone there is nothing to fire `DatabaseBackupMissing`."""
+    (rule,) = [
+        r
+        for r in prod.of_type("monitoring.coreos.com/v1:PrometheusRule")
+        if r.inputs["metadata"]["name"] == "database-backup-alerts"
+    ]
+    assert rule.name.startswith("mgmt-")
+    row = _row("backups")
+    assert "fires meanwhile" not in row and "no alert" in row, row

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.rules import GUARDRAILS, PLAN_RULES, STACKS_RULES, StackPlan, plan_violations
+from infra.rules import (
+    GUARDRAILS,
+    PLAN_RULES,
+    STACKS_RULES,
+    StackPlan,
+    plan_violations,
+    violations,
+)
 from infra.rules.real_world import RULES, match_filter
 from platform_cli import main
 from platform_cli.plan import read_valid
@@ -132,3 +139,24 @@ def test_stacks_that_share_a_zone_must_agree_on_its_settings(
     found = rule.violations({"dev": dev, "prod": edited})
     assert {v.stack for v in found} == {"dev", "prod"}
     assert all("set to ['full', 'strict'] by different stacks" in v.message for v in found)
+
+
+@pytest.mark.parametrize(
+    ("rule", "flagged"),
+    [
+        ({"action": "allow", "portRange": "443", "cidrs": []}, True),
+        ({"action": "allow", "portRange": "443"}, True),
+        ({"action": "allow", "portRange": "443", "cidrs": ["192.0.2.1/32"]}, False),
+        # Denying nothing opens nothing; a list still unknown at preview is not judged.
+        ({"action": "deny", "portRange": "443", "cidrs": []}, False),
+        ({"action": "allow", "portRange": "443", "cidrs": "[unknown]"}, False),
+    ],
+)
+def test_a_civo_rule_without_cidrs_is_refused_and_nothing_else(
+    rule: dict[str, object], flagged: bool
+) -> None:
+    found = [
+        name
+        for name, _ in violations("civo:index/firewall:Firewall", {"ingressRules": [rule]}, False)
+    ]
+    assert ("no-empty-firewall-sources" in found) is flagged, found

@@ -104,7 +104,6 @@ class MetricsHub:
     ) -> None:
         namespace = ctx.namespace(NAMESPACE)
         self.grafana_host = naming.grafana_host(ctx.domain)
-        write_host = naming.metrics_write_host(ctx.cluster, ctx.domain)
         self.admin_password = generated_password(ctx, "grafana-admin-password")
         admin = ctx.secret(
             GRAFANA_ADMIN_SECRET,
@@ -132,21 +131,10 @@ class MetricsHub:
             Route("grafana", NAMESPACE, self.grafana_host, GRAFANA_SERVICE, GRAFANA_PORT),
             [self.release],
         )
-        writes = {
-            cluster: cluster_write_path(
-                ctx, traffic, namespace, host=write_host, cluster=cluster, release=self.release
-            )
-            for cluster in writers
-        }
-        self.reader_password = generated_password(ctx, "metrics-read-password")
-        read = read_route(
-            ctx,
-            traffic,
-            namespace,
-            host=write_host,
-            password=self.reader_password,
-            release=self.release,
-        )
+        # The hub's doors (its gateway's write and read paths) exist for the workload
+        # clusters alone: with none writing there is nobody to admit, and a load
+        # balancer with no source would admit everyone (infra.clusters: dedicated).
+        self.target = _doors(ctx, traffic, namespace, writers, self.release) if writers else None
         addon_monitors(ctx, (*ADDON_METRICS, ARGOCD_METRICS), self.release)
         # The chart brings the PrometheusRule CRD: rules wait for it.
         ctx.custom_resource(
@@ -159,10 +147,29 @@ class MetricsHub:
             depends_on=[self.release],
         )
         self.grafana_url = naming.https_url(self.grafana_host)
-        self.target = MetricsTarget(
-            writes=writes,
-            query_url=naming.https_url(write_host),
-            reader=READER,
-            reader_password=self.reader_password.result,
-            reachable=[read.route, read.policy],
+
+
+def _doors(
+    ctx: AddonContext,
+    traffic: TrafficController,
+    namespace: Namespace,
+    writers: Sequence[str],
+    release: pulumi.Resource,
+) -> MetricsTarget:
+    """A guarded write path per writer and the read-only route, on the hub's gateway."""
+    host = naming.metrics_write_host(ctx.cluster, ctx.domain)
+    writes = {
+        cluster: cluster_write_path(
+            ctx, traffic, namespace, host=host, cluster=cluster, release=release
         )
+        for cluster in writers
+    }
+    reader_password = generated_password(ctx, "metrics-read-password")
+    read = read_route(ctx, traffic, namespace, host=host, password=reader_password, release=release)
+    return MetricsTarget(
+        writes=writes,
+        query_url=naming.https_url(host),
+        reader=READER,
+        reader_password=reader_password.result,
+        reachable=[read.route, read.policy],
+    )
