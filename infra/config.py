@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -73,6 +73,17 @@ def _hex32(value: str) -> str:
     if not _HEX32.match(value):
         raise ValueError(f"{value!r} is not a 32-character lowercase hex Cloudflare id")
     return value
+
+
+# What a value must look like, in words and by example, for each pattern a field
+# requires: pydantic's own message would show the regular expression.
+PATTERN_MEANINGS: dict[str, Callable[[str], str]] = {}
+
+
+def _shaped(pattern: str, meaning: Callable[[str], str]) -> Any:
+    """``Field(pattern=...)``, with what the pattern means for the error message."""
+    PATTERN_MEANINGS[pattern] = meaning
+    return Field(pattern=pattern)
 
 
 def _valid_labels(labels: dict[str, str]) -> dict[str, str]:
@@ -179,7 +190,16 @@ class VultrClusterSpec(_CloudCluster):
     node_size: VultrNodePlan = "vc2-2c-4gb"
     # Required: Vultr's SDK has no version lookup. List them with
     # `vultr-cli kubernetes versions` (API `GET /v2/kubernetes/versions`).
-    kubernetes_version: Annotated[str, Field(pattern=r"^v1\.\d+\.\d+\+\d+$")]
+    kubernetes_version: Annotated[
+        str,
+        _shaped(
+            r"^v1\.\d+\.\d+\+\d+$",
+            lambda v: (
+                f"{v!r} is not a VKE version such as 'v1.33.0+1' "
+                "(`vultr-cli kubernetes versions` lists them)"
+            ),
+        ),
+    ]
     autoscaling: Autoscaling | None = None
 
 
@@ -370,7 +390,13 @@ class LabelSelector(_Model):
 
 
 class AppSource(_Model):
-    repo_url: Annotated[str, Field(pattern=r"^(https://|git@|ssh://)\S+$")]
+    repo_url: Annotated[
+        str,
+        _shaped(
+            r"^(https://|git@|ssh://)\S+$",
+            lambda v: f"{v!r} is not a git URL: start it with https://, git@ or ssh://",
+        ),
+    ]
     path: str | None = None
     revision: str = "HEAD"
     chart: str | None = None
@@ -395,7 +421,12 @@ SessionAffinity = Literal["none", "cookie", "ip_cookie", "header"]
 
 
 class MonitorConfig(_Model):
-    expected_codes: Annotated[str, Field(pattern=r"^[1-5]([0-9]{2}|xx)$")] = "200"
+    expected_codes: Annotated[
+        str,
+        _shaped(
+            r"^[1-5]([0-9]{2}|xx)$", lambda v: f"{v!r} is not an HTTP status such as '200' or '2xx'"
+        ),
+    ] = "200"
     # 60 s: the shortest a Free or Pro zone allows (infra.entitlements.cloudflare).
     interval: Annotated[int, Field(ge=5, le=3600)] = 60
     retries: Annotated[int, Field(ge=0, le=5)] = 2
@@ -424,7 +455,10 @@ class AppConfig(_Model):
     service: ServicePort
     public: Flag = False
     database: Flag = False
-    health_check_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/healthz"
+    health_check_path: Annotated[
+        str,
+        _shaped(r"^/\S*$", lambda v: f"{v!r} is not a path: start it with '/', as in '/{v}'"),
+    ] = "/healthz"
     depends_on: list[DnsLabel] = Field(default_factory=list)
     load_balancing: AppLoadBalancing = Field(default_factory=AppLoadBalancing)
     # May create Services of type LoadBalancer or NodePort: the cloud gives each a public
@@ -760,7 +794,13 @@ class PulumiDeploymentsDelivery(_DeliveryFields):
     the `deployments/` program, not by the stack itself."""
 
     via: Literal["pulumi-deployments"]
-    repository: Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]
+    repository: Annotated[
+        str,
+        _shaped(
+            r"^[\w.-]+/[\w.-]+$",
+            lambda v: f"{v!r} is not a repository as owner/name, such as 'example-org/platform'",
+        ),
+    ]
     branch: Annotated[str, Field(min_length=1)] = "main"
     # Required (checked with the other fields): Pulumi's hosted pool leaves from
     # addresses outside adminCidrs.
@@ -790,7 +830,10 @@ class ArgoCDConfig(_Model):
     allowed_cidrs: list[Cidr] = Field(default_factory=list)
 
 
-_KEY_NAME = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
+_KEY_NAME = _shaped(
+    r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$",
+    lambda v: f"{v!r} is not a key name: lowercase letters, digits and '-', at most 32",
+)
 
 
 class SealedSecretsConfig(_Model):
@@ -799,7 +842,7 @@ class SealedSecretsConfig(_Model):
 
     # Key names; the key added last is the one new SealedSecrets are sealed with, the
     # others still decrypt. Add a name to rotate; remove one only after re-sealing.
-    keys: Annotated[list[Annotated[str, Field(pattern=_KEY_NAME)]], Field(min_length=1)] = Field(
+    keys: Annotated[list[Annotated[str, _KEY_NAME]], Field(min_length=1)] = Field(
         default_factory=lambda: ["1"]
     )
 
@@ -816,7 +859,13 @@ class PlatformConfig(_Model):
     environment: DnsLabel
     domain: Annotated[str, AfterValidator(_domain)]
     # Let's Encrypt account contact: expiry and revocation notices go here.
-    acme_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
+    acme_email: Annotated[
+        str,
+        _shaped(
+            r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$",
+            lambda v: f"{v!r} is not an email address such as 'platform-team@example.com'",
+        ),
+    ]
     cloudflare: CloudflareConfig
     aws_region: Annotated[str, _member_of(catalog.AWS_REGIONS, "AWS region")]
     admin_cidrs: Annotated[TrustedCidrs, Field(min_length=1)]

@@ -80,7 +80,9 @@ def known_keys(root: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
             if field.alias == item
             for inner in _models_in(field.annotation)
         ]
-    return sorted({f.alias or name for m in models for name, f in m.model_fields.items()})
+    return sorted(
+        {f.alias or name for m in models for name, f in m.model_fields.items() if not f.exclude}
+    )
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:

@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import yaml
 
 from infra import config as platform_config
 from infra import validation
+from infra.config_paths import did_you_mean
 
 PREFIX = f"{platform_config.NAMESPACE}:"
 # What `Pulumi.yaml` declares as the default of a key the model leaves unset (Pulumi
@@ -38,7 +40,11 @@ class StackFile:
 
 
 class StackFileError(Exception):
-    pass
+    """A stack file that cannot be read as one: each problem names the file."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(problems))
 
 
 def _placeholder(key: str, ciphertext: Any) -> str:
@@ -83,7 +89,9 @@ def stack_of(path: Path) -> str:
 
 class _DuplicateKeyError(Exception):
     def __init__(self, key: object, line: int, first: int) -> None:
-        super().__init__(f"line {line}: duplicate key {key!r} (first on line {first})")
+        super().__init__(
+            f"line {line}: duplicate key {key!r} (first on line {first}); keep one of them"
+        )
 
 
 def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -111,14 +119,84 @@ def existing_stacks(folder: Path) -> list[str]:
     return sorted(stack_of(p) for p in folder.glob(stack_file_name("*")))
 
 
+def _unclosed_quote(text: str, before: int) -> tuple[int, int] | None:
+    """(line, column), 0-based, of the first double quote left open on its own line
+    before line ``before``: YAML lets a quoted value run on over the next lines, so the
+    parser stumbles only later, somewhere else."""
+    for number, line in enumerate(text.splitlines()[: before + 1]):
+        if line.lstrip().startswith("#"):
+            continue
+        quotes = [i for i, c in enumerate(line) if c == '"' and line[i - 1 : i] != "\\"]
+        if len(quotes) % 2:
+            return number, quotes[-1]
+    return None
+
+
+def yaml_error(err: yaml.YAMLError, text: str) -> str:
+    """A parser error as one line: where, what, and what to do. PyYAML's own message
+    spans several lines, names `<unicode string>` and says nothing of the fix."""
+    if not isinstance(err, yaml.MarkedYAMLError) or err.problem_mark is None:
+        return str(err)
+    mark, problem, context = err.problem_mark, err.problem or "", err.context or ""
+    quote = _unclosed_quote(text, mark.line)
+    if quote is not None:
+        line, column = quote
+        return f"line {line + 1}, column {column + 1}: a quote that is never closed; close it"
+    if "'\\t'" in problem:
+        what = "a tab character; YAML indents with spaces only: replace the tab with spaces"
+    elif context.startswith("while parsing a flow") and err.context_mark is not None:
+        mark = err.context_mark
+        what = f"a bracket that is never closed ({problem}); close it on this line"
+    elif problem == "mapping values are not allowed here":
+        what = "a second ': ' in one value; quote the value"
+    elif "<block end>" in problem or "<block mapping start>" in problem:
+        what = "this line is indented like no key above it; line it up with its neighbours"
+    else:
+        what = f"{problem} {context}".strip() + "; check the indentation and quoting here"
+    return f"line {mark.line + 1}, column {mark.column + 1}: {what}"
+
+
 def _document(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(), Loader=_StackFileLoader) or {}
+        text = path.read_text()
+        return yaml.load(text, Loader=_StackFileLoader) or {}
     except FileNotFoundError:
         stacks = ", ".join(existing_stacks(path.parent)) or "none"
         raise StackFileError(f"{path}: no such stack file; stacks here: {stacks}") from None
-    except (OSError, yaml.YAMLError, _DuplicateKeyError) as err:
+    except yaml.YAMLError as err:
+        raise StackFileError(f"{path}: {yaml_error(err, text)}") from None
+    except (OSError, _DuplicateKeyError) as err:
         raise StackFileError(f"{path}: {err}") from None
+
+
+# What a stack file may hold besides `config:` (pulumi/pulumi
+# sdk/go/common/workspace/project.go `ProjectStack`); the CLI reads the file into that
+# struct, so any other top-level key, a setting one indent too far left included, is
+# silently ignored.
+STACK_FILE_KEYS = ("config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt")
+
+
+def _misplaced_keys(path: Path, document: dict[Any, Any]) -> list[str]:
+    """Top-level keys Pulumi would ignore, each with its line and what to do."""
+    text = path.read_text()
+    found = []
+    for key in document:
+        if key in STACK_FILE_KEYS:
+            continue
+        at = re.search(rf"^['\"]?{re.escape(str(key))}['\"]?\s*:", text, re.MULTILINE)
+        where = f"line {text.count(chr(10), 0, at.start()) + 1}: " if at else ""
+        if ":" in str(key):
+            found.append(
+                f"{path}: {where}{str(key)!r} is beside 'config:', not under it, so Pulumi "
+                "would ignore it; indent it by two spaces, under 'config:'"
+            )
+        else:
+            found.append(
+                f"{path}: {where}unknown top-level key {str(key)!r}, which Pulumi would "
+                f"ignore; a stack file holds {', '.join(STACK_FILE_KEYS)}"
+                + did_you_mean(str(key), list(STACK_FILE_KEYS))
+            )
+    return found
 
 
 def read_stack_file(path: Path) -> StackFile:
@@ -133,6 +211,9 @@ def read_stack_file(path: Path) -> StackFile:
             )
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise StackFileError(f"{path}: expected a mapping with a 'config' mapping")
+    misplaced = _misplaced_keys(path, document)
+    if misplaced:
+        raise StackFileError(*misplaced)
     values: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in (document.get("config") or {}).items():
@@ -287,23 +368,47 @@ def platform_section(values: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def secret_settings(secret_keys: Collection[str]) -> list[validation.Problem]:
+    """`platform:` settings stored as secrets that hold no credential: offline their
+    value is a placeholder, so the checks could only report on the placeholder."""
+    return [
+        validation.Problem(
+            key,
+            "a secret value, but it is no credential and a secret cannot be checked before "
+            f"`up`: set it in plain text with `pulumi config set {key} <value>`",
+        )
+        for key in sorted(secret_keys)
+        if key.startswith(PREFIX) and key not in CREDENTIAL_KEYS
+    ]
+
+
+def _about(problem: validation.Problem, keys: Collection[str]) -> bool:
+    return any(problem.path == k or problem.path.startswith((f"{k}.", f"{k}[")) for k in keys)
+
+
 def load(
     values: Mapping[str, str],
     secret_keys: Collection[str] | None = None,
     *,
     credentials: bool = False,
+    offline: bool = False,
 ) -> validation.ValidConfig:
     """The validated config; with ``secret_keys`` (the keys Pulumi holds as secrets) the
     stack's keys are checked too, and with ``credentials`` every cloud it uses must have
     its credential. Only the offline commands ask for that: at `up` the providers say so
-    themselves, and may find credentials this check cannot see."""
+    themselves, and may find credentials this check cannot see. ``offline``: secret
+    values are placeholders, so a setting stored as a secret is refused rather than
+    checked."""
     problems = stack_problems(values, secret_keys) if secret_keys is not None else []
+    hidden = secret_settings(secret_keys or ()) if offline else []
+    problems += hidden
     try:
         valid = validation.load(
             platform_section(values), aws_provider_region=values.get("aws:region")
         )
     except validation.ConfigError as err:
-        raise validation.ConfigError([*problems, *err.problems]) from None
+        shown = [p for p in err.problems if not _about(p, [h.path for h in hidden])]
+        raise validation.ConfigError([*problems, *shown]) from None
     if credentials:
         problems += missing_credentials(valid.config, values, os.environ)
     if problems:

@@ -8,6 +8,7 @@ gets one ``ConfigError`` listing every problem with its field path.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,7 +20,13 @@ from pydantic_core import ErrorDetails
 
 from infra import naming
 from infra.access import PLATFORM_NAMESPACES
-from infra.config import NAMESPACE, AppConfig, PlatformConfig, VultrClusterSpec
+from infra.config import (
+    NAMESPACE,
+    PATTERN_MEANINGS,
+    AppConfig,
+    PlatformConfig,
+    VultrClusterSpec,
+)
 from infra.config_paths import did_you_mean, known_keys, with_item_names
 from infra.delivery import delivery_problems
 from infra.entitlements import cloudflare as cloudflare_entitlements
@@ -89,12 +96,52 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(root)"
 
 
+# An unknown key's message lists the keys it could have been, up to this many.
+_LISTED_KEYS = 12
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """What an unknown key may have been meant as, and where it belongs."""
+    key = str(loc[-1])
+    if ":" in key:
+        where = _path(loc[:-1])
+        return (
+            f"a stack setting inside {NAMESPACE}:{where}; move it out, to two spaces' indent "
+            "under 'config:'"
+        )
+    keys = known_keys(PlatformConfig, loc)
+    hint = MOVED_KEYS.get(loc) or did_you_mean(key, keys)
+    if hint:
+        return "unknown key" + hint
+    tag = next((t for t in loc if t in _CLUSTER_TAGS), None)
+    others = sorted(
+        other
+        for other in _CLUSTER_TAGS - {tag}
+        if tag is not None and key in known_keys(PlatformConfig, _retagged(loc, tag, other))
+    )
+    text = "unknown key"
+    if tag is not None and others:
+        text += f" for a {tag} cluster (only {' and '.join(others)} clusters have it)"
+    if len(keys) <= _LISTED_KEYS:
+        return f"{text}; the keys here are {', '.join(keys)}"
+    return f"{text}; see the README's Config reference for the keys here"
+
+
+def _retagged(loc: tuple[int | str, ...], tag: str, other: str) -> tuple[int | str, ...]:
+    return tuple(other if item == tag else item for item in loc)
+
+
+def _as_text(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
 def _problem(error: ErrorDetails) -> Problem:
     path = _path(tuple(error["loc"]))
     message = error["msg"].removeprefix("Value error, ")
     ctx = error.get("ctx", {})
     # The union's tag key, as pydantic quotes it: "'provider'", "'via'".
     tag_key = str(ctx.get("discriminator", "'provider'")).strip("'")
+    given = error.get("input")
     if error["type"] == "union_tag_invalid":
         path += f".{tag_key}"
         message = (
@@ -104,10 +151,16 @@ def _problem(error: ErrorDetails) -> Problem:
         path += f".{tag_key}"
         message = "Field required"
     elif error["type"] == "extra_forbidden":
-        loc = tuple(error["loc"])
-        message = "unknown key" + (
-            MOVED_KEYS.get(loc) or did_you_mean(str(loc[-1]), known_keys(PlatformConfig, loc))
-        )
+        message = _unknown_key(tuple(error["loc"]))
+    elif error["type"] == "string_type" and isinstance(given, int | float):
+        # YAML reads `17`, `2` or an all-digit id as a number (`true` and `yes` as booleans).
+        kind = "a boolean" if isinstance(given, bool) else "a number"
+        text = _as_text(given)
+        message = f'YAML reads {text} as {kind}, and this key takes text: quote it, "{text}"'
+    elif error["type"] in ("bool_type", "bool_parsing"):
+        message += "; write true or false, unquoted"
+    elif error["type"] == "string_pattern_mismatch" and str(ctx.get("pattern")) in PATTERN_MEANINGS:
+        message = PATTERN_MEANINGS[str(ctx["pattern"])](str(given))
     return Problem(f"{NAMESPACE}:{path}", message)
 
 
@@ -251,7 +304,7 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
             yield (
                 f"clusters[{i}].name",
                 f"{name!r} is the management cluster's name; its cloud names, IAM user and "
-                "DNS records would collide with the management cluster's",
+                "DNS records would collide with the management cluster's; rename the cluster",
             )
 
     yield from _argocd_labels(config)
@@ -276,13 +329,20 @@ def cross_check_problems(config: PlatformConfig, placement: Placement) -> Iterat
         yield "argocd.allowedCidrs", "only used with exposure 'admin'; 'public' admits everyone"
 
     yield from _autoscaled_egress_problems(config, placement)
+    yield from _autoscaler_limit_problems(config)
     yield from _host_name_problems(config, placement)
     yield from observability_problems(config)
 
     for key in ("drain", "loadBalancing.regionPreference"):
         names = config.drain if key == "drain" else config.load_balancing.region_preference
         for i, name in enumerate(names):
-            if name not in enabled:
+            if name in cluster_names and name not in enabled:
+                yield (
+                    f"{key}[{i}]",
+                    f"{name!r} is disabled (enabled: false), so no pool has it; "
+                    f"remove it from {key.rsplit('.', 1)[-1]}",
+                )
+            elif name not in enabled:
                 yield (
                     f"{key}[{i}]",
                     f"{name!r} is not an enabled cluster" + did_you_mean(name, sorted(enabled)),
@@ -315,6 +375,32 @@ def _autoscaled_egress_problems(
             yield f"clusters[{i}].egressCidrs", _AUTOSCALED_EGRESS
 
 
+def _autoscaler_limit_problems(config: PlatformConfig) -> Iterator[tuple[str, str]]:
+    """A pool's nodeCount outside its autoscaler's limits: the pool is created at
+    nodeCount, then the autoscaler moves it within the limits, so the config says two
+    sizes at once (and the estimate would count the wrong one)."""
+    pools = [("mgmtCluster", config.mgmt_cluster)] + [
+        (f"clusters[{i}]", c) for i, c in enumerate(config.clusters)
+    ]
+    for where, pool in pools:
+        if not isinstance(pool, VultrClusterSpec) or pool.autoscaling is None:
+            continue
+        low, high = pool.autoscaling.min_nodes, pool.autoscaling.max_nodes
+        if low <= pool.node_count <= high:
+            continue
+        above = pool.node_count > high
+        side, limit = (
+            ("above", "autoscaling.maxNodes") if above else ("below", "autoscaling.minNodes")
+        )
+        yield (
+            f"{where}.nodeCount",
+            f"{pool.node_count} is {side} {limit} "
+            f"({high if side == 'above' else low}): the autoscaler keeps the pool within "
+            f"{low}-{high} nodes, and nodeCount only sizes it at creation; set nodeCount "
+            f"within {low}-{high}, or change the limits",
+        )
+
+
 def _host_name_problems(config: PlatformConfig, placement: Placement) -> Iterator[tuple[str, str]]:
     zone = config.cloudflare.zone_name
     if zone is not None and zone != config.domain:
@@ -324,19 +410,27 @@ def _host_name_problems(config: PlatformConfig, placement: Placement) -> Iterato
             "(cloudflare.zoneName): proxied host names one label below the domain would be "
             "deeper than Universal SSL covers; give the environment a zone of its own",
         )
-    hosts: dict[str, str] = {naming.argocd_host(config.domain): "Argo CD"}
+    # Whose each host name is: the platform's own, then each app's.
+    hosts: dict[str, str] = {naming.argocd_host(config.domain): "Argo CD's"}
     if config.observability_enabled:
-        hosts[naming.grafana_host(config.domain)] = "Grafana"
-        hosts[naming.metrics_write_host(naming.MGMT_CLUSTER, config.domain)] = "the metrics hub"
+        hosts[naming.grafana_host(config.domain)] = "Grafana's"
+        hosts[naming.metrics_write_host(naming.MGMT_CLUSTER, config.domain)] = (
+            "the metrics hub's, where workload clusters write their metrics"
+        )
     for i, app in enumerate(config.apps):
         names = [naming.app_host(app.name, config.domain)] if app.public else []
         names += [naming.app_cluster_host(app.name, c, config.domain) for c in placement[app.name]]
         for host in names:
             label = host.split(".", 1)[0]
             if len(label) > 63:
-                yield f"apps[{i}].name", f"host name {host!r}: {label!r} is over 63 characters"
-            if hosts.setdefault(host, app.name) != app.name:
-                yield f"apps[{i}].name", f"host name {host!r} is already {hosts[host]!r}'s"
+                yield (
+                    f"apps[{i}].name",
+                    f"host name {host!r}: {label!r} is over 63 characters; shorten the app name",
+                )
+            mine = f"already taken by app {app.name!r}"
+            owner = hosts.setdefault(host, mine)
+            if owner != mine:
+                yield f"apps[{i}].name", f"host name {host!r} is {owner}; rename the app"
 
 
 _AUTOSCALED_EGRESS = (

@@ -14,6 +14,7 @@ guessed; what no line counts at all is named in ``NOT_COUNTED``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -167,13 +168,16 @@ def _clusters(config: PlatformConfig, prices: PriceTable) -> list[Line]:
     for cluster in config.enabled_clusters:
         group = f"cluster {cluster.name} ({cluster.provider} {cluster.region})"
         scaling = getattr(cluster, "autoscaling", None)
+        # `up` leaves a live autoscaled pool's size to the autoscaler (ignoreChanges), which
+        # keeps at least minNodes: the floor, as the total is.
+        nodes = scaling.min_nodes if scaling else cluster.node_count
         note = (
-            f"autoscales {scaling.min_nodes}-{scaling.max_nodes}; counted at nodeCount"
+            f"autoscales {scaling.min_nodes}-{scaling.max_nodes}; counted at minNodes"
             if scaling
             else ""
         )
         lines += _cluster_lines(
-            group, cluster.provider, cluster.node_size, cluster.node_count, prices=prices, note=note
+            group, cluster.provider, cluster.node_size, nodes, prices=prices, note=note
         )
         lines += _egress_gateway(group, cluster.egress_cidrs)
     return lines
@@ -231,6 +235,36 @@ def estimate(valid: ValidConfig, prices: PriceTable = PRICES) -> Estimate:
     )
 
 
+# The note of a line for something the edit forgets but leaves running.
+LEFT_RUNNING = "left running (retainOnDelete) until deleted by hand"
+
+
+def _left_running(old: ValidConfig, new: PlatformConfig, prices: PriceTable) -> list[Line]:
+    """A database retained on delete that the edit renames or removes: `up` forgets the
+    instance and leaves it running, so it bills on until someone deletes it by hand (its
+    secrets are not retained: they go)."""
+    before = old.config.database
+    if before is None or not old.config.database_protection()[1]:
+        return []
+    if new.database is not None and new.database.name == before.name:
+        return []
+    return [
+        dataclasses.replace(line, note=LEFT_RUNNING)
+        for line in _database(old, prices)
+        if line.what.startswith("database node")
+    ]
+
+
+def change_estimates(
+    old: ValidConfig, new: ValidConfig, prices: PriceTable = PRICES
+) -> tuple[Estimate, Estimate]:
+    """The estimates before and after an edit, the latter with what the edit leaves
+    running in the cloud though it leaves the stack."""
+    after = estimate(new, prices)
+    kept = _left_running(old, new.config, prices)
+    return estimate(old, prices), Estimate((*after.lines, *kept))
+
+
 def change_lines(old: Estimate, new: Estimate) -> list[str]:
     """What an edit does to the monthly estimate: the total and each line that moves."""
     before = {line.key: line for line in old.lines}
@@ -244,11 +278,15 @@ def change_lines(old: Estimate, new: Estimate) -> list[str]:
     for key in [*before, *(k for k in after if k not in before)]:
         was, now = before.get(key), after.get(key)
         count_was, count_now = (was.quantity if was else 0), (now.quantity if now else 0)
-        if count_was == count_now:
-            continue
         line = now or was
         assert line is not None
         usd = line.price.usd
+        if now is not None and now.note == LEFT_RUNNING:
+            cost = "unknown price" if usd is None else f"{money(usd * count_now)} a month"
+            out.append(f"  {line.group}: {line.what} {count_now}, {LEFT_RUNNING} ({cost})")
+            continue
+        if count_was == count_now:
+            continue
         cost = (
             "unknown price"
             if usd is None

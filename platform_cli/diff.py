@@ -18,14 +18,13 @@ from typing import Any, Literal, TextIO
 from infra.stackconfig import StackFile, read_stack_file, stack_file_name, stack_of
 from infra.validation import ValidConfig
 from platform_cli.checks import stack_plan
-from platform_cli.cost import change_lines
 from platform_cli.exposure.command import edit_warnings
-from platform_cli.grouping import GLOBAL, cluster_of, outermost_component
+from platform_cli.grouping import GLOBAL, cluster_of, heading, outermost_component
 from platform_cli.lifecycle.checks import Findings, findings, stranded_records
 from platform_cli.lifecycle.order import Order, engine_order
 from platform_cli.lifecycle.order import render as render_order
 from platform_cli.lifecycle.quotas import over_quota_during_up
-from platform_cli.plan import InvalidConfigError, estimate_of, plan_stack_file, read_valid
+from platform_cli.plan import InvalidConfigError, cost_change, plan_stack_file, read_valid
 from platform_cli.replacements import (
     delete_before_replace,
     forced_paths,
@@ -467,25 +466,38 @@ def outcome(
     return max(exit_code(changes, found), INVALID if invalid else NO_CHANGE)
 
 
-def attention_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
-    """Each resource `pulumi up` refuses to touch, and each it would leave behind, by name;
-    with ``rejected_too`` also each change the provider rejects."""
+def refusal_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
+    """Each resource `pulumi up` refuses to touch, by name; with ``rejected_too`` also
+    each change the provider rejects."""
     refused = sorted(c.resource.name for c in changes if c.refused)
     rejected = sorted(c.resource.name for c in changes if c.kind == "fail" and rejected_too)
+    lines = [f"refused (protected): {name}" for name in refused]
+    return lines + [f"rejected by the provider: {name}" for name in rejected]
+
+
+def left_behind_lines(changes: list[Change]) -> list[str]:
+    """Each resource `up` would only forget, leaving the cloud object in place."""
     retained = sorted(
         c.resource.name
         for c in changes
         if c.kind in ("remove", "replace") and any(n.startswith("retainOnDelete") for n in c.notes)
     )
-    lines = [f"refused (protected): {name}" for name in refused]
-    lines += [f"rejected by the provider: {name}" for name in rejected]
-    lines += [f"left behind (retainOnDelete): {name}" for name in retained]
-    return lines
+    return [f"left behind (retainOnDelete): {name}" for name in retained]
+
+
+def attention_lines(changes: list[Change], rejected_too: bool = True) -> list[str]:
+    """Each resource `pulumi up` refuses to touch, and each it would leave behind, by name;
+    with ``rejected_too`` also each change the provider rejects."""
+    return refusal_lines(changes, rejected_too) + left_behind_lines(changes)
 
 
 def _grouped(changes: list[Change]) -> dict[str, dict[str, list[Change]]]:
+    """Changes by cluster, the account-level ones first, then by component."""
     groups: dict[str, dict[str, list[Change]]] = defaultdict(lambda: defaultdict(list))
-    for c in sorted(changes, key=lambda c: (c.cluster, c.group, c.resource.type, c.resource.name)):
+    for c in sorted(
+        changes,
+        key=lambda c: (c.cluster != GLOBAL, c.cluster, c.group, c.resource.type, c.resource.name),
+    ):
         groups[c.cluster][c.group].append(c)
     return groups
 
@@ -493,20 +505,24 @@ def _grouped(changes: list[Change]) -> dict[str, dict[str, list[Change]]]:
 def render_text(
     changes: list[Change], order: Order | None = None, found: Findings | None = None
 ) -> list[str]:
-    lines = []
-    for cluster, groups in _grouped(changes).items():
-        lines.append(f"cluster {cluster}")
-        for group, items in groups.items():
-            lines.append(f"  {group}")
-            lines += [f"    {c.line()}" for c in items]
-    lines += attention_lines(changes)
-    if order is not None:
-        lines += render_order(order)
+    """What `up` refuses or cannot finish, and where it stops, first; then the tree, the
+    steps, the count."""
+    lines = refusal_lines(changes)
+    if order is not None and (order.stop is not None or order.failed):
+        lines.append(order.summary())
     if found is not None:
         lines += [f"`up` cannot finish: {problem}" for problem in found.problems]
         lines += [
             f"`up` goes over a quota: {line.removeprefix('error: ')}" for line in found.over_quota
         ]
+    for cluster, groups in _grouped(changes).items():
+        lines.append(heading(cluster))
+        for group, items in groups.items():
+            lines.append(f"  {group}")
+            lines += [f"    {c.line()}" for c in items]
+    lines += left_behind_lines(changes)
+    if order is not None:
+        lines += render_order(order)
     lines.append(summary(changes))
     return lines
 
@@ -548,15 +564,19 @@ def render_markdown(
         lines += ["> [!CAUTION]", "> Refused: `pulumi up` would get these edits wrong:"]
         lines += [f"> - {line.removeprefix('error: ')}" for line in config_errors]
         lines.append("")
-    if order is not None and order.steps:
-        lines += _order_markdown(order)
-    if found is not None:
-        lines += found.caution()
     refused = edit_errors(changes)
     if refused:
         lines += ["> [!CAUTION]", "> `pulumi up` would not do what this edit asks:"]
         lines += [f"> - {line.removeprefix('error: ')}" for line in refused]
         lines.append("")
+    # Rejected changes have their own `!!` lines, and their own warning in a review.
+    protected = refusal_lines(changes, rejected_too=False)
+    if protected:
+        lines += ["> [!CAUTION]", *[f"> - {line}" for line in protected], ""]
+    if found is not None:
+        lines += found.caution()
+    if order is not None and order.steps:
+        lines += _order_markdown(order)
     replaced = [c for c in changes if c.kind == "replace"]
     if replaced:
         lines += ["> [!WARNING]", f"> {len(replaced)} resource(s) would be replaced:"]
@@ -566,12 +586,11 @@ def render_markdown(
             for c in replaced
         ]
         lines.append("")
-    # Rejected changes have their own `!!` lines, and their own warning in a review.
-    attention = attention_lines(changes, rejected_too=False)
-    if attention:
-        lines += ["> [!CAUTION]", *[f"> - {line}" for line in attention], ""]
+    kept = left_behind_lines(changes)
+    if kept:
+        lines += ["> [!NOTE]", *[f"> - {line}" for line in kept], ""]
     for cluster, groups in _grouped(changes).items():
-        lines += [f"<details><summary>{cluster}</summary>", "", "```diff"]
+        lines += [f"<details><summary>{heading(cluster)}</summary>", "", "```diff"]
         for group, items in groups.items():
             lines.append(f"# {group}")
             lines += [c.line().replace("+-", "!") for c in items]
@@ -632,7 +651,7 @@ def command(
             new_valid = read_valid(new, name)[1]
             old_file, new_file = read_stack_file(old), read_stack_file(new)
             providers = provider_config_changes(old_file, new_file, old_run, new_run)
-            cost_change = change_lines(estimate_of(old, name), estimate_of(new, name))
+            costs = cost_change(old, new, name)
         except InvalidConfigError as err:
             return err.report(stderr)
         changes = diff_runs(old_run, new_run)
@@ -648,8 +667,12 @@ def command(
     found = findings(order, old_run.registrations, peaks)
     refused_edits = login_errors(old_file, new_file, old_run, new_run, changes)
     title = f"{new} against {against}"
-    print(f"platform diff: {title}", file=stdout)
-    for line in [*render_text(changes, order, found), *cost_change, *exposure]:
+    print(f"platform diff: {title}", file=stdout, flush=True)
+    # A change the provider would silently drop, or `up` would get wrong, first: say how
+    # to make it real instead.
+    for line in [*edit_errors(changes), *refused_edits, *found.over_quota]:
+        print(line, file=stderr, flush=True)
+    for line in [*render_text(changes, order, found), *costs, *exposure]:
         print(line, file=stdout)
     target = markdown or PROJECT_DIR / "build" / f"diff-{new_run.stack}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -658,12 +681,9 @@ def command(
         + warnings_markdown(exposure)
         + "\n"
     )
-    print(f"wrote {target}", file=stdout)
+    print(f"wrote {target}", file=stdout, flush=True)
     for deleted in found.data_deleted:
         print(f"warning: `up` deletes data: {deleted}", file=stderr)
     for delete in found.may_fail:
         print(f"warning: {delete}", file=stderr)
-    # A change the provider would silently drop: say how to make it real instead.
-    for line in [*edit_errors(changes), *refused_edits, *found.over_quota]:
-        print(line, file=stderr)
     return outcome(changes, found, refused_edits)

@@ -8,7 +8,10 @@ from collections.abc import Mapping
 from platform_cli.runner import Registration
 
 CLUSTER_COMPONENTS = ("platform:index:MgmtCluster", "platform:index:WorkloadCluster")
-GLOBAL = "global"
+# What is on no cluster: the account-level resources. Not a name a cluster can have (a
+# DNS label), and headed so that no cluster's heading (`cluster <name>`) can match it.
+GLOBAL = "(global)"
+GLOBAL_HEADING = "global (on no cluster)"
 ByUrn = Mapping[str, Registration]
 
 
@@ -48,10 +51,15 @@ def cluster_of(resource: Registration, by_urn: ByUrn) -> str:
     """The cluster a resource belongs to: the cluster component above it, else the
     cluster its Kubernetes provider creates it on (an app's objects, the ApplicationSets
     on the management cluster), else the cluster a load-balancer pool fronts. Anything
-    else is account-level: "global"."""
+    else is account-level: ``GLOBAL``."""
     return (
         _cluster_above(resource, by_urn)
         or host_cluster(resource, by_urn)
         or _pool_cluster(resource)
         or GLOBAL
     )
+
+
+def heading(cluster: str) -> str:
+    """How a diff heads one cluster's changes, or the account-level ones (first)."""
+    return GLOBAL_HEADING if cluster == GLOBAL else f"cluster {cluster}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -13,10 +14,10 @@ from typing import Any, TextIO
 import yaml
 
 from infra.rules import STACKS_RULES, StackPlan, Violation, account_quotas, plan_violations
-from infra.stackconfig import StackFile, StackFileError, load, read_stack_file
+from infra.stackconfig import StackFile, StackFileError, load, read_stack_file, stack_of
 from infra.validation import ConfigError, ConfigWarning, ValidConfig
 from platform_cli.checks import report, stack_plan, unlisted_reads
-from platform_cli.cost import Estimate, estimate
+from platform_cli.cost import Estimate, change_estimates, change_lines, estimate
 from platform_cli.project_file import stack_problems
 from platform_cli.runner import PROJECT_DIR, PlanRun, Registration, run_program
 
@@ -45,6 +46,7 @@ def validate(stack_file: StackFile) -> tuple[ValidConfig, list[str]]:
                 stack_file.values,
                 stack_file.secret_keys,
                 credentials=not stack_file.has_environment,
+                offline=True,
             )
         except ConfigError as err:
             raise InvalidConfigError([str(p) for p in err.problems]) from None
@@ -74,7 +76,7 @@ def read_valid(path: Path, stack: str | None = None) -> tuple[StackFile, ValidCo
     try:
         stack_file = read_stack_file(path)
     except StackFileError as err:
-        raise InvalidConfigError([f"error: {err}"]) from None
+        raise InvalidConfigError([f"error: {p}" for p in err.problems]) from None
     if stack is not None:
         stack_file = replace(stack_file, stack=stack)
     valid, notes = validate(stack_file)
@@ -84,6 +86,11 @@ def read_valid(path: Path, stack: str | None = None) -> tuple[StackFile, ValidCo
 def estimate_of(path: Path, stack: str | None = None) -> Estimate:
     """The monthly cost estimate of a stack file."""
     return estimate(read_valid(path, stack)[1])
+
+
+def cost_change(old: Path, new: Path, stack: str) -> list[str]:
+    """What an edit of a stack file does to its monthly estimate, as `up` would leave it."""
+    return change_lines(*change_estimates(read_valid(old, stack)[1], read_valid(new, stack)[1]))
 
 
 def plan_stack_file(path: Path, stack: str | None = None) -> tuple[StackFile, PlanRun, list[str]]:
@@ -128,6 +135,18 @@ def _count_below(urn: str, children: dict[str | None, list[Registration]]) -> in
     return sum(1 + _count_below(k.urn, children) for k in children.get(urn, []))
 
 
+def unrepeated(rule_notes: list[Violation], config_notes: list[str]) -> list[Violation]:
+    """Rule warnings the config's own warnings have not already given: a guardrail that
+    runs in `pulumi preview --policy-pack` too names the setting it is about, and the
+    config check names it first, with its field path."""
+    said = " ".join(config_notes)
+    return [
+        note
+        for note in rule_notes
+        if not any(key in said for key in re.findall(r"platform:[\w.]+", note.message))
+    ]
+
+
 def write_outputs(run: PlanRun, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     target = out / "resources.json"
@@ -151,7 +170,7 @@ def command(
     for note in notes:
         print(note, file=stderr)
     errors, rule_notes = plan_violations(stack_plan(valid, run))
-    report(errors, rule_notes, stderr)
+    report(errors, unrepeated(rule_notes, notes), stderr)
     unproven = unlisted_reads(run)
     for line in unproven:
         print(line, file=stderr)
@@ -186,11 +205,17 @@ def all_stacks_command(repo: Path, stdout: TextIO, stderr: TextIO) -> int:
     plans: dict[str, StackPlan] = {}
     errors: list[Violation] = []
     code = 0
-    for path in stack_files(repo):
+    invalid = 0
+    paths = stack_files(repo)
+    for path in paths:
         try:
             stack_file, valid, _ = read_valid(path)
         except InvalidConfigError as err:
-            code = err.report(stderr)
+            # Which stack each line is about: a config error names only its field.
+            stack = f"error: stack {stack_of(path)}: "
+            lines = [line.replace("error: ", stack, 1) for line in err.lines]
+            code = InvalidConfigError(lines).report(stderr)
+            invalid += 1
             continue
         run = run_program(stack_file)
         plan = stack_plan(valid, run)
@@ -208,5 +233,12 @@ def all_stacks_command(repo: Path, stdout: TextIO, stderr: TextIO) -> int:
         print(line, file=stdout)
     if errors or across:
         return 2
-    print(f"{len(plans)} stacks: every rule holds", file=stdout)
+    if invalid:
+        print(
+            f"{len(plans)} of {len(paths)} stacks planned: {invalid} "
+            f"{'has' if invalid == 1 else 'have'} an invalid config (above)",
+            file=stdout,
+        )
+    else:
+        print(f"{len(plans)} stacks: every rule holds", file=stdout)
     return code

@@ -138,9 +138,10 @@ class GlobalLoadBalancer(pulumi.ComponentResource):
             name=self.hostname,
             proxied=True,
             default_pools=ordered,
-            # When every pool looks down, send traffic to the most preferred cluster. A drain
-            # leaves this alone: a drill disables origins and changes nothing else.
-            fallback_pool=ordered[0],
+            # When every pool looks down, send traffic to the most preferred cluster that is
+            # not drained: a drained pool's one origin is disabled, so falling back to it
+            # would send visitors to the cluster taken out on purpose. Validation keeps one.
+            fallback_pool=next(pools[c].id for c in args.clusters if c not in args.drained),
             steering_policy=args.steering_policy,
             region_pools={
                 region: [pools[c].id for c in clusters]

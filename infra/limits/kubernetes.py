@@ -23,6 +23,17 @@ _NAME_RULE = (
 )
 
 
+def _as_in(text: str) -> str:
+    """What to write instead: ``text`` as a valid name, offered as an example."""
+    name = re.sub(r"[^a-z0-9_.-]+", "-", text.lower()).strip("-_.")[:NAME_MAX].strip("-_.")
+    return f", as in {name!r}" if name and name != text else ""
+
+
+# The operator to use instead when the values are wrong for the one given.
+_WITHOUT_VALUES = {"In": "Exists", "NotIn": "DoesNotExist"}
+_WITH_VALUES = {"Exists": "In", "DoesNotExist": "NotIn"}
+
+
 def label_key_problem(key: str) -> str | None:
     """Why the API server refuses ``key`` as a label key, or None."""
     prefix, slash, name = key.rpartition("/")
@@ -31,10 +42,15 @@ def label_key_problem(key: str) -> str | None:
     ):
         return (
             f"label key {key!r}: the prefix before '/' must be a lowercase DNS subdomain "
-            f"of at most {PREFIX_MAX} characters (apimachinery IsQualifiedName)"
+            f"of at most {PREFIX_MAX} characters (apimachinery IsQualifiedName); make it a "
+            "domain such as 'example.com', or leave the prefix out"
         )
     if len(name) > NAME_MAX or not _NAME.match(name):
-        return f"label key {key!r}: the name must be {_NAME_RULE} (apimachinery IsQualifiedName)"
+        fix = f"rename it{_as_in(name)}" if name else "name it after the '/'"
+        return (
+            f"label key {key!r}: the name must be {_NAME_RULE} (apimachinery IsQualifiedName); "
+            + fix
+        )
     return None
 
 
@@ -42,7 +58,8 @@ def label_value_problem(value: str) -> str | None:
     """Why the API server refuses ``value`` as a label value, or None (empty is valid)."""
     if value and (len(value) > NAME_MAX or not _NAME.match(value)):
         return (
-            f"label value {value!r} must be empty or {_NAME_RULE} (apimachinery IsValidLabelValue)"
+            f"label value {value!r} must be empty or {_NAME_RULE} (apimachinery "
+            f"IsValidLabelValue); change it{_as_in(value)}"
         )
     return None
 
@@ -50,9 +67,15 @@ def label_value_problem(value: str) -> str | None:
 def requirement_problem(operator: str, values: Sequence[str]) -> str | None:
     """Why ``NewRequirement`` refuses an operator with these values, or None."""
     if operator in ("In", "NotIn") and not values:
-        return f"{operator} needs at least one value (apimachinery NewRequirement)"
+        return (
+            f"{operator} needs at least one value (apimachinery NewRequirement); list the "
+            f"values, or use {_WITHOUT_VALUES[operator]}"
+        )
     if operator in ("Exists", "DoesNotExist") and values:
-        return f"{operator} takes no values (apimachinery NewRequirement)"
+        return (
+            f"{operator} takes no values (apimachinery NewRequirement); remove the values, or "
+            f"use {_WITH_VALUES[operator]}"
+        )
     return None
 
 

@@ -87,7 +87,8 @@ def _one_stack(plan: StackPlan) -> Findings:
                 yield (
                     units[limit.value],
                     f"{account}: {kind}: {len(units)}, more than the {limit.value} "
-                    f"{limit.field} allows ({limit.source})",
+                    f"{limit.field} allows ({limit.source}); if the account allows more, "
+                    "state it there; otherwise plan fewer",
                 )
 
 
@@ -122,7 +123,9 @@ def _across_stacks(plans: Mapping[str, StackPlan]) -> Iterator[tuple[str, str, s
                     "",
                     str(account),
                     f"{kind}: {total} across stacks {stacks}, more than the {limit.value} "
-                    f"{limit.field} allows ({limit.source})",
+                    f"{limit.field} allows ({limit.source}); state what the account allows "
+                    "in every stack on it (the smallest counts), or give a stack an account "
+                    "of its own",
                 )
 
 

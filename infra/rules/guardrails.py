@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from infra import naming
 from infra.edge import INTERNET
 from infra.rules.base import WEB_PORTS, Guardrail, Props
 from infra.versions import CHARTS
@@ -69,9 +70,17 @@ def _closed_app_projects(resource_type: str, props: Props, _protect: bool) -> It
         yield f"apps may not create cluster-scoped {allowed.get('kind')!r} resources"
 
 
-def _protected_databases(resource_type: str, _props: Props, protect: bool) -> Iterator[str]:
-    if resource_type == "civo:index/database:Database" and not protect:
-        yield "the shared database is not protected: set platform:database.protect for prod"
+def _protected_databases(resource_type: str, props: Props, protect: bool) -> Iterator[str]:
+    """Only a production database: elsewhere one is meant to be deletable, and a warning
+    would name nothing to change. Its cloud name starts with the environment's
+    (``naming.database_cloud_name``), which is what makes a stack production."""
+    name = str(props.get("name") or "")
+    database = resource_type == "civo:index/database:Database"
+    if database and not protect and naming.is_production(name):
+        yield (
+            f"the production database {name} is not protected: remove "
+            "platform:database.protect: false once what needed it is done"
+        )
 
 
 RULES = [

@@ -1,37 +1,33 @@
-"""The README's commands work as shown: every command in its `bash` blocks is either run
-here, offline, with its documented output checked, or listed below with the reason it
-cannot run here."""
+"""The README run as a newcomer runs it: in a fresh clone (``tests.fresh_clone``), in one
+fresh shell, every command of its `bash` blocks in order, and its `diff` block applied
+where it stands, each command's exit code and the outputs the README quotes checked. A
+command that cannot run offline is listed below with the reason."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import re
 import shlex
-import shutil
 import subprocess
-import sys
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from infra.stackconfig import load, read_stack_file
-from platform_cli import main
 from platform_cli.runner import PROJECT_DIR
-from tests.plan_cache import planned_stacks  # noqa: F401 (a fixture)
+from tests.fresh_clone import Clone, fresh_clone  # noqa: F401 (a fixture)
+from tests.lifecycle.runbook_snippets import apply, shown
 
 README = PROJECT_DIR / "README.md"
-BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 
 # Commands that need what a test run does not have, each with the reason.
 NOT_RUN = {
     "bash scripts/check.sh": "runs this test suite",
     "platform bench --with-tests": "takes minutes; it also runs the test suite",
     "platform bench --quick": "takes about a minute; scripts/check.sh runs it after the tests",
-    "python3.11 -m venv .venv && .venv/bin/pip install -e .": "installs packages",
+    'git commit -am "prod: a fourth node in frankfurt" && git push -u origin HEAD': (
+        "pushes to a remote; the commit alone is run"
+    ),
     "platform preflight --stack prod": (
         "calls the real accounts' APIs with the stack's credentials; tests/preflight runs it "
         "against a local server"
@@ -40,193 +36,165 @@ NOT_RUN = {
 # And every `pulumi …` and `kubectl …` command: they need the Pulumi CLI, a backend and
 # credentials, or a live cluster.
 NEEDS_A_CLOUD = ("pulumi ", "kubectl ")
+# Reference lines with a placeholder, and what stands in for it.
+FILLED_IN = {
+    "platform plan --stack dev [--out DIR]": "platform plan --stack dev --out build/any",
+    "platform plan --config path/to/any.yaml": "platform plan --config Pulumi.dev.yaml",
+    "platform diff --config new.yaml --against old.yaml": (
+        "cp Pulumi.dev.yaml old.yaml && cp Pulumi.dev.yaml new.yaml"
+        " && echo '  platform:drain: [frankfurt]' >> new.yaml"
+        " && platform diff --config new.yaml --against old.yaml"
+    ),
+    'git commit -am "prod: a fourth node in frankfurt" && git push -u origin HEAD': (
+        'git commit -am "prod: a fourth node in frankfurt"'
+    ),
+}
+# Exit codes other than 0: a diff that finds changes exits 1.
+EXIT_CODES = {
+    "platform diff --stack prod --against origin/main": 1,
+    "platform diff --config new.yaml --against old.yaml": 1,
+    "platform review --base origin/main": 1,
+}
+
+
+@dataclass
+class Step:
+    """A command as the README shows it, or the README's edit of a stack file."""
+
+    shown: str
+    run: str
+    expected: list[str]
+    edit: str | None = None
+
+
+def readme_steps() -> list[Step]:
+    """The README's commands and edits in order; a `text` block right after a `bash` block
+    is what that block's last command prints."""
+    steps: list[Step] = []
+    previous = ""
+    for lang, body in FENCE.findall(README.read_text()):
+        if lang == "diff":
+            steps.append(Step("(edit Pulumi.prod.yaml)", "", [], edit=body))
+        elif lang == "text" and previous == "bash":
+            steps[-1].expected = body.splitlines()
+        elif lang == "bash":
+            for line in body.splitlines():
+                command = re.sub(r"\s+#.*$", "", line).strip()
+                if command and not command.startswith("#"):
+                    steps.append(Step(command, FILLED_IN.get(command, command), []))
+        previous = lang
+    return steps
 
 
 def readme_commands() -> list[str]:
-    """Each command line of the README's bash blocks, without its trailing comment."""
-    commands = []
-    for block in BLOCK.findall(README.read_text()):
-        for line in block.splitlines():
-            command = re.sub(r"\s+#.*$", "", line).strip()
-            if command and not command.startswith("#"):
-                commands.append(command)
-    return commands
+    return [s.shown for s in readme_steps() if s.edit is None]
 
 
-def _call(argv: list[str]) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        code = main(argv)
-    return code, out.getvalue()
-
-
-def _shell(command: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.Popen(
-        shlex.split(command),
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+def _runnable(step: Step) -> bool:
+    filled = step.shown in FILLED_IN
+    return (
+        step.edit is not None
+        or filled
+        or (step.shown not in NOT_RUN and not step.shown.startswith(NEEDS_A_CLOUD))
     )
 
 
-def _git_clean(path: str) -> bool | None:
-    """Whether a file matches HEAD; None outside a git checkout."""
-    if shutil.which("git") is None:
-        return None
+@dataclass
+class Ran:
+    step: Step
+    code: int
+    out: str
+    err: str
+
+
+def run_in_one_shell(clone: Clone, steps: list[Step], scratch: Path) -> list[Ran]:
+    """Every step in one `bash` started afresh in the clone, so `source` carries on to the
+    commands after it as it does for a person; an edit is the file an editor would save."""
+    script = ["set -u"]
+    prod = clone.root / "Pulumi.prod.yaml"
+    text = prod.read_text()
+    for i, step in enumerate(steps):
+        if step.edit is not None:
+            text = apply(text, "diff", step.edit)
+            saved = scratch / f"{i}.yaml"
+            saved.write_text(text)
+            command = f"cp {shlex.quote(str(saved))} Pulumi.prod.yaml"
+        else:
+            command = step.run
+        where = shlex.quote(str(scratch / str(i)))
+        script.append(f"{{ {command} ; }} >{where}.out 2>{where}.err; echo $? >{where}.rc")
     done = subprocess.run(
-        ["git", "diff", "--quiet", "HEAD", "--", path], cwd=PROJECT_DIR, check=False
+        ["bash", "--noprofile", "--norc", "-c", "\n".join(script)],
+        cwd=clone.root,
+        env=clone.env(),
+        timeout=1800,
+        check=False,
     )
-    return None if done.returncode > 1 else done.returncode == 0
-
-
-def _check_delivery_previews() -> None:
-    code, out = _call(["delivery", "--via", "github-actions", "--previews", "--stacks", '["prod"]'])
-    # prod's example config leaves its previews off.
-    assert (code, json.loads(out)) == (0, []), out
-
-
-def _check_delivery_invalid(tmp_path: Path) -> None:
-    invalid = tmp_path / "invalid.json"
-    code, out = _call(["delivery", "--via", "github-actions", "--invalid", str(invalid)])
-    assert code == 0 and [e["stack"] for e in json.loads(out)] == ["prod"], out
-    assert json.loads(invalid.read_text()) == []
-
-
-@pytest.mark.usefixtures("planned_stacks")
-def test_every_readme_command_runs_as_documented(tmp_path: Path) -> None:
-    commands = readme_commands()
-    # Started first, in their own processes, exactly as typed: they run while the others do.
-    shells = {
-        c: _shell(c)
-        for c in ("bash scripts/plan.sh", "python -m platform_cli plan --stack prod")
-        if c in commands
-    }
-    # The placeholder files, named as dev's so the session's plan of dev serves them.
-    dev = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
-    old, new, any_yaml = (tmp_path / d / "Pulumi.dev.yaml" for d in ("old", "new", "any"))
-    for path, text in ((old, dev), (new, dev + "  platform:drain: [frankfurt]\n"), (any_yaml, dev)):
-        path.parent.mkdir()
-        path.write_text(text)
-    prod_clean = _git_clean("Pulumi.prod.yaml")
-
-    def check_plan_dev() -> None:
-        code, out = _call(["plan", "--stack", "dev", "--out", str(tmp_path / "dev")])
-        assert code == 0 and out.startswith("stack dev: ")
-        assert {p.name for p in (tmp_path / "dev").iterdir()} == {
-            "resources.json",
-            "outputs.json",
-        }
-
-    def check_plan_any() -> None:
-        code, out = _call(["plan", "--config", str(any_yaml), "--out", str(tmp_path / "any")])
-        assert code == 0 and out.startswith("stack dev: ")
-
-    def check_diff_ref() -> None:
-        if prod_clean is None:
-            pytest.skip("not a git checkout")
-        # origin/main is HEAD here: an offline checkout has no remote.
-        code, out = _call(
-            ["diff", "--stack", "prod", "--against", "HEAD", "--markdown", str(tmp_path / "d.md")]
+    assert done.returncode == 0
+    return [
+        Ran(
+            step,
+            int((scratch / f"{i}.rc").read_text()),
+            (scratch / f"{i}.out").read_text(),
+            (scratch / f"{i}.err").read_text(),
         )
-        # An uncommitted edit of the stack file may or may not change a resource.
-        assert code == 0 if prod_clean else code in (0, 1), out
-
-    def check_diff_files() -> None:
-        code, out = _call(
-            [
-                "diff",
-                "--config",
-                str(new),
-                "--against",
-                str(old),
-                "--markdown",
-                str(tmp_path / "f.md"),
-            ]
-        )
-        assert code == 1, out
-        assert "0 to add, 3 to update, 0 to replace, 0 to remove" in out
-
-    def check_graph() -> None:
-        code, out = _call(["graph", "--stack", "dev", "--out", str(tmp_path / "docs")])
-        assert code == 0 and (tmp_path / "docs" / "topology-dev.mmd").is_file(), out
-
-    def check_review() -> None:
-        if prod_clean is None:
-            pytest.skip("not a git checkout")
-        code, _ = _call(["review", "--base", "HEAD", "--out", str(tmp_path / "review.md")])
-        # Uncommitted code changes may even be refused (3): the review plans HEAD with
-        # HEAD's code, as it would for a pull request.
-        assert code in (0, 1, 3) and (tmp_path / "review.md").is_file()
-
-    def check_delivery() -> None:
-        code, out = _call(["delivery", "--via", "github-actions"])
-        assert code == 0 and [e["stack"] for e in json.loads(out)] == ["prod"], out
-
-    def check_all_stacks() -> None:
-        code, out = _call(["plan", "--all-stacks"])
-        assert code == 0, out
-        assert "stacks: every rule holds" in out
-
-    in_process: dict[str, Callable[[], None]] = {
-        "platform exposure --stack prod": check_exposure,
-        "platform exposure --stack prod --markdown": check_exposure_markdown,
-        "platform plan --all-stacks": check_all_stacks,
-        "platform plan --stack dev [--out DIR]": check_plan_dev,
-        "platform plan --config path/to/any.yaml": check_plan_any,
-        "platform diff --stack prod --against origin/main": check_diff_ref,
-        "platform diff --config new.yaml --against old.yaml": check_diff_files,
-        "platform graph --stack dev": check_graph,
-        "platform review --base origin/main": check_review,
-        "platform config-schema --check": lambda: _assert_zero(["config-schema", "--check"]),
-        "platform delivery --via github-actions": check_delivery,
-        "platform delivery --via github-actions --previews --stacks '[\"prod\"]'": (
-            _check_delivery_previews
-        ),
-        "platform delivery --via github-actions --invalid invalid.json": lambda: (
-            _check_delivery_invalid(tmp_path)
-        ),
-    }
-    unknown = [
-        c
-        for c in commands
-        if c not in NOT_RUN
-        and c not in in_process
-        and c not in shells
-        and not c.startswith(NEEDS_A_CLOUD)
+        for i, step in enumerate(steps)
     ]
-    assert unknown == [], "README commands this test neither runs nor lists in NOT_RUN"
-    for command, check in in_process.items():
-        assert command in commands, f"README no longer shows {command!r}: update this test"
-        check()
-    outputs = {c: p.communicate(timeout=600) for c, p in shells.items()}
-    for command, (_, err) in outputs.items():
-        assert shells[command].returncode == 0, err
-    plan_sh = outputs["bash scripts/plan.sh"][0]
+
+
+def test_the_readme_runs_as_written_in_a_fresh_clone(fresh_clone: Clone, tmp_path: Path) -> None:  # noqa: F811
+    steps = readme_steps()
+    results = run_in_one_shell(fresh_clone, [s for s in steps if _runnable(s)], tmp_path)
+    # By command as shown; a command shown twice is found by its last run.
+    ran = {r.step.shown: r for r in results}
+    skipped = {s.shown for s in steps if not _runnable(s)}
+    assert skipped <= {*NOT_RUN, *(s.shown for s in steps if s.shown.startswith(NEEDS_A_CLOUD))}
+    for result in results:
+        shown_as = result.step.shown
+        where = f"{shown_as}\n--- stdout\n{result.out[-3000:]}\n--- stderr\n{result.err[-3000:]}"
+        assert result.code == EXIT_CODES.get(shown_as, 0), where
+        # What the README quotes a command printing, it prints.
+        assert shown(result.step.expected, result.out.splitlines()) == [], where
+        assert "Traceback" not in result.err, where
+
+    for filled in FILLED_IN:
+        assert filled in ran, f"README no longer shows {filled!r}: update this test"
+    # The first screen: the install, then `platform` on the PATH of a fresh shell.
+    first = [s.shown for s in steps[:4]]
+    assert first == [
+        "bash scripts/plan.sh",
+        "bash scripts/check.sh",
+        "source .venv/bin/activate",
+        "platform plan --stack prod",
+    ]
+    plan_sh = ran["bash scripts/plan.sh"].out
     assert plan_sh.startswith("stack dev: ")
-    assert f"wrote {PROJECT_DIR / 'build' / 'dev' / 'resources.json'}" in plan_sh
-    # The detection-time figure the README quotes, as `platform plan` prints it.
+    assert f"wrote {fresh_clone.root / 'build' / 'dev' / 'resources.json'}" in plan_sh
+    assert ran["platform plan --stack prod"].out.startswith("stack prod: ")
+    # The quick start's diff quotes its output (checked above) and ends a branch's commit.
+    assert fresh_clone.git("log", "-1", "--format=%s") == "prod: a fourth node in frankfurt\n"
+    # Reference commands.
+    assert "stacks: every rule holds" in ran["platform plan --all-stacks"].out
     assert (
         "  blog.example.com: 75 s = interval 60 s + (retries 2 + 1) x timeout 5 s"
-        in outputs["python -m platform_cli plan --stack prod"][0].splitlines()
+        in ran["python -m platform_cli plan --stack prod"].out.splitlines()
     )
-
-
-def check_exposure() -> None:
-    code, out = _call(["exposure", "--stack", "prod"])
-    assert code == 0 and out.startswith("stack prod: who reaches each endpoint"), out
-
-
-def check_exposure_markdown() -> None:
-    code, out = _call(["exposure", "--stack", "prod", "--markdown"])
-    assert code == 0 and out.startswith("| where | endpoint | reached by | note |"), out
-
-
-def _assert_zero(argv: list[str]) -> None:
-    code, out = _call(argv)
-    assert code == 0, out
+    delivered = json.loads(ran["platform delivery --via github-actions"].out)
+    assert [e["stack"] for e in delivered] == ["prod"]
+    # prod's example config leaves its previews off.
+    previews = ran["platform delivery --via github-actions --previews --stacks '[\"prod\"]'"]
+    assert json.loads(previews.out) == []
+    invalid = ran["platform delivery --via github-actions --invalid invalid.json"]
+    assert [e["stack"] for e in json.loads(invalid.out)] == ["prod"]
+    assert json.loads((fresh_clone.root / "invalid.json").read_text()) == []
+    assert ran["platform exposure --stack prod"].out.startswith(
+        "stack prod: who reaches each endpoint"
+    )
+    assert ran["platform exposure --stack prod --markdown"].out.startswith(
+        "| where | endpoint | reached by | note |"
+    )
+    assert (fresh_clone.root / "docs" / "topology-dev.mmd").is_file()
+    assert (fresh_clone.root / "build" / "review.md").is_file()
 
 
 def test_the_failover_drill_example_is_accepted_by_prod() -> None:

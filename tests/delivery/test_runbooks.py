@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from infra.config import PlatformConfig
 from platform_cli import main
 from platform_cli.configschema import _object_keys
 from platform_cli.runner import PROJECT_DIR
+from tests.fresh_clone import Clone, fresh_clone  # noqa: F401 (a fixture)
+from tests.lifecycle.runbook_snippets import apply, sections
 from tests.planview import PlanView
 
 RUNBOOKS = PROJECT_DIR / "docs" / "runbooks"
@@ -149,3 +154,41 @@ def test_a_changed_admin_password_is_read_by_refreshing_the_instance_alone(prod:
     target = refresh[refresh.index("--target") + 1]
     assert target in {r.urn for r in prod.of_type("civo:index/database:Database")}
     assert "--refresh" not in up
+
+
+# What the bootstrap's offline commands exit with: a diff against dev finds changes.
+BOOTSTRAP_EXIT = {"platform diff --config Pulumi.staging.yaml --against Pulumi.dev.yaml": 1}
+
+
+def test_bootstrap_runs_as_written_in_a_fresh_clone(fresh_clone: Clone) -> None:  # noqa: F811
+    """Step 2 in order: the copy, the edits an editor saves, the offline checks; then the
+    credentials step keeps the file (nothing in it overwrites the stack config)."""
+    page = RUNBOOKS / "bootstrap-environment.md"
+    steps = {s.title: s for s in sections(page)}
+    env = fresh_clone.env()
+    env["PATH"] = f"{fresh_clone.root / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    staging = fresh_clone.root / "Pulumi.staging.yaml"
+    printed: dict[str, str] = {}
+    for lang, item in steps["2. The stack config"].items:
+        if lang != "bash":
+            staging.write_text(apply(staging.read_text(), lang, item))
+            continue
+        done = subprocess.run(
+            ["bash", "-c", item],
+            cwd=fresh_clone.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert done.returncode == BOOTSTRAP_EXIT.get(item, 0), (item, done.stdout, done.stderr)
+        printed[item] = done.stdout
+    assert printed["platform plan --all-stacks"].endswith("3 stacks: every rule holds\n")
+    assert printed["platform plan --stack staging"].startswith("stack staging: ")
+    # Step 3 only sets credentials, with `pulumi config set`: no step copies over the file.
+    later = [c for s in list(steps.values())[3:] for lang, c in s.items if lang == "bash"]
+    assert not [c for c in later if c.startswith(("cp ", "mv ")) or "> Pulumi." in c]
+    config = yaml.safe_load(staging.read_text())["config"]
+    assert "platform:delivery" not in config
+    assert config["platform:environment"] == "staging"

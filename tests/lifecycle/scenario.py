@@ -5,6 +5,7 @@ after each."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +35,11 @@ class Up:
     order: Order
     problems: list[str]
     data_deleted: list[str]
+    # The state before and the program after, and the stack files on either side (None:
+    # a destroy, or a start given as a plan only).
+    before: PlanRun | None = None
+    after: PlanRun | None = None
+    files: tuple[Path | None, Path | None] = (None, None)
 
     def steps(self, verb: str) -> list[str]:
         return [s.resource.name for s in self.order.ran if s.verb == verb]
@@ -133,6 +139,8 @@ class Scenario:
         self.stack = stack
         self.document = copy.deepcopy(start or stack_document(stack))
         self.ups: list[Up] = []
+        # The stack file of the current config, once one is written.
+        self.path: Path | None = None
         first = planned or self._plan(self.document, "start")
         self.state: list[Registration] = list(first.registrations)
         # Every resource the scenario has seen, by URN, for names of what the state forgot.
@@ -145,21 +153,26 @@ class Scenario:
         return PlanRun(self.stack, list(self.state), {}, {}, [])
 
     def _plan(self, document: dict[str, Any], title: str) -> PlanRun:
-        folder = self.folder / f"{len(self.ups)}-{title.replace(' ', '-')}"
+        step = re.sub(r"[^\w.-]+", "-", title)
+        folder = self.folder / f"{len(self.ups)}-{step}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"Pulumi.{self.stack}.yaml"
         path.write_text(yaml.safe_dump(document, sort_keys=False))
+        self.path = path
         return plan_stack_file(path)[1]
 
     def up(self, title: str, edit: Edit | None = None) -> Up:
         """Apply ``edit`` to the config and `pulumi up` (None: `pulumi destroy`)."""
         if edit is None:
             return self._run(title, [])
+        old_path = self.path
         document = copy.deepcopy(self.document)
         edit(document["config"])
         after = self._plan(document, title)
         self.document = document
-        return self._run(title, after.registrations)
+        done = self._run(title, after.registrations)
+        done.files = (old_path, self.path)
+        return done
 
     def destroy(self, title: str, targets: Sequence[str] = ()) -> Up:
         """`pulumi destroy`; with ``targets``, `pulumi destroy --target … --target-dependents`:
@@ -178,7 +191,15 @@ class Scenario:
         after = PlanRun(self.stack, list(desired), {}, {}, [])
         changes = diff_runs(before, after)
         order = engine_order(changes, before.registrations, after.registrations)
-        done = Up(title, changes, order, problems(order, before.registrations), data_deleted(order))
+        done = Up(
+            title,
+            changes,
+            order,
+            problems(order, before.registrations),
+            data_deleted(order),
+            before,
+            after,
+        )
         self.seen.update({r.urn: r for r in desired})
         self.cloud.apply(order, list(self.seen.values()))
         self.state = state_after(order, before.registrations, after.registrations)

@@ -16,8 +16,20 @@ from platform_cli.lifecycle.order import Graph
 from platform_cli.runner import Registration
 from tests.conftest import stack_document
 from tests.lifecycle.scenario import Edit, Scenario
-from tests.lifecycle.test_runbooks_followed import FORECAST
 from tests.planview import PlanView
+
+# An app the add-app runbook adds (docs/runbooks/add-app.md).
+FORECAST = {
+    "name": "forecast",
+    "source": {
+        "repoUrl": "https://github.com/example-org/platform-apps.git",
+        "path": "apps/forecast",
+        "revision": "main",
+    },
+    "placement": {"matchLabels": {"cluster": "frankfurt"}},
+    "service": {"name": "forecast", "port": 8080},
+    "dependsOn": ["weather"],
+}
 
 APPSET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"

@@ -1,20 +1,34 @@
-"""Every runbook in docs/runbooks/, followed step by step: each `up` ordered as the engine
-runs it, and what the runbook promises asserted on the steps and on what is left in the
-cloud afterwards."""
+"""Every runbook in docs/runbooks/ followed as written: its config snippets applied to the
+stack file in order (``tests.lifecycle.runbook_snippets`` says how), each section one `up`
+ordered as the engine runs it; each passes the review gate `platform diff` is (nothing
+refused), prints what the runbook quotes, deletes no data and leaves nothing stuck, and
+what the runbook promises is asserted on what is left in the cloud."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from platform_cli.diff import render_text
+from infra.stackconfig import read_stack_file
+from platform_cli.diff import edit_errors, login_errors, outcome, render_text
+from platform_cli.lifecycle.checks import findings
+from platform_cli.plan import cost_change
 from platform_cli.runner import PROJECT_DIR, PlanRun
-from tests.conftest import stack_document
+from tests.lifecycle.runbook_snippets import (
+    Section,
+    SnippetError,
+    apply,
+    sections,
+    shown,
+)
 from tests.lifecycle.scenario import Scenario, Up
 from tests.planview import PlanView
 
@@ -35,55 +49,171 @@ def _clean(up: Up) -> None:
     assert up.order.stop is None and up.order.failed == [], (up.title, up.order.summary())
 
 
-def _cluster(config: dict[str, Any], name: str) -> dict[str, Any]:
-    found: dict[str, Any] = next(c for c in config["platform:clusters"] if c["name"] == name)
-    return found
+def _reviewed(up: Up) -> tuple[int, list[str], list[str]]:
+    """What `platform diff` of this `up`'s edit exits with, prints, and refuses."""
+    assert up.before is not None and up.after is not None
+    old, new = up.files
+    old = old or PROJECT_DIR / f"Pulumi.{up.after.stack}.yaml"
+    assert new is not None
+    refused = login_errors(
+        read_stack_file(old), read_stack_file(new), up.before, up.after, [*up.changes]
+    )
+    found = findings(up.order, up.before.registrations)
+    printed = [*render_text(up.changes, up.order, found), *cost_change(old, new, up.after.stack)]
+    return outcome(up.changes, found, refused), printed, [*edit_errors(up.changes), *refused]
 
 
-def _database(**values: Any) -> Edit:
-    def edit(config: dict[str, Any]) -> None:
-        for key, value in values.items():
-            if value is None:
-                config["platform:database"].pop(key, None)
-            else:
-                config["platform:database"][key] = value
+@dataclass
+class Followed:
+    scenario: Scenario
+    ups: list[Up]
 
-    return edit
+
+def follow(page: Path, scenario: Scenario, text: str) -> Followed:
+    """Apply each section's snippets to ``text`` (the stack file's), then `up`."""
+    ups = []
+    for section in sections(page):
+        if not section.snippets:
+            continue
+        for lang, snippet in section.snippets:
+            text = apply(text, lang, snippet)
+        config = yaml.safe_load(text)["config"]
+
+        def edit(c: dict[str, Any], config: dict[str, Any] = config) -> None:
+            c.clear()
+            c.update(copy.deepcopy(config))
+
+        up = scenario.up(section.title, edit)
+        _check(page, section, up)
+        ups.append(up)
+    return Followed(scenario, ups)
+
+
+def _check(page: Path, section: Section, up: Up) -> None:
+    where = f"{page.name}, {section.title}"
+    _clean(up)
+    code, printed, refused = _reviewed(up)
+    assert refused == [] and code <= 1, (where, refused)
+    assert shown(section.expected, printed) == [], (where, printed)
+
+
+# Each runbook whose snippets edit a stack file, and the stack they are written against.
+FOLLOWED = {
+    "add-app.md": "prod",
+    "add-region.md": "prod",
+    "failover-drill.md": "prod",
+    "rotate-credentials.md": "prod",
+    "upgrade-kubernetes.md": "prod",
+    "resize-node-pool.md": "prod",
+    "resize-database.md": "prod",
+    "upgrade-monitoring-crds.md": "prod",
+}
+
+
+def test_every_runbook_with_snippets_is_followed() -> None:
+    with_snippets = {
+        page.name for page in RUNBOOKS.glob("*.md") if any(s.snippets for s in sections(page))
+    }
+    assert with_snippets == {*FOLLOWED, "bootstrap-environment.md"}
+
+
+def _followed(page: str, tmp_path: Path, prod: PlanView) -> Followed:
+    stack = FOLLOWED[page]
+    scenario = Scenario(tmp_path, stack, planned=prod.run)
+    return follow(RUNBOOKS / page, scenario, (PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+
+
+def _config(followed: Followed) -> dict[str, Any]:
+    config: dict[str, Any] = followed.scenario.document["config"]
+    return config
+
+
+def _same_size_as_the_others(followed: Followed) -> None:
+    """The new region's nodes are the size of every other prod cluster on its cloud."""
+    civo = [c for c in _config(followed)["platform:clusters"] if c["provider"] == "civo"]
+    assert {c["nodeSize"] for c in civo} == {"g4s.kube.large"}, civo
+
+
+def _back_where_it_started(followed: Followed) -> None:
+    start = yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text())["config"]
+    assert _config(followed) == start
+
+
+def _undrained(followed: Followed) -> None:
+    assert _config(followed)["platform:drain"] == []
+
+
+def _nothing_more(followed: Followed) -> None:
+    """Only that every `up` is clean and reviewed as the runbook shows."""
+
+
+# What each runbook promises of the config it leaves, beyond every `up` being clean.
+PROMISES: dict[str, Callable[[Followed], None]] = {
+    "add-app.md": _back_where_it_started,
+    "add-region.md": _same_size_as_the_others,
+    "failover-drill.md": _undrained,
+    "rotate-credentials.md": _nothing_more,
+    "upgrade-kubernetes.md": _nothing_more,
+    "upgrade-monitoring-crds.md": _nothing_more,
+}
+
+
+@pytest.mark.parametrize("page", sorted(PROMISES))
+def test_runbook_followed_as_written(page: str, tmp_path: Path, prod: PlanView) -> None:
+    followed = _followed(page, tmp_path, prod)
+    assert followed.ups, page
+    PROMISES[page](followed)
+
+
+def test_resize_node_pool_moves_everything_to_the_new_cluster(
+    tmp_path: Path, prod: PlanView
+) -> None:
+    followed = _followed("resize-node-pool.md", tmp_path, prod)
+    assert len(followed.ups) == 4
+    new, old = (
+        next(c for c in followed.scenario.document["config"]["platform:clusters"] if c["name"] == n)
+        for n in ("chicago2", "chicago")
+    )
+    # The new cluster is the old one but for its name, size and egress.
+    different = {k for k in new.keys() | old.keys() if new.get(k) != old.get(k)}
+    assert different == {"name", "nodeSize", "egressCidrs", "enabled"}
+    assert not followed.scenario.document["config"]["platform:drain"]
 
 
 def test_resize_database_keeps_the_app_data_in_the_retained_instance(
     tmp_path: Path, prod: PlanView
 ) -> None:
-    assert "resize-database.md" in {p.name for p in RUNBOOKS.glob("*.md")}
-    scenario = Scenario(tmp_path, "prod", planned=prod.run)
-    old_data = scenario.urn(PG_DATABASE, "shared-blog-database")
-    old_role = scenario.urn(PG_ROLE, "shared-blog-role")
-    old_instance = scenario.urn(DB, "shared")
-    kept = [
-        scenario.urn("civo:index/network:Network", "shared-network"),
-        scenario.urn("civo:index/firewall:Firewall", "shared-firewall"),
-    ]
     step = _sections("resize-database.md")
     # 1. Apps at zero replicas (Reloader would restart them on the new, empty database in
     # step 3), then a dump with the app's own credentials: no stack change.
     _says(step[1], "zero replicas", "Reloader", "create job --from=cronjob/blog")
-    # 2. Unprotect, keep retainOnDelete: options only, exactly the lines the runbook shows.
-    step2 = scenario.up("2 unprotect", _database(protect=False))
-    assert {c.kind for c in step2.changes} == {"update"}
-    _clean(step2)
-    shown = step[2].split("```text\n", 1)[1].split("```", 1)[0].splitlines()
-    assert shown == [*render_text(step2.changes)], shown
-    # 3. A new database under a new name, at the new size.
-    step3 = scenario.up("3 move to shared2", _database(name="shared2", size="g3.db.large"))
-    _clean(step3)
-    created = {s.resource.name for s in step3.order.ran if s.verb == "create"}
+    followed = _followed("resize-database.md", tmp_path, prod)
+    # 2. Options only, exactly the lines the runbook shows.
+    (shown_block,) = [
+        s.expected for s in sections(RUNBOOKS / "resize-database.md") if s.title.startswith("2.")
+    ]
+    assert shown_block == render_text(followed.ups[0].changes)
+    assert [up.title for up in followed.ups] == [
+        "2. Keep the old database when it leaves the stack",
+        "3. Move to a new database at the new size",
+        "4. Restore, start the apps, protect again",
+    ]
+    assert {c.kind for c in followed.ups[0].changes} == {"update"}
+    created = {s.resource.name for s in followed.ups[1].order.ran if s.verb == "create"}
     assert {"shared2", "shared2-blog-role", "shared2-blog-database"} <= created
-    # 4. Restore into shared2 with the app's credentials, then protect again.
-    step4 = scenario.up("4 protect again", _database(protect=None))
-    _clean(step4)
+    database = followed.scenario.document["config"]["platform:database"]
+    assert (database["name"], database["size"], database["nodes"]) == ("shared2", "g3.db.large", 3)
+    assert "backups" in database and "protect" not in database
     # The old instance, its network and firewall, and blog's role and data in it stay.
-    for urn in (old_instance, old_data, old_role, *kept):
-        assert scenario.cloud.objects.get(urn) == "left", urn
+    cloud = followed.scenario.cloud.objects
+    for kind, name in (
+        (DB, "shared"),
+        ("civo:index/network:Network", "shared-network"),
+        ("civo:index/firewall:Firewall", "shared-firewall"),
+        (PG_DATABASE, "shared-blog-database"),
+        (PG_ROLE, "shared-blog-role"),
+    ):
+        assert cloud.get(prod.one(kind, name).urn) == "left", name
 
 
 def test_the_resize_roll_back_imports_what_the_reverted_program_registers(prod: PlanView) -> None:
@@ -120,6 +250,13 @@ def test_the_resize_roll_back_imports_what_the_reverted_program_registers(prod: 
         u for u, r in planned.items() if r.type in (PG_ROLE, PG_DATABASE) and "::shared-" in u
     }
     assert inside == {urn(e) for e in entries if e["type"] in (PG_ROLE, PG_DATABASE)}
+
+
+def _database(**values: Any) -> Edit:
+    def edit(config: dict[str, Any]) -> None:
+        config["platform:database"].update(values)
+
+    return edit
 
 
 def _sections(runbook: str) -> dict[int, str]:
@@ -180,119 +317,32 @@ def test_destroy_environment_followed_literally_completes_and_drops_nothing(
         assert scenario.cloud.objects.get(urn) == "left", urn
 
 
-def test_bootstrap_environment_creates_everything_and_deletes_nothing(
-    tmp_path: Path, stack_plans: dict[str, PlanView]
-) -> None:
-    scenario = Scenario(tmp_path, "dev", planned=PlanRun("dev", [], {}, {}, []))
+def test_bootstrap_environment_creates_everything_and_deletes_nothing(tmp_path: Path) -> None:
+    """Step 2's file, as the runbook makes it from dev's, and its first `up`."""
+    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()  # `cp Pulumi.dev.yaml Pulumi.staging.yaml`
+    for section in sections(RUNBOOKS / "bootstrap-environment.md"):
+        for lang, snippet in section.snippets:
+            text = apply(text, lang, snippet)
+    config = yaml.safe_load(text)["config"]
+    assert "platform:delivery" not in config
+    empty = PlanRun("staging", [], {}, {}, [])
+    scenario = Scenario(tmp_path, "staging", start={"config": config}, planned=empty)
     first = scenario.up("first up", lambda c: None)
     _clean(first)
     assert {s.verb for s in first.order.ran} == {"create"}
-    assert len(first.order.ran) == len(stack_plans["dev"].run.registrations)
+    assert first.after is not None
+    assert len(first.order.ran) == len(first.after.registrations)
+    assert all("staging" in r.urn for r in first.after.registrations)
 
 
-FORECAST = {
-    "name": "forecast",
-    "source": {
-        "repoUrl": "https://github.com/example-org/platform-apps.git",
-        "path": "apps/forecast",
-        "revision": "main",
-    },
-    "placement": {"matchLabels": {"cluster": "frankfurt"}},
-    "service": {"name": "forecast", "port": 8080},
-    "dependsOn": ["weather"],
-}
-PHOENIX = {
-    "name": "phoenix",
-    "provider": "civo",
-    "region": "PHX1",
-    "nodeCount": 3,
-    "labels": {"tier": "standard", "geo": "americas"},
-}
-
-
-def _add_app(config: dict[str, Any]) -> None:
-    config["platform:apps"] = [*config["platform:apps"], FORECAST]
-
-
-def _add_region(config: dict[str, Any]) -> None:
-    config["platform:clusters"] = [*config["platform:clusters"], PHOENIX]
-
-
-def _drain(config: dict[str, Any]) -> None:
-    config["platform:drain"] = ["newyork"]
-
-
-def _rotate(config: dict[str, Any]) -> None:
-    _cluster(config, "london")["keyRotation"] = "2"
-
-
-def _upgrade(config: dict[str, Any]) -> None:
-    _cluster(config, "chicago")["kubernetesVersion"] = "v1.34.1+1"
-
-
-@pytest.mark.parametrize(
-    ("runbook", "edit"),
-    [
-        ("add-app.md", _add_app),
-        ("add-region.md", _add_region),
-        ("failover-drill.md", _drain),
-        ("rotate-credentials.md", _rotate),
-        ("upgrade-kubernetes.md", _upgrade),
-    ],
-)
-def test_runbook_and_its_roll_back(
-    runbook: str, edit: Edit, tmp_path: Path, prod: PlanView
-) -> None:
-    assert (RUNBOOKS / runbook).is_file()
-    scenario = Scenario(tmp_path, "prod", planned=prod.run)
-    _clean(scenario.up(runbook, edit))
-    # Roll back: the edit reverted.
-    start = prod.run
-    back = scenario.up("roll back", lambda c: c.update(_config_of(tmp_path, start)))
-    _clean(back)
-
-
-def _config_of(tmp_path: Path, run: PlanRun) -> dict[str, Any]:
-    config: dict[str, Any] = stack_document(run.stack)["config"]
-    return {k: v for k, v in config.items() if k.startswith("platform:")} | {
-        "platform:drain": config.get("platform:drain", [])
-    }
-
-
-def test_resize_node_pool_moves_apps_then_removes_the_old_cluster(
-    tmp_path: Path, prod: PlanView
-) -> None:
-    scenario = Scenario(tmp_path, "prod", planned=prod.run)
-
-    def add_chicago2(config: dict[str, Any]) -> None:
-        config["platform:clusters"] = [
-            *config["platform:clusters"],
-            {**_cluster(config, "chicago"), "name": "chicago2", "nodeSize": "vc2-4c-8gb"},
-        ]
-
-    def move_apps_off_chicago(config: dict[str, Any]) -> None:
-        config["platform:drain"] = ["chicago"]
-        for app in config["platform:apps"]:
-            placement = app.setdefault("placement", {})
-            placement.setdefault("matchExpressions", []).append(
-                {"key": "cluster", "operator": "NotIn", "values": ["chicago"]}
-            )
-
-    def disable_chicago(config: dict[str, Any]) -> None:
-        _cluster(config, "chicago")["enabled"] = False
-        config["platform:drain"] = []
-
-    _clean(scenario.up("1 add chicago2", add_chicago2))
-    _clean(scenario.up("2a drain and move apps off", move_apps_off_chicago))
-    last = scenario.up("2b disable chicago", disable_chicago)
-    _clean(last)
-    # Routes on the removed cluster: the hub's route for chicago's metrics lives on the
-    # management cluster, whose external-dns keeps running and cleans up after it.
-    routes = [
-        s
-        for s in last.order.ran
-        if s.resource.type.endswith("HTTPRoute")
-        and s.resource.revealed_inputs.get("spec", {}).get("hostnames")
-        and "platform:index:MgmtCluster$" not in s.resource.urn
-    ]
-    assert routes == [], "routes removed together with their cluster leave DNS records"
+def test_a_snippet_is_applied_as_written_or_refused() -> None:
+    """A `yaml` snippet is whole keys: a fragment is refused, and a key shown with one
+    list item is that list (the add-region snippet of old, taken literally, would have
+    left prod one cluster)."""
+    prod = (PROJECT_DIR / "Pulumi.prod.yaml").read_text()
+    with pytest.raises(SnippetError):
+        apply(prod, "yaml", "- name: phoenix\n  provider: civo\n")
+    one = apply(prod, "yaml", "  platform:clusters:\n    - name: phoenix\n      provider: civo\n")
+    assert [c["name"] for c in yaml.safe_load(one)["config"]["platform:clusters"]] == ["phoenix"]
+    with pytest.raises(SnippetError):
+        apply(prod, "diff", "   platform:database:\n-    name: nowhere\n+    name: shared2\n")

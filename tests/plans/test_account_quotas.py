@@ -34,7 +34,8 @@ def test_one_stack_over_the_pool_quota_fails_naming_the_pool_that_goes_over(
     assert code == 2
     assert (
         f"error: rule account-quotas: hello-world-global-chicago: {ACCOUNT}: pools: 25, more than "
-        f"the 20 platform:cloudflare.addOns.loadBalancing.pools allows ({LIMITATIONS})"
+        f"the 20 platform:cloudflare.addOns.loadBalancing.pools allows ({LIMITATIONS}); if the "
+        "account allows more, state it there; otherwise plan fewer"
     ) in errors, errors
     assert any(f"{ACCOUNT}: endpoints: 25, more than the 20" in e for e in errors), errors
 
@@ -49,7 +50,8 @@ def test_a_stated_civo_quota_is_checked(plan_errors: PlanErrors) -> None:
     assert (
         "error: rule account-quotas: newyork: civo account default: instances: 12, more than "
         "the 10 platform:civoAccount.quota.instances allows "
-        "(civo/civogo v0.3.89 quota.go (GET /v2/quota))"
+        "(civo/civogo v0.3.89 quota.go (GET /v2/quota)); if the account allows more, state "
+        "it there; otherwise plan fewer"
     ) in errors, errors
 
 
@@ -90,7 +92,9 @@ def test_a_third_stack_pushing_the_account_over_the_pool_quota_fails_naming_the_
     assert (
         f"error: rule account-quotas-across-stacks: {ACCOUNT}: pools: 25 across stacks "
         "dev (7), prod (9), staging (9), more than the 20 "
-        f"platform:cloudflare.addOns.loadBalancing.pools allows ({LIMITATIONS})"
+        f"platform:cloudflare.addOns.loadBalancing.pools allows ({LIMITATIONS}); state what "
+        "the account allows in every stack on it (the smallest counts), or give a stack an "
+        "account of its own"
     ) in errors, errors
 
 
@@ -106,7 +110,9 @@ def test_stacks_in_one_civo_account_add_up_against_its_quota(
     assert (
         "error: rule account-quotas-across-stacks: civo account default: databases: 2 across "
         "stacks dev (1), prod (1), more than the 1 platform:civoAccount.quota.databases "
-        "allows (civo/civogo v0.3.89 quota.go (GET /v2/quota))"
+        "allows (civo/civogo v0.3.89 quota.go (GET /v2/quota)); state what the account "
+        "allows in every stack on it (the smallest counts), or give a stack an account of its "
+        "own"
     ) in errors, errors
 
     # Stacks in different Civo accounts do not share a quota.

@@ -74,7 +74,10 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
     (
         "unknown nested key",
         _mgmt(nodes=3),
-        ["error: platform:mgmtCluster.nodes: unknown key"],
+        [
+            "error: platform:mgmtCluster.nodes: unknown key; the keys here are egressCidrs, "
+            "kubernetesVersion, nodeCount, nodeSize, provider, region"
+        ],
     ),
     (
         "vultr region on vultr",

@@ -18,7 +18,7 @@ import pytest
 
 from infra.prices import PRICES, Price
 from platform_cli import main
-from platform_cli.cost import change_lines, estimate
+from platform_cli.cost import change_estimates, change_lines, estimate
 from platform_cli.plan import estimate_of, read_valid
 
 ConfigWriter = Callable[..., Path]
@@ -118,6 +118,56 @@ def _add_public_app(config: dict[str, Any]) -> None:
             "public": True,
         }
     )
+
+
+def test_an_autoscaled_pool_costs_what_the_autoscaler_keeps(write_config: ConfigWriter) -> None:
+    """`up` leaves a live autoscaled pool's size to the autoscaler (ignoreChanges on the
+    node count), so a nodeCount edit moves no cost; the floor it keeps, minNodes, does."""
+
+    def more_nodes(config: dict[str, Any]) -> None:
+        config["platform:clusters"][3]["nodeCount"] = 5
+
+    def higher_floor(config: dict[str, Any]) -> None:
+        config["platform:clusters"][3]["autoscaling"]["minNodes"] = 4
+        config["platform:clusters"][3]["nodeCount"] = 4
+
+    base = estimate_of(write_config("prod"))
+    more = estimate_of(write_config("prod", more_nodes, name="more"), "prod")
+    floor = estimate_of(write_config("prod", higher_floor, name="floor"), "prod")
+    assert change_lines(base, more) == [
+        "monthly cost: $642.20 -> $642.20 (+$0.00 a month, known prices)"
+    ]
+    assert change_lines(base, floor)[1:] == [
+        "  cluster chicago (vultr ord): node vc2-4c-8gb 3 -> 4 (+$40.00)"
+    ]
+
+
+def test_a_renamed_retained_database_costs_on_until_deleted_by_hand(
+    write_config: ConfigWriter,
+) -> None:
+    """prod's database is retained on delete: moving to a new one (resize-database)
+    forgets the old instance and leaves it running, so it is not costed as gone."""
+
+    def move(config: dict[str, Any]) -> None:
+        config["platform:database"].update(name="shared2", size="g3.db.large")
+
+    for stack, kept in (("prod", True), ("dev", False)):
+        old = read_valid(write_config(stack))[1]
+        new = read_valid(write_config(stack, move, name=f"{stack}-moved"), stack)[1]
+        lines = change_lines(*change_estimates(old, new))
+        nodes = 3 if stack == "prod" else 1
+        assert (
+            f"  database shared2 (civo LON1): database node g3.db.large 0 -> {nodes} "
+            "(unknown price)"
+        ) in lines
+        gone = f"  database shared (civo LON1): database node g3.db.{'medium' if kept else 'small'}"
+        if kept:
+            assert (
+                f"{gone} {nodes}, left running (retainOnDelete) until deleted by hand "
+                "(unknown price)"
+            ) in lines, lines
+        else:
+            assert f"{gone} {nodes} -> 0 (unknown price)" in lines, lines
 
 
 def test_adding_a_public_app_adds_a_load_balancer_a_monitor_and_an_origin_per_cluster(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +12,8 @@ from typing import Any
 import pytest
 
 from platform_cli import main
-from platform_cli.diff import Change, changed_paths, diff_runs
+from platform_cli.diff import Change, changed_paths, diff_runs, render_text
+from platform_cli.grouping import GLOBAL
 from platform_cli.runner import PlanRun
 from tests.planview import PlanView, registration
 
@@ -254,11 +257,14 @@ def test_drain_diff_markdown_lists_the_change(
         == 1
     )
     text = markdown.read_text()
-    assert "0 to add, 3 to update, 0 to replace, 0 to remove" in text
+    # Three pools' origins, and the three load balancers whose fallback was Frankfurt (the
+    # first pool by name), now London.
+    assert "0 to add, 6 to update, 0 to replace, 0 to remove" in text
     assert (
         "~ cloudflare:index/loadBalancerPool:LoadBalancerPool blog-global-frankfurt  [origins[frankfurt].enabled]"
         in text
     )
+    assert "~ cloudflare:index/loadBalancer:LoadBalancer blog-global-lb  [fallbackPool]" in text
 
 
 def test_a_renamed_resource_is_a_create_and_a_delete() -> None:
@@ -274,3 +280,58 @@ def test_changed_paths_names_nested_fields() -> None:
     old = {"spec": {"listeners": [{"port": 80}, {"port": 443}]}, "a": 1}
     new = {"spec": {"listeners": [{"port": 80}, {"port": 8443}]}, "b": 2}
     assert list(changed_paths(old, new)) == ["a", "b", "spec.listeners[1].port"]
+
+
+def test_a_refused_edit_says_so_before_the_tree_and_the_cost(
+    write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Read at a glance: what `up` would not do, and what to do instead, comes first."""
+
+    def resize_database(config: dict[str, Any]) -> None:
+        config["platform:database"]["size"] = "g3.db.large"
+
+    new = write_config("prod", resize_database, name="prod")
+    old = tmp_path / "old" / "Pulumi.prod.yaml"
+    old.parent.mkdir()
+    old.write_text((Path(__file__).parents[2] / "Pulumi.prod.yaml").read_text())
+    both = io.StringIO()
+    with contextlib.redirect_stdout(both), contextlib.redirect_stderr(both):
+        code = main(
+            [
+                "diff",
+                "--config",
+                str(new),
+                "--against",
+                str(old),
+                "--markdown",
+                str(tmp_path / "d.md"),
+            ]
+        )
+    lines = both.getvalue().splitlines()
+    assert code == 2
+    assert lines[1].startswith("error: platform:database.size: Civo cannot resize database")
+    assert lines[2] == "global (on no cluster)"
+    markdown = (tmp_path / "d.md").read_text()
+    assert markdown.index("Civo cannot resize database") < markdown.index("order of `pulumi up`")
+
+
+def test_refusals_come_first_and_no_cluster_can_take_the_global_heading() -> None:
+    """A workload cluster named `global` is a cluster like any other; what is on no
+    cluster (the account's resources) has a heading no cluster name can make."""
+    database = registration("civo:index/database:Database", "shared", {"size": "a"}, protect=True)
+    route = registration(
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "global-route-blog", {}
+    )
+    changes = [
+        Change("update", route, "WorkloadCluster global", "global"),
+        Change("remove", database, "SharedDatabase shared", GLOBAL, refused=True),
+    ]
+    lines = render_text(changes)
+    assert lines[:6] == [
+        "refused (protected): shared",
+        "global (on no cluster)",
+        "  SharedDatabase shared",
+        "    - civo:index/database:Database shared",
+        "cluster global",
+        "  WorkloadCluster global",
+    ]

@@ -120,7 +120,13 @@ def test_default_pools_follow_region_preference(plan_config: Callable[..., PlanV
     assert lb["fallbackPool"] == lb["defaultPools"][0]
 
 
-def test_drain_disables_only_origins(prod: PlanView, plan_config: Callable[..., PlanView]) -> None:
+def test_drain_disables_origins_and_never_falls_back_to_a_drained_pool(
+    prod: PlanView, plan_config: Callable[..., PlanView]
+) -> None:
+    """Frankfurt is blog's and dashboard's first pool by name, so their fallback: drained,
+    the fallback moves to the next pool, or a load balancer whose pools all look down
+    would send its visitors to the one cluster taken out on purpose."""
+
     def drain_frankfurt(config: dict[str, Any]) -> None:
         config["platform:drain"] = ["frankfurt"]
 
@@ -133,12 +139,21 @@ def test_drain_disables_only_origins(prod: PlanView, plan_config: Callable[..., 
         for u in before
         if before[u].inputs != after[u].inputs
     }
-    assert sorted(changed) == sorted(
-        f"{app}-global-frankfurt" for app in PUBLIC if "frankfurt" in PUBLIC[app]
-    )
-    for old, new in changed.values():
+    pools = {f"{app}-global-frankfurt" for app in PUBLIC if "frankfurt" in PUBLIC[app]}
+    fallbacks = {"blog-global-lb", "dashboard-global-lb"}
+    assert set(changed) == pools | fallbacks
+    for name in pools:
+        old, new = changed[name]
         assert {**old, "origins": None} == {**new, "origins": None}
         assert [o["enabled"] for o in new["origins"]] == [False]
+    pool_by_id = {mock_id(r.type, r.name): r.name for r in drained.of_type(":LoadBalancerPool")}
+    for name in fallbacks:
+        old, new = changed[name]
+        assert {**old, "fallbackPool": None} == {**new, "fallbackPool": None}
+        assert pool_by_id[new["fallbackPool"]].endswith("-london")
+    for app, clusters in PUBLIC.items():
+        fallback = pool_by_id[balancer(drained, app)["fallbackPool"]]
+        assert not fallback.endswith("-frankfurt") or clusters == ["frankfurt"], app
 
 
 def test_detection_time_is_printed(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -126,7 +126,7 @@ FIXTURES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
 ]
 # The earlier rules' fixtures live in test_policies; only this one needs `protect` off.
-UNPROTECTED = ("civo:index/database:Database", "protected-databases")
+UNPROTECTED = ("civo:index/database:Database", "protected-databases", {"name": "prod-shared"})
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_the_pack_has_twelve_rules_each_with_a_violating_fixture() -> None:
     real_world = {p.stem.replace("_", "-") for p in REAL_WORLD_FIXTURES.glob("*.py")}
     covered = {expected[0] for _, _, expected in earlier.args[1]} | {f[3] for f in FIXTURES}
     covered |= real_world
-    unprotected = [name for name, _ in violations(UNPROTECTED[0], {}, protect=False)]
+    unprotected = [name for name, _ in violations(UNPROTECTED[0], UNPROTECTED[2], protect=False)]
     if UNPROTECTED[1] in unprotected:
         covered.add(UNPROTECTED[1])
     names = [rail.name for rail in GUARDRAILS]

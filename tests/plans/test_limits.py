@@ -82,18 +82,20 @@ LONG_CLUSTER = "a" * 45  # the review's 45-character cluster name
             cluster(0, labels={"Geo Area": "europe"}),
             "error: platform:clusters[0](london).labels: label key 'Geo Area': the name must be "
             "alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric "
-            "character, at most 63 (apimachinery IsQualifiedName)",
+            "character, at most 63 (apimachinery IsQualifiedName); rename it, as in 'geo-area'",
         ),
         (
             cluster(0, labels={"geo": "west europe"}),
             "error: platform:clusters[0](london).labels: label value 'west europe' must be empty "
             "or alphanumeric characters, '-', '_' or '.', starting and ending with an "
-            "alphanumeric character, at most 63 (apimachinery IsValidLabelValue)",
+            "alphanumeric character, at most 63 (apimachinery IsValidLabelValue); change it, as "
+            "in 'west-europe'",
         ),
         (
             app("weather", placement={"matchExpressions": [{"key": "geo", "operator": "NotIn"}]}),
             "error: platform:apps[2](weather).placement.matchExpressions[0].values: NotIn needs "
-            "at least one value (apimachinery NewRequirement)",
+            "at least one value (apimachinery NewRequirement); list the values, or use "
+            "DoesNotExist",
         ),
         (
             app(
@@ -105,13 +107,14 @@ LONG_CLUSTER = "a" * 45  # the review's 45-character cluster name
                 },
             ),
             "error: platform:apps[2](weather).placement.matchExpressions[0].values: Exists takes "
-            "no values (apimachinery NewRequirement)",
+            "no values (apimachinery NewRequirement); remove the values, or use In",
         ),
         (
             app("weather", placement={"matchLabels": {"example.com/": "x"}}),
             "error: platform:apps[2](weather).placement.matchLabels: label key 'example.com/': "
             "the name must be alphanumeric characters, '-', '_' or '.', starting and ending with "
-            "an alphanumeric character, at most 63 (apimachinery IsQualifiedName)",
+            "an alphanumeric character, at most 63 (apimachinery IsQualifiedName); name it after "
+            "the '/'",
         ),
         *(
             (

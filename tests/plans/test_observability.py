@@ -380,8 +380,9 @@ def test_an_app_cannot_take_the_metrics_hosts_name(
     assert code == 2
     assert (
         "error: platform:apps[0](prometheus-mgmt).name: host name "
-        "'prometheus-mgmt.example.com' is already 'the metrics hub''s"
-    ) in errors
+        "'prometheus-mgmt.example.com' is the metrics hub's, where workload clusters write "
+        "their metrics; rename the app"
+    ) in errors, errors
 
 
 def test_every_series_on_the_hub_names_its_cluster(prod: PlanView) -> None:

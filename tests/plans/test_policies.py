@@ -21,16 +21,19 @@ def test_the_shipped_stacks_break_no_mandatory_guardrail(stack_plan: PlanView) -
     assert found == []
 
 
-def test_prod_database_is_protected_and_dev_is_flagged(stack_plans: dict[str, PlanView]) -> None:
-    def flagged(plan: PlanView) -> list[str]:
+def test_only_an_unprotected_production_database_is_flagged(
+    stack_plans: dict[str, PlanView],
+) -> None:
+    """Dev's database is meant to be deletable: a warning there names nothing to change."""
+
+    def flagged(plan: PlanView, protect: bool | None = None) -> list[str]:
         database = plan.one("civo:index/database:Database", "shared")
-        return [
-            rail
-            for rail, _ in violations(database.type, database.revealed_inputs, database.protect)
-        ]
+        protected = database.protect if protect is None else protect
+        return [rail for rail, _ in violations(database.type, database.revealed_inputs, protected)]
 
     assert flagged(stack_plans["prod"]) == []
-    assert flagged(stack_plans["dev"]) == ["protected-databases"]
+    assert flagged(stack_plans["dev"]) == []
+    assert flagged(stack_plans["prod"], protect=False) == ["protected-databases"]
 
 
 @pytest.mark.parametrize(

@@ -202,17 +202,13 @@ def test_disabling_a_cluster_removes_exactly_its_resources(
             ],
         ),
         (
-            lambda c: c["platform:clusters"][1].update(autoscaling={"minNodes": 1, "maxNodes": 3}),
-            ["error: platform:clusters[1](frankfurt).autoscaling: unknown key"],
-        ),
-        (
             lambda c: c["platform:clusters"][1].update(name="Frankfurt_1"),
             [
                 "error: platform:clusters[1](Frankfurt_1).name: 'Frankfurt_1' is not a DNS label (lowercase letters, digits and '-', starting with a letter, at most 63 characters)"
             ],
         ),
     ],
-    ids=["duplicate name", "reserved label", "autoscaling on civo", "bad name"],
+    ids=["duplicate name", "reserved label", "bad name"],
 )
 def test_cluster_config_mistakes(
     edit: Callable[[dict[str, Any]], None],
