@@ -16,7 +16,9 @@ register added key Secrets, but never an updated one (pkg/controller/controller.
 `watchKeySecrets` has an AddFunc only). So a digest of every key's name and certificate
 rides on a pod annotation: a key added, removed, or whose certificate changed under the
 same name (renewed, or replaced in the state) changes the pod template and Helm's upgrade
-rolls the controller, which then loads the Secrets as they are.
+rolls the controller, which then loads the Secrets as they are. A key removed is the
+exception: its Secret is deleted at the end of the `up`, after the roll, so the rotation
+runbook restarts the controllers once more.
 """
 
 from __future__ import annotations

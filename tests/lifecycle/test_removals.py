@@ -13,7 +13,7 @@ from platform_cli import main
 from platform_cli.diff import diff_runs
 from platform_cli.lifecycle.checks import finalizer_waits, firewalls_still_in_use, in_cloud
 from platform_cli.lifecycle.order import Graph
-from platform_cli.runner import Registration
+from platform_cli.runner import PROJECT_DIR, Registration
 from tests.conftest import stack_document
 from tests.lifecycle.scenario import Edit, Scenario
 from tests.planview import PlanView
@@ -306,3 +306,30 @@ def test_removing_observability_says_the_hubs_firewall_may_still_be_in_use(
     assert [p.split(" ", 1)[0] for p in in_use] == ["mgmt-metrics-lb-firewall"], in_use
     assert "run `pulumi up` again" in in_use[0]
     assert up.problems == []  # a rerun finishes it: not a delete `up` cannot finish
+
+
+def test_retiring_a_sealing_key_restarts_the_controllers_after_its_secret_is_gone(
+    tmp_path: Path, stack_plans: dict[str, PlanView]
+) -> None:
+    """The controller reads its keys only at start-up. Removing a key rolls it through the
+    release's digest annotation, but that update runs before Pulumi deletes the key's
+    Secret (deletes come last), so the new pods load the retired key again: the runbook
+    restarts the controllers after the `up`, or a leaked key keeps decrypting."""
+    scenario = Scenario(tmp_path, "prod", planned=stack_plans["prod"].run)
+    scenario.up("add key 2", lambda c: c.update({"platform:sealedSecrets": {"keys": ["1", "2"]}}))
+    up = scenario.up(
+        "retire key 1", lambda c: c.update({"platform:sealedSecrets": {"keys": ["2"]}})
+    )
+    steps = [(s.verb, s.resource.type, s.resource.name) for s in up.order.steps]
+    release = next(i for i, s in enumerate(steps) if s[2] == "london-sealed-secrets")
+    deleted = next(
+        i
+        for i, s in enumerate(steps)
+        if s[0] == "delete"
+        and s[1] == "kubernetes:core/v1:Secret"
+        and s[2] == "london-sealing-key-1"
+    )
+    assert steps[release][0] == "update" and release < deleted, steps
+    runbook = (PROJECT_DIR / "docs" / "runbooks" / "rotate-credentials.md").read_text()
+    retire = runbook[runbook.index("Only then retire the old key") :]
+    assert "rollout restart deployment/sealed-secrets-controller" in retire
