@@ -4,6 +4,7 @@ the Kubernetes provider it uses and its type; never from its name."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 from platform_cli.runner import Registration
 
@@ -13,6 +14,18 @@ CLUSTER_COMPONENTS = ("platform:index:MgmtCluster", "platform:index:WorkloadClus
 GLOBAL = "(global)"
 GLOBAL_HEADING = "global (on no cluster)"
 ByUrn = Mapping[str, Registration]
+
+
+class Located(Protocol):
+    """A diff line with the cluster it belongs to (``platform_cli.diff.Change``), as the
+    lifecycle checks and the exposure warnings read it."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def resource(self) -> Registration: ...
+    @property
+    def cluster(self) -> str: ...
 
 
 def outermost_component(resource: Registration, by_urn: ByUrn) -> Registration | None:

@@ -199,6 +199,15 @@ def _chart(release: PlannedResource) -> str:
     return str(release.revealed_inputs.get("chart", "")).rsplit("/", 1)[-1]
 
 
+def _waits_for_chart(plan: StackPlan, resource: PlannedResource, chart: str) -> bool:
+    """Whether ``resource`` waits for a release of ``chart`` on its own cluster."""
+    upstream = plan.upstream(resource)
+    return any(
+        r.urn in upstream and _chart(r) == chart and r.provider == resource.provider
+        for r in plan.of_type(RELEASE)
+    )
+
+
 def _crd_before_custom_resource(plan: StackPlan) -> Findings:
     for resource in plan.resources:
         parts = resource.type.split(":")
@@ -208,13 +217,7 @@ def _crd_before_custom_resource(plan: StackPlan) -> Findings:
         chart = CRD_CHARTS.get(group)
         if chart is None:
             continue
-        upstream = plan.upstream(resource)
-        installed = [
-            r
-            for r in plan.of_type(RELEASE)
-            if r.urn in upstream and _chart(r) == chart and r.provider == resource.provider
-        ]
-        if not installed:
+        if not _waits_for_chart(plan, resource, chart):
             yield (
                 resource.name,
                 f"does not wait for the {chart} release that installs its CRD ({group}): "
@@ -295,11 +298,7 @@ def _gateway_api_needs_crds(plan: StackPlan) -> Findings:
         config = values.get("config") or {}
         if _chart(release) != "cert-manager" or not (config.get("gatewayAPI") or {}).get("enabled"):
             continue
-        upstream = plan.upstream(release)
-        if not any(
-            r.urn in upstream and _chart(r) == "gateway-helm" and r.provider == release.provider
-            for r in plan.of_type(RELEASE)
-        ):
+        if not _waits_for_chart(plan, release, "gateway-helm"):
             yield (
                 release.name,
                 "enables Gateway API support without waiting for the release that installs "
@@ -341,11 +340,7 @@ def _webhook_certificates_need_cert_manager(plan: StackPlan) -> Findings:
             (webhooks.get("certManager") or {}).get("enabled")
         ):
             continue
-        upstream = plan.upstream(release)
-        if not any(
-            r.urn in upstream and _chart(r) == "cert-manager" and r.provider == release.provider
-            for r in plan.of_type(RELEASE)
-        ):
+        if not _waits_for_chart(plan, release, "cert-manager"):
             yield (
                 release.name,
                 "takes its webhook certificate from cert-manager without waiting for the "

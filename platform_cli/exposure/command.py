@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from infra.validation import ValidConfig
 from platform_cli.exposure.matrix import Matrix
@@ -12,19 +12,9 @@ from platform_cli.exposure.reach import matrix_of
 from platform_cli.exposure.render import markdown_table, text_lines
 from platform_cli.exposure.sources import Sources
 from platform_cli.exposure.widening import deleted_namespaces, widened
+from platform_cli.grouping import Located
 from platform_cli.plan import InvalidConfigError, read_valid
-from platform_cli.runner import PlanRun, Registration, run_program
-
-
-class Change(Protocol):
-    """One change of `platform diff` (platform_cli.diff.Change), as the warnings read it."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def resource(self) -> Registration: ...
-    @property
-    def cluster(self) -> str: ...
+from platform_cli.runner import PlanRun, run_program
 
 
 def matrix_of_run(valid: ValidConfig, run: PlanRun, sources: Sources | None = None) -> Matrix:
@@ -37,7 +27,7 @@ def matrix_of_run(valid: ValidConfig, run: PlanRun, sources: Sources | None = No
 
 
 def edit_warnings(
-    old: tuple[Path, PlanRun], new: tuple[Path, PlanRun], stack: str, changes: Sequence[Change]
+    old: tuple[Path, PlanRun], new: tuple[Path, PlanRun], stack: str, changes: Sequence[Located]
 ) -> list[str]:
     """`warning:` lines for an edit: each endpoint it opens to a wider source, and each
     namespace it deletes. A side read back from resources.json (older code) has no

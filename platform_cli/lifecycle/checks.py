@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from infra.edge import CIVO_FIREWALL_ID
 from infra.runbooks import REMOVE_CLUSTER
+from platform_cli.grouping import Located
 from platform_cli.lifecycle.order import REMOVES, Graph, Order, Step, sits_in
 from platform_cli.runner import Registration
 
@@ -213,17 +214,6 @@ def findings(order: Order, old: Sequence[Registration], over_quota: Sequence[str
         firewalls_still_in_use(order, old),
         list(over_quota),
     )
-
-
-class Located(Protocol):
-    """A diff line with the cluster it belongs to (``platform_cli.diff.Change``)."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def resource(self) -> Registration: ...
-    @property
-    def cluster(self) -> str: ...
 
 
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
