@@ -8,7 +8,7 @@ from typing import Any
 from infra.edge import VULTR_FIREWALL_RULES, proxy_protocol_enabled
 from infra.rules.base import Guardrail, Props
 from infra.rules.hardening import load_balancer_annotations
-from infra.rules.plan_rules import Findings, PlannedResource, PlanRule, StackPlan
+from infra.rules.plan_rules import Findings, PlannedResource, PlanRule, StackPlan, dig
 
 ENVOY_PROXY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
@@ -31,14 +31,8 @@ AUTH_TLS_SECRET = "nginx.ingress.kubernetes.io/auth-tls-secret"
 CROSS_NAMESPACE = "allow-cross-namespace-resources"
 
 
-def _get(value: Any, *keys: str) -> Any:
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
 def _name(r: PlannedResource) -> Any:
-    return _get(r.revealed_inputs, "metadata", "name")
+    return dig(r.revealed_inputs, "metadata", "name")
 
 
 def _gateways_of(plan: StackPlan, proxy: PlannedResource) -> list[PlannedResource]:
@@ -49,12 +43,12 @@ def _gateways_of(plan: StackPlan, proxy: PlannedResource) -> list[PlannedResourc
         _name(c)
         for c in same
         if c.type == GATEWAY_CLASS
-        and _get(c.revealed_inputs, "spec", "parametersRef", "name") == _name(proxy)
+        and dig(c.revealed_inputs, "spec", "parametersRef", "name") == _name(proxy)
     }
     found = []
     for gateway in (g for g in same if g.type == GATEWAY):
         spec = gateway.revealed_inputs.get("spec") or {}
-        own = _get(spec, "infrastructure", "parametersRef", "name")
+        own = dig(spec, "infrastructure", "parametersRef", "name")
         if own == _name(proxy) or (own is None and spec.get("gatewayClassName") in classes):
             found.append(gateway)
     return found
@@ -88,7 +82,7 @@ def _mismatch(sends: bool, expects: bool) -> str | None:
 def _proxy_protocol_both_ends(plan: StackPlan) -> Findings:
     for proxy in plan.of_type(ENVOY_PROXY):
         annotations: Mapping[str, str] = (
-            _get(
+            dig(
                 proxy.revealed_inputs,
                 "spec",
                 "provider",
@@ -103,11 +97,11 @@ def _proxy_protocol_both_ends(plan: StackPlan) -> Findings:
             if problem:
                 yield proxy.name, f"Gateway {_name(gateway)}: {problem}"
     for release in plan.of_type(RELEASE):
-        controller = _get(release.revealed_inputs, "values", "controller") or {}
+        controller = dig(release.revealed_inputs, "values", "controller") or {}
         if release.revealed_inputs.get("chart") != "ingress-nginx":
             continue
-        sends = proxy_protocol_enabled(_get(controller, "service", "annotations") or {})
-        expects = _get(controller, "config", "use-proxy-protocol") == "true"
+        sends = proxy_protocol_enabled(dig(controller, "service", "annotations") or {})
+        expects = dig(controller, "config", "use-proxy-protocol") == "true"
         problem = _mismatch(sends, expects)
         if problem:
             yield release.name, problem
@@ -155,7 +149,7 @@ def _nginx_config(plan: StackPlan, ingress: PlannedResource) -> Mapping[str, Any
             release.provider == ingress.provider
             and release.revealed_inputs.get("chart") == "ingress-nginx"
         ):
-            return _get(release.revealed_inputs, "values", "controller", "config") or {}
+            return dig(release.revealed_inputs, "values", "controller", "config") or {}
     return {}
 
 

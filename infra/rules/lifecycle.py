@@ -3,18 +3,10 @@ an order or a lifetime the cloud or a controller depends on, and cites where."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from infra.rules.plan_rules import Findings, PlanRule, StackPlan
+from infra.rules.plan_rules import Findings, PlanRule, StackPlan, dig
 
 APPLICATION_SET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
-
-
-def _dig(inputs: Any, *keys: str) -> Any:
-    for key in keys:
-        inputs = inputs.get(key) if isinstance(inputs, dict) else None
-    return inputs
 
 
 def _retained_keeps_what_it_sits_in(plan: StackPlan) -> Findings:
@@ -37,11 +29,11 @@ def _retained_keeps_what_it_sits_in(plan: StackPlan) -> Findings:
 
 def _project_outlives_application_sets(plan: StackPlan) -> Findings:
     projects = {
-        (r.provider, _dig(r.revealed_inputs, "metadata", "name")): r
+        (r.provider, dig(r.revealed_inputs, "metadata", "name")): r
         for r in plan.of_type(APP_PROJECT)
     }
     for app_set in plan.of_type(APPLICATION_SET):
-        name = _dig(app_set.revealed_inputs, "spec", "template", "spec", "project")
+        name = dig(app_set.revealed_inputs, "spec", "template", "spec", "project")
         project = projects.get((app_set.provider, name))
         if project is not None and project.urn not in plan.upstream(app_set):
             yield (

@@ -15,6 +15,13 @@ from typing import Any, NamedTuple, Protocol
 from infra.config import PlatformConfig
 
 
+def dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]…``, or None where a level is missing or not a mapping."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 class PlannedResource(Protocol):
     """One registration in a plan (``platform_cli.runner.Registration`` is one)."""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from infra import edge
 from infra.addons.traffic import PROXIED_ANNOTATION
+from infra.rules.plan_rules import dig
 from platform_cli.grouping import cluster_of
 from platform_cli.runner import Registration
 
@@ -42,12 +43,6 @@ CF_AOP_SETTINGS = (
     "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings"
 )
 WEB_PORTS = ("80", "443")
-
-
-def dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 def meta(r: Registration) -> dict[str, Any]:

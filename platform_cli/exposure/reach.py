@@ -9,8 +9,9 @@ import platform_cli.exposure.plan_facts as pf
 from infra import naming
 from infra.addons import admission
 from infra.config import PlatformConfig
+from infra.rules.plan_rules import dig
 from platform_cli.exposure.matrix import Endpoint, Matrix
-from platform_cli.exposure.plan_facts import Plan, dig, meta
+from platform_cli.exposure.plan_facts import Plan, meta
 from platform_cli.exposure.routes import envoy_routes, nginx_routes
 from platform_cli.exposure.sources import Sources, pods
 from platform_cli.runner import Registration

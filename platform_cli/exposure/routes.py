@@ -17,8 +17,9 @@ import platform_cli.exposure.plan_facts as pf
 from infra import edge, naming
 from infra.addons import ingress_nginx as nginx
 from infra.rules.edge_rules import auth_tls_refusal
+from infra.rules.plan_rules import dig
 from platform_cli.exposure.matrix import Endpoint
-from platform_cli.exposure.plan_facts import Plan, dig, meta
+from platform_cli.exposure.plan_facts import Plan, meta
 from platform_cli.exposure.sources import ZONE, Sources
 from platform_cli.runner import Registration
 

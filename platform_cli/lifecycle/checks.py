@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from infra.edge import CIVO_FIREWALL_ID
+from infra.rules.plan_rules import dig
 from infra.runbooks import REMOVE_CLUSTER
 from platform_cli.grouping import Located
 from platform_cli.lifecycle.order import REMOVES, Graph, Order, Step, sits_in
@@ -32,13 +32,6 @@ APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CIVO_FIREWALL = "civo:index/firewall:Firewall"
 CIVO_CLUSTER = "civo:index/kubernetesCluster:KubernetesCluster"
-
-
-def _dig(inputs: dict[str, Any], *keys: str) -> Any:
-    value: Any = inputs
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 def in_cloud(r: Registration) -> bool:
@@ -93,11 +86,11 @@ def _finalizer_owners(app_set: Registration, graph: Graph) -> Iterator[Registrat
     """What Argo CD needs to finalize an ApplicationSet's Applications: their AppProject
     (argo-cd v3.4.4 controller/appcontroller.go finalizeApplicationDeletion L1210 returns
     the project's NotFound) and Argo CD itself (the argo-cd release), on the same cluster."""
-    project = _dig(app_set.revealed_inputs, "spec", "template", "spec", "project")
+    project = dig(app_set.revealed_inputs, "spec", "template", "spec", "project")
     for other in graph.by_urn.values():
         if other.provider != app_set.provider:
             continue
-        if other.type == APP_PROJECT and _dig(other.revealed_inputs, "metadata", "name") == project:
+        if other.type == APP_PROJECT and dig(other.revealed_inputs, "metadata", "name") == project:
             yield other
         if other.type == RELEASE and other.revealed_inputs.get("chart") == "argo-cd":
             yield other
@@ -114,7 +107,7 @@ def finalizer_waits(order: Order, old: Sequence[Registration]) -> list[str]:
     for step in deleted.values():
         if step.resource.type != APPLICATION_SET:
             continue
-        preserved = _dig(step.resource.revealed_inputs, "spec", "syncPolicy")
+        preserved = dig(step.resource.revealed_inputs, "spec", "syncPolicy")
         if isinstance(preserved, dict) and preserved.get("preserveResourcesOnDeletion") is True:
             continue  # no finalizer on its Applications
         for owner in _finalizer_owners(step.resource, graph):
@@ -234,7 +227,7 @@ def stranded_records(changes: Sequence[Located]) -> list[str]:
     hosts: dict[str, list[str]] = {}
     for c in changes:
         if c.kind == "remove" and c.resource.type == ROUTE and c.cluster in gone_dns:
-            found = _dig(c.resource.revealed_inputs, "spec", "hostnames") or []
+            found = dig(c.resource.revealed_inputs, "spec", "hostnames") or []
             hosts.setdefault(c.cluster, []).extend(str(h) for h in found)
     return [
         f"error: platform:clusters[{cluster}].enabled: removing cluster {cluster} in the same "
